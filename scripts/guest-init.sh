@@ -1,0 +1,51 @@
+#!/bin/bash
+# PID 1 of every test guest (UML with hostfs root, or qemu after the
+# initramfs switched to the host's root over 9p). The host's filesystem is
+# our root, so everything here must stay inside the guest: private mounts
+# only, results written to the directory named by klips_out=.
+#
+# Kernel command line: klips_cmd=<script> klips_out=<dir> klips_mods=<dir>
+# [klips_args=<arg,arg,...>]. The script's exit status is written to
+# <dir>/exitcode and, under UML, to /proc/exitcode.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C.UTF-8 TERM=dumb
+
+cmd= out= mods= args=
+mount -t proc proc /proc 2>/dev/null
+for word in $(cat /proc/cmdline); do
+	case "$word" in
+	klips_cmd=*) cmd=${word#klips_cmd=} ;;
+	klips_out=*) out=${word#klips_out=} ;;
+	klips_mods=*) mods=${word#klips_mods=} ;;
+	klips_args=*) args=${word#klips_args=} ;;
+	esac
+done
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tmpfs tmpfs /var/run 2>/dev/null
+# The guest kernel's own modules, for modprobe (crypto, esp4, ...).
+if [ -n "$mods" ] && [ -d "$mods" ]; then
+	mount --bind "$mods" /lib/modules
+fi
+ip link set lo up
+hostname klips-guest
+
+rc=1
+if [ -n "$cmd" ] && [ -x "$cmd" ]; then
+	IFS=, read -r -a argv <<< "$args"
+	"$cmd" "${argv[@]}" < /dev/null
+	rc=$?
+else
+	echo "guest-init: no runnable klips_cmd= ('$cmd')"
+fi
+[ -n "$out" ] && mkdir -p "$out" && echo "$rc" > "$out/exitcode"
+echo "guest-init: exit $rc"
+[ -w /proc/exitcode ] && echo "$rc" > /proc/exitcode
+sync
+poweroff -f

@@ -1,0 +1,72 @@
+#!/bin/bash
+# Build (or reuse) the User-Mode Linux guest kernel the tests run in.
+#
+#   scripts/uml-build.sh release|debug
+#
+# Prints the build directory on stdout. The build is cached under
+# build/uml/<version>-<variant>-<hash of the config fragments>/ and redone
+# only when Debian's linux-source-6.12 or a fragment changes.
+set -euo pipefail
+
+variant=${1:?usage: uml-build.sh release|debug}
+top=$(cd "$(dirname "$0")/.." && pwd)
+tarball=$(ls /usr/src/linux-source-6.12.tar.xz 2>/dev/null) ||
+	{ echo "uml-build: linux-source-6.12 missing: run scripts/setup.sh" >&2; exit 1; }
+version=$(dpkg-query -W -f='${Version}' linux-source-6.12 | tr '~' '_')
+
+frags=("$top/kernel/uml.config")
+[ "$variant" = debug ] && frags+=("$top/kernel/uml-debug.config")
+[ "$variant" = release ] || [ "$variant" = debug ] ||
+	{ echo "uml-build: unknown variant '$variant'" >&2; exit 2; }
+
+key=$(cat "${frags[@]}" "$0" | sha256sum | cut -c1-12)
+src=$top/build/linux-$version
+out=$top/build/uml/$version-$variant-$key
+log=$top/build/uml/$version-$variant-$key.log
+
+if [ -f "$out/.klips-done" ]; then
+	echo "$out"
+	exit 0
+fi
+
+mkdir -p "$top/build/uml"
+if [ ! -f "$src/.klips-extracted" ]; then
+	rm -rf "$src" "$src.tmp"
+	mkdir -p "$src.tmp"
+	echo "uml-build: extracting linux-source $version" >&2
+	tar -C "$src.tmp" --strip-components=1 -xf "$tarball"
+	touch "$src.tmp/.klips-extracted"
+	mv "$src.tmp" "$src"
+fi
+
+rm -rf "$out"
+mkdir -p "$out"
+echo "uml-build: building $variant UML kernel in $out (log: $log)" >&2
+start=$(date +%s)
+{
+	make -C "$src" O="$out" ARCH=um defconfig
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}"
+	make -C "$src" O="$out" ARCH=um olddefconfig
+	# Every line of a fragment must survive olddefconfig, or the guest is not
+	# the kernel the tests think it is.
+	missing=0
+	for f in "${frags[@]}"; do
+		grep -E '^CONFIG_[A-Z0-9_]+=' "$f" | while IFS= read -r line; do
+			opt=${line%%=*} val=${line#*=}
+			if [ "$val" = n ]; then
+				grep -q "^$opt=" "$out/.config" && echo "MISSING: $line"
+			else
+				grep -qx "$line" "$out/.config" || echo "MISSING: $line"
+			fi
+		done
+	done > "$out/config-check.txt"
+	make -C "$src" O="$out" ARCH=um -j"$(nproc)" linux modules
+	make -C "$src" O="$out" ARCH=um INSTALL_MOD_PATH="$out/mods" modules_install
+} > "$log" 2>&1 || { echo "uml-build: failed, see $log" >&2; tail -20 "$log" >&2; exit 1; }
+if [ -s "$out/config-check.txt" ]; then
+	echo "uml-build: config options did not take:" >&2
+	cat "$out/config-check.txt" >&2
+fi
+echo "uml-build: $variant done in $(( $(date +%s) - start ))s" >&2
+touch "$out/.klips-done"
+echo "$out"

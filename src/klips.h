@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * klips: what the module's files share. One job per file: main.c (init and
+ * exit), netns.c (per-namespace state), device.c (ipsecN), proc.c
+ * (/proc/net/ipsec*), debug.c (klipsdebug areas), said.c (SAID text).
+ */
+#ifndef _KLIPS_H
+#define _KLIPS_H
+
+#include <linux/netdevice.h>
+#include <linux/percpu.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#define KLIPS_NAME	"klips"
+#define KLIPS_VERSION	"0.1.0"
+
+/*
+ * Drop and event counters of /proc/net/ipsec/stats (design.md, "Counters
+ * and error accounting"); the names are in proc.c, in this order.
+ */
+enum klips_stat {
+	KLIPS_STAT_IN_HDR_ERROR,
+	KLIPS_STAT_IN_NOT_OURS,
+	KLIPS_STAT_IN_STATE_INVALID,
+	KLIPS_STAT_IN_REPLAY,
+	KLIPS_STAT_IN_AUTH_ERROR,
+	KLIPS_STAT_IN_SIZE_ERROR,
+	KLIPS_STAT_IN_PAD_ERROR,
+	KLIPS_STAT_IN_INNER_HEADER_ERROR,
+	KLIPS_STAT_IN_POLICY_ERROR,
+	KLIPS_STAT_IN_NO_DEVICE,
+	KLIPS_STAT_IN_DUMMY,
+	KLIPS_STAT_OUT_NO_EROUTE,
+	KLIPS_STAT_OUT_SHUNT,
+	KLIPS_STAT_OUT_LOOP,
+	KLIPS_STAT_OUT_STATE_EXPIRED,
+	KLIPS_STAT_OUT_MTU,
+	KLIPS_STAT_TRAP_COUNT,
+	KLIPS_STAT_TRAP_SEND_COUNT,
+	KLIPS_STAT_HOLD_DROP,
+	KLIPS_STAT_MAX
+};
+
+struct klips_stats {
+	unsigned long count[KLIPS_STAT_MAX];
+};
+
+/* Everything klips keeps per network namespace. */
+struct klips_net {
+	struct net *net;
+	struct proc_dir_entry *proc_dir;	/* /proc/net/ipsec */
+	struct klips_stats __percpu *stats;
+};
+
+extern unsigned int klips_net_id;
+
+static inline struct klips_net *klips_net(const struct net *net)
+{
+	return net_generic(net, klips_net_id);
+}
+
+static inline void klips_stat_inc(struct klips_net *kn, enum klips_stat stat)
+{
+	this_cpu_inc(kn->stats->count[stat]);
+}
+
+unsigned long klips_stat_read(struct klips_net *kn, enum klips_stat stat);
+
+int klips_netns_init(void);
+void klips_netns_exit(void);
+
+/* ipsecN devices (device.c) */
+struct klips_dev {
+	struct net_device *dev;
+	/* The attached physical device (tncfg --attach); NULL when detached. */
+	struct net_device __rcu *phys;
+};
+
+extern struct rtnl_link_ops klips_link_ops;
+
+bool klips_is_klips_dev(const struct net_device *dev);
+int klips_device_init(unsigned int count);
+void klips_device_exit(void);
+
+/* /proc/net/ipsec* (proc.c) */
+int klips_proc_net_init(struct klips_net *kn);
+void klips_proc_net_exit(struct klips_net *kn);
+
+#endif /* _KLIPS_H */

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-namespace state: every namespace has its own tables, counters and
+ * /proc/net/ipsec* files, created with the namespace and freed with it.
+ */
+#include <linux/rtnetlink.h>
+#include <linux/slab.h>
+
+#include "klips.h"
+
+unsigned int klips_net_id __read_mostly;
+
+unsigned long klips_stat_read(struct klips_net *kn, enum klips_stat stat)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu_ptr(kn->stats, cpu)->count[stat];
+	return sum;
+}
+
+static int __net_init klips_net_init(struct net *net)
+{
+	struct klips_net *kn = klips_net(net);
+	int err;
+
+	kn->net = net;
+	kn->stats = alloc_percpu_gfp(struct klips_stats, GFP_KERNEL_ACCOUNT);
+	if (!kn->stats)
+		return -ENOMEM;
+
+	err = klips_proc_net_init(kn);
+	if (err)
+		goto err_free_stats;
+	return 0;
+
+err_free_stats:
+	free_percpu(kn->stats);
+	return err;
+}
+
+static void __net_exit klips_net_exit(struct net *net)
+{
+	klips_proc_net_exit(klips_net(net));
+}
+
+/*
+ * Our exit runs before the core's default_device_exit (pernet device ops
+ * exit in reverse order of registration), so a dying namespace's ipsecN
+ * devices are still there: delete them here, before freeing what their
+ * packet path uses.
+ */
+static void __net_exit klips_net_exit_batch(struct list_head *net_exit_list)
+{
+	struct net_device *dev, *tmp;
+	struct net *net;
+	LIST_HEAD(kill);
+
+	rtnl_lock();
+	list_for_each_entry(net, net_exit_list, exit_list)
+		for_each_netdev_safe(net, dev, tmp)
+			if (klips_is_klips_dev(dev))
+				unregister_netdevice_queue(dev, &kill);
+	unregister_netdevice_many(&kill);
+	rtnl_unlock();
+
+	list_for_each_entry(net, net_exit_list, exit_list)
+		free_percpu(klips_net(net)->stats);
+}
+
+static struct pernet_operations klips_net_ops = {
+	.init = klips_net_init,
+	.exit = klips_net_exit,
+	.exit_batch = klips_net_exit_batch,
+	.id = &klips_net_id,
+	.size = sizeof(struct klips_net),
+};
+
+int klips_netns_init(void)
+{
+	return register_pernet_device(&klips_net_ops);
+}
+
+void klips_netns_exit(void)
+{
+	unregister_pernet_device(&klips_net_ops);
+}

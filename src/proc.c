@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/net/ipsec/... and the classic /proc/net/ipsec_* names, per network
+ * namespace, rendered as spec/proc.md says. Never any key material.
+ */
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+
+#include "klips.h"
+#include "debug.h"
+
+static const char *const stat_names[KLIPS_STAT_MAX] = {
+	[KLIPS_STAT_IN_HDR_ERROR]		= "InHdrError",
+	[KLIPS_STAT_IN_NOT_OURS]		= "InNotOurs",
+	[KLIPS_STAT_IN_STATE_INVALID]		= "InStateInvalid",
+	[KLIPS_STAT_IN_REPLAY]			= "InReplay",
+	[KLIPS_STAT_IN_AUTH_ERROR]		= "InAuthError",
+	[KLIPS_STAT_IN_SIZE_ERROR]		= "InSizeError",
+	[KLIPS_STAT_IN_PAD_ERROR]		= "InPadError",
+	[KLIPS_STAT_IN_INNER_HEADER_ERROR]	= "InInnerHeaderError",
+	[KLIPS_STAT_IN_POLICY_ERROR]		= "InPolicyError",
+	[KLIPS_STAT_IN_NO_DEVICE]		= "InNoDevice",
+	[KLIPS_STAT_IN_DUMMY]			= "InDummy",
+	[KLIPS_STAT_OUT_NO_EROUTE]		= "OutNoEroute",
+	[KLIPS_STAT_OUT_SHUNT]			= "OutShunt",
+	[KLIPS_STAT_OUT_LOOP]			= "OutLoop",
+	[KLIPS_STAT_OUT_STATE_EXPIRED]		= "OutStateExpired",
+	[KLIPS_STAT_OUT_MTU]			= "OutMtu",
+	[KLIPS_STAT_TRAP_COUNT]			= "TrapCount",
+	[KLIPS_STAT_TRAP_SEND_COUNT]		= "TrapSendCount",
+	[KLIPS_STAT_HOLD_DROP]			= "HoldDrop",
+};
+
+static int stats_show(struct seq_file *seq, void *v)
+{
+	struct klips_net *kn = klips_net(seq_file_single_net(seq));
+	int i;
+
+	for (i = 0; i < KLIPS_STAT_MAX; i++)
+		seq_printf(seq, "%-24s\t%lu\n", stat_names[i],
+			   klips_stat_read(kn, i));
+	return 0;
+}
+
+static int version_show(struct seq_file *seq, void *v)
+{
+	seq_puts(seq, KLIPS_NAME " version: " KLIPS_VERSION "\n");
+	return 0;
+}
+
+static int klipsdebug_show(struct seq_file *seq, void *v)
+{
+	int i;
+
+	for (i = 0; i < KLIPS_DBG_MAX; i++)
+		seq_printf(seq, "debug_%s=%08x.\n", klips_debug_area_name(i),
+			   klips_debug_on(i) ? 0xffffffffU : 0);
+	return 0;
+}
+
+/*
+ * "Name order" with digit runs compared as numbers, so ipsec2 comes
+ * before ipsec10.
+ */
+static int namecmp(const char *a, const char *b)
+{
+	while (*a && *b) {
+		if (isdigit(*a) && isdigit(*b)) {
+			size_t la = strspn(a, "0123456789");
+			size_t lb = strspn(b, "0123456789");
+			int c;
+
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			c = strncmp(a, b, la);
+			if (c)
+				return c;
+			a += la;
+			b += lb;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		a++;
+		b++;
+	}
+	return !!*a - !!*b;
+}
+
+static void tncfg_line(struct seq_file *seq, struct net_device *dev)
+{
+	struct klips_dev *kd = netdev_priv(dev);
+	struct net_device *phys = rcu_dereference(kd->phys);
+	unsigned int mtu = READ_ONCE(dev->mtu);
+
+	/* No SA groups yet, so the effective MTU is the device MTU. */
+	seq_printf(seq, "%s -> %s mtu=%u(%u) -> %u\n", dev->name,
+		   phys ? phys->name : "NULL", mtu, mtu,
+		   phys ? READ_ONCE(phys->mtu) : 0);
+}
+
+/*
+ * A namespace has a handful of ipsecN devices: pick them in name order by
+ * repeated scans under RCU rather than holding RTNL across a read.
+ */
+static int tncfg_show(struct seq_file *seq, void *v)
+{
+	struct net *net = seq_file_single_net(seq);
+	char prev[IFNAMSIZ] = "";
+	bool first = true;
+
+	for (;;) {
+		struct net_device *dev, *next = NULL;
+
+		rcu_read_lock();
+		for_each_netdev_rcu(net, dev) {
+			if (!klips_is_klips_dev(dev))
+				continue;
+			if (!first && namecmp(dev->name, prev) <= 0)
+				continue;
+			if (!next || namecmp(dev->name, next->name) < 0)
+				next = dev;
+		}
+		if (next) {
+			tncfg_line(seq, next);
+			strscpy(prev, next->name, sizeof(prev));
+		}
+		rcu_read_unlock();
+		if (!next)
+			return 0;
+		first = false;
+	}
+}
+
+/* The SA, eroute and group tables are empty until the SADB exists. */
+static int empty_show(struct seq_file *seq, void *v)
+{
+	return 0;
+}
+
+struct proc_table {
+	const char *dir;	/* subdirectory of /proc/net/ipsec, or NULL */
+	const char *name;
+	const char *classic;	/* /proc/net/<classic> symlink, or NULL */
+	umode_t mode;
+	int (*show)(struct seq_file *seq, void *v);
+};
+
+static const struct proc_table proc_files[] = {
+	{ "spi",    "all",        "ipsec_spi",        0400, empty_show },
+	{ "eroute", "all",        "ipsec_eroute",     0400, empty_show },
+	{ "spigrp", "all",        "ipsec_spigrp",     0400, empty_show },
+	{ NULL,     "tncfg",      "ipsec_tncfg",      0400, tncfg_show },
+	{ NULL,     "version",    "ipsec_version",    0444, version_show },
+	{ NULL,     "klipsdebug", "ipsec_klipsdebug", 0400, klipsdebug_show },
+	{ NULL,     "stats",      NULL,               0400, stats_show },
+};
+
+void klips_proc_net_exit(struct klips_net *kn)
+{
+	struct proc_dir_entry *proc_net = kn->net->proc_net;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(proc_files); i++)
+		if (proc_files[i].classic)
+			remove_proc_subtree(proc_files[i].classic, proc_net);
+	remove_proc_subtree("ipsec", proc_net);
+	kn->proc_dir = NULL;
+}
+
+int klips_proc_net_init(struct klips_net *kn)
+{
+	struct proc_dir_entry *proc_net = kn->net->proc_net;
+	int i;
+
+	kn->proc_dir = proc_mkdir("ipsec", proc_net);
+	if (!kn->proc_dir)
+		return -ENOMEM;
+
+	for (i = 0; i < ARRAY_SIZE(proc_files); i++) {
+		const struct proc_table *f = &proc_files[i];
+		struct proc_dir_entry *parent = kn->proc_dir;
+		char target[32];
+
+		if (f->dir) {
+			parent = proc_mkdir(f->dir, kn->proc_dir);
+			if (!parent)
+				goto err;
+			snprintf(target, sizeof(target), "ipsec/%s/%s",
+				 f->dir, f->name);
+		} else {
+			snprintf(target, sizeof(target), "ipsec/%s", f->name);
+		}
+		if (!proc_create_net_single(f->name, f->mode, parent, f->show,
+					    NULL))
+			goto err;
+		if (f->classic && !proc_symlink(f->classic, proc_net, target))
+			goto err;
+	}
+	return 0;
+
+err:
+	klips_proc_net_exit(kn);
+	return -ENOMEM;
+}
