@@ -12,6 +12,7 @@ shift 2
 top=$(cd "$(dirname "$0")/.." && pwd)
 [ -f "$kdir/Makefile" ] || { echo "build-module: no kernel build tree at $kdir" >&2; exit 1; }
 mkdir -p "$out"
+out=$(realpath "$out")
 rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.cmd' \
 	--exclude='*.mod*' --exclude='modules.order' --exclude='Module.symvers' \
 	--filter='protect *.o' --filter='protect *.ko' --filter='protect .*.cmd' \

@@ -37,14 +37,18 @@ ip link set lo up
 hostname klips-guest
 
 rc=1
+[ -n "$out" ] && mkdir -p "$out"
 if [ -n "$cmd" ] && [ -x "$cmd" ]; then
 	IFS=, read -r -a argv <<< "$args"
-	"$cmd" "${argv[@]}" < /dev/null
-	rc=$?
+	export KLIPS_OUT=$out
+	# The script's own output (TAP) goes to a file as well as to the
+	# console, so that kernel messages never mix into what is counted.
+	"$cmd" "${argv[@]}" < /dev/null 2>&1 | tee "$out/output.txt"
+	rc=${PIPESTATUS[0]}
 else
 	echo "guest-init: no runnable klips_cmd= ('$cmd')"
 fi
-[ -n "$out" ] && mkdir -p "$out" && echo "$rc" > "$out/exitcode"
+[ -n "$out" ] && echo "$rc" > "$out/exitcode"
 echo "guest-init: exit $rc"
 [ -w /proc/exitcode ] && echo "$rc" > /proc/exitcode
 sync

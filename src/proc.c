@@ -174,7 +174,7 @@ int klips_proc_net_init(struct klips_net *kn)
 	struct proc_dir_entry *proc_net = kn->net->proc_net;
 	int i;
 
-	kn->proc_dir = proc_mkdir("ipsec", proc_net);
+	kn->proc_dir = proc_net_mkdir(kn->net, "ipsec", proc_net);
 	if (!kn->proc_dir)
 		return -ENOMEM;
 
@@ -184,7 +184,7 @@ int klips_proc_net_init(struct klips_net *kn)
 		char target[32];
 
 		if (f->dir) {
-			parent = proc_mkdir(f->dir, kn->proc_dir);
+			parent = proc_net_mkdir(kn->net, f->dir, kn->proc_dir);
 			if (!parent)
 				goto err;
 			snprintf(target, sizeof(target), "ipsec/%s/%s",

@@ -1,0 +1,148 @@
+#!/bin/bash
+# `make check`: everything CI runs, ending with one line
+# "N passed, N failed[, N skipped]". Exit status non-zero on any failure.
+#
+# Stages: static checks (W=1 builds against Debian's 6.1 and 6.12 headers,
+# sparse, checkpatch --strict), KUnit in the debug UML guest, the namespace
+# tests in the debug UML guest, and the smoke test on Debian's own 6.1 and
+# 6.12 kernels under qemu. A guest that dies, times out or logs a KASAN,
+# UBSAN, lockdep or kmemleak report fails its stage.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+full=${KLIPS_CHECK_FULL:-0}
+
+pass=0 fail=0 skip=0
+failed=()
+record() {	# record <name> <0|1|skip>
+	case $2 in
+	0) pass=$((pass + 1)); echo "PASS: $1" ;;
+	skip) skip=$((skip + 1)); echo "SKIP: $1" ;;
+	*) fail=$((fail + 1)); failed+=("$1"); echo "FAIL: $1" ;;
+	esac
+}
+
+# Counts the TAP lines a guest script wrote; not a single line is a failure.
+count_tap() {	# count_tap <stage> <output.txt>
+	local f=$2 p n
+	p=$(grep -c '^ok ' "$f" 2>/dev/null) || p=0
+	n=$(grep -c '^not ok ' "$f" 2>/dev/null) || n=0
+	grep '^not ok ' "$f" 2>/dev/null | sed "s/^/FAIL: $1: /"
+	pass=$((pass + p))
+	fail=$((fail + n))
+	[ "$n" -eq 0 ] || failed+=("$1 ($n cases)")
+	if [ $((p + n)) -eq 0 ]; then
+		record "$1: ran no test" 1
+	fi
+}
+
+# Reports in the guest's kernel log that do not stop the guest by themselves.
+sanitizer_scan() {	# sanitizer_scan <stage> <console log>
+	local hits
+	hits=$(grep -E 'BUG:|WARNING:|UBSAN:|KASAN|kmemleak: [0-9]+ new suspected|possible (recursive|circular) locking|suspicious RCU usage|Oops|general protection|Kernel panic' "$2" | head -5)
+	if [ -n "$hits" ]; then
+		printf '%s\n' "$hits" | sed 's/^/    /'
+		record "$1: kernel log free of sanitizer reports" 1
+	else
+		record "$1: kernel log free of sanitizer reports" 0
+	fi
+}
+
+log=$top/build/check
+rm -rf "$log"
+mkdir -p "$log"
+
+echo "== setup"
+"$top/scripts/setup.sh" > "$log/setup.log" 2>&1 || { cat "$log/setup.log"; exit 1; }
+
+echo "== builds"
+kdir=$("$top/scripts/uml-build.sh" debug) || exit 1
+src=$(ls -d "$top"/build/linux-*/ | head -1)
+mod=$top/build/mod/uml-debug
+if "$top/scripts/build-module.sh" "$kdir" "$mod" W=1 KLIPS_KUNIT=m > "$log/build-uml.log" 2>&1; then
+	! grep -E 'warning:|error:' "$log/build-uml.log"
+	record "build: UML debug guest, W=1, warning-free" $?
+else
+	tail -20 "$log/build-uml.log"
+	record "build: UML debug guest, W=1, warning-free" 1
+	echo "$pass passed, $fail failed"
+	exit 1
+fi
+if "$top/scripts/build-module.sh" "$kdir" "$top/build/mod/uml-sparse" C=2 KLIPS_KUNIT=m > "$log/sparse.log" 2>&1; then
+	! grep -E 'warning:|error:' "$log/sparse.log"
+	record "sparse: no warnings" $?
+else
+	tail -20 "$log/sparse.log"
+	record "sparse: no warnings" 1
+fi
+for hdr in $("$top/scripts/debian-headers.sh"); do
+	name=$(basename "$hdr")
+	if "$top/scripts/build-module.sh" "$hdr" "$top/build/mod/$name" W=1 > "$log/build-$name.log" 2>&1; then
+		! grep -E 'warning:|error:' "$log/build-$name.log"
+		record "build: Debian $name, W=1, warning-free" $?
+	else
+		tail -20 "$log/build-$name.log"
+		record "build: Debian $name, W=1, warning-free" 1
+	fi
+done
+if perl "$src/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
+	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \
+	$(git ls-files 'src/*.[ch]' 'include/*.h' 'tests/kunit/*.c') > "$log/checkpatch.log" 2>&1; then
+	record "checkpatch --strict: src/ include/ tests/kunit/" 0
+else
+	grep -E 'ERROR|WARNING|CHECK' "$log/checkpatch.log" | head -20
+	record "checkpatch --strict: src/ include/ tests/kunit/" 1
+fi
+
+echo "== KUnit (debug UML guest)"
+run=$log/kunit
+KLIPS_RUN_DIR=$run "$top/scripts/uml-run.sh" debug tests/kunit.sh "$mod" > "$run.console" 2>&1
+rc=$?
+record "kunit: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
+sanitizer_scan kunit "$run.console"
+if [ -s "$run/kunit.log" ]; then
+	python3 "$src/tools/testing/kunit/kunit.py" parse "$run/kunit.log" > "$log/kunit-parse.txt" 2>&1
+	summary=$(grep -o 'Ran [0-9]* tests: .*' "$log/kunit-parse.txt" | sed 's/\x1b\[[0-9;]*m//g')
+	echo "    kunit.py: ${summary:-no summary}"
+	grep -E '\[FAILED\]|\[CRASHED\]' "$log/kunit-parse.txt" | sed 's/\x1b\[[0-9;]*m//g; s/^/    /'
+	kp=$(sed -n 's/.*passed: \([0-9]*\).*/\1/p' <<< "$summary")
+	kf=$(sed -n 's/.*failed: \([0-9]*\).*/\1/p' <<< "$summary")
+	kc=$(sed -n 's/.*crashed: \([0-9]*\).*/\1/p' <<< "$summary")
+	ks=$(sed -n 's/.*skipped: \([0-9]*\).*/\1/p' <<< "$summary")
+	pass=$((pass + ${kp:-0}))
+	fail=$((fail + ${kf:-0} + ${kc:-0}))
+	skip=$((skip + ${ks:-0}))
+	[ $((${kf:-0} + ${kc:-0})) -eq 0 ] || failed+=("kunit cases")
+	[ "${kp:-0}" -gt 0 ] || record "kunit: ran no test" 1
+else
+	record "kunit: no KUnit output" 1
+fi
+
+echo "== namespace tests (debug UML guest)"
+run=$log/netns
+KLIPS_RUN_DIR=$run "$top/scripts/uml-run.sh" debug tests/netns.sh "$mod" > "$run.console" 2>&1
+rc=$?
+count_tap netns "$run/output.txt"
+record "netns: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
+sanitizer_scan netns "$run.console"
+
+echo "== Debian kernels under qemu"
+for hdr in $("$top/scripts/debian-headers.sh"); do
+	name=$(basename "$hdr")
+	series=$(sed -E 's/^linux-headers-([0-9]+\.[0-9]+).*/\1/' <<< "$name")
+	run=$log/qemu-$series
+	KLIPS_RUN_DIR=$run "$top/scripts/qemu-run.sh" "$series" tests/qemu-smoke.sh \
+		"$top/build/mod/$name/klips.ko" > "$run.console" 2>&1
+	rc=$?
+	count_tap "qemu $series" "$run/output.txt"
+	record "qemu $series: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
+	sanitizer_scan "qemu $series" "$run.console"
+done
+
+echo
+[ ${#failed[@]} -eq 0 ] || printf 'failed: %s\n' "${failed[@]}"
+echo "logs: $log"
+line="$pass passed, $fail failed"
+[ "$skip" -eq 0 ] || line="$line, $skip skipped"
+echo "$line"
+[ "$fail" -eq 0 ]
