@@ -26,6 +26,7 @@ cmdline=(mem=1536M rootfstype=hostfs rootflags=/ rw
 	con=null con0=null,fd:1 panic=-1 oops=panic
 	klips_cmd="$script" klips_out="$run" klips_mods="$kdir/mods/lib/modules")
 [ -n "$args" ] && cmdline+=(klips_args="$args")
+[ -n "${KLIPS_UML_QUIET:-}" ] && cmdline+=(quiet)
 if [ "$variant" = debug ]; then
 	cmdline+=(panic_on_warn=1 kmemleak=on)
 fi

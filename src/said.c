@@ -235,6 +235,7 @@ int klips_said_parse(const char *text, size_t len, struct klips_said *said,
 	*said = tmp;
 	return 0;
 }
+
 KLIPS_EXPORT_FOR_KUNIT(klips_said_parse);
 
 /* RFC 5952: only ::ffff:0:0/96 keeps the dotted quad (section 5). */
@@ -247,7 +248,7 @@ static int format_ip6(const struct in6_addr *addr, char *buf, size_t size)
 		return scnprintf(buf, size, "::ffff:%pI4", &addr->s6_addr32[3]);
 	for (i = 0; i < 8; i++)
 		group[i] = ntohs(addr->s6_addr16[i]);
-	/* Section 4.2: the longest run of two or more zero groups, first on a tie */
+	/* 4.2: compress the longest run of 2+ zero groups, the first on a tie */
 	for (i = 0; i < 8; i++) {
 		for (run = 0; i + run < 8 && !group[i + run]; run++)
 			;
@@ -292,6 +293,7 @@ int klips_addr_format(u8 family, const union klips_addr *addr, char *buf,
 		return scnprintf(buf, size, "?");
 	}
 }
+
 KLIPS_EXPORT_FOR_KUNIT(klips_addr_format);
 
 static const char *shunt_of(const struct klips_said *said)
@@ -342,6 +344,7 @@ int klips_said_format(const struct klips_said *said, char *buf, size_t size)
 	return len + klips_addr_format(said->family, &said->dst, buf + len,
 				       size - len);
 }
+
 KLIPS_EXPORT_FOR_KUNIT(klips_said_format);
 
 /**
@@ -367,6 +370,7 @@ bool klips_said_spi_valid(const struct klips_said *said)
 		return false;
 	}
 }
+
 KLIPS_EXPORT_FOR_KUNIT(klips_said_spi_valid);
 
 /**
@@ -384,4 +388,5 @@ const char *klips_said_shunt_name(u32 spi)
 			return shunts[i].name;
 	return NULL;
 }
+
 KLIPS_EXPORT_FOR_KUNIT(klips_said_shunt_name);
