@@ -3,6 +3,7 @@
 # klips: KLIPS-style IPsec for Linux.
 #
 #   make                 build klips.ko for this machine's kernel (KDIR=...)
+#   make tool            build the ipsec admin tool (tools/ipsec)
 #   make install         install it (modules_install) and run depmod
 #   make demo            boot a UML guest and show the module at work
 #   make check           every test, in the debug UML guest and under qemu
@@ -23,6 +24,9 @@ module:
 		exit 1; \
 	fi
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
+
+tool:
+	$(MAKE) -C tools
 
 install: module
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules_install
@@ -47,4 +51,4 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all module install check check-full bench demo clean distclean
+.PHONY: all module tool install check check-full bench demo clean distclean

@@ -68,6 +68,13 @@ else
 	echo "$pass passed, $fail failed"
 	exit 1
 fi
+if make -C "$top/tools" -s -B > "$log/build-tool.log" 2>&1; then
+	! grep 'warning:' "$log/build-tool.log"
+	record "build: tools/ipsec, -Wall -Wextra warning-free" $?
+else
+	cat "$log/build-tool.log"
+	record "build: tools/ipsec, -Wall -Wextra warning-free" 1
+fi
 if "$top/scripts/build-module.sh" "$kdir" "$top/build/mod/uml-sparse" C=2 KLIPS_KUNIT=m > "$log/sparse.log" 2>&1; then
 	! grep -E 'warning:|error:' "$log/sparse.log"
 	record "sparse: no warnings" $?

@@ -7,7 +7,6 @@
 #ifndef _KLIPS_COMPAT_H
 #define _KLIPS_COMPAT_H
 
-#include <linux/export.h>
 #include <linux/netdevice.h>
 
 /* NETIF_F_LLTX became dev->lltx. */
@@ -34,15 +33,5 @@ static inline void klips_compat_set_netns_immutable(struct net_device *dev)
 	dev->features |= NETIF_F_NETNS_LOCAL;
 #endif
 }
-
-/*
- * Symbols the KUnit module (klips_test.ko) calls are exported only in test
- * builds, in their own namespace.
- */
-#ifdef KLIPS_KUNIT
-#define KLIPS_EXPORT_FOR_KUNIT(sym) EXPORT_SYMBOL_NS_GPL(sym, KLIPS_KUNIT_NS)
-#else
-#define KLIPS_EXPORT_FOR_KUNIT(sym)
-#endif
 
 #endif /* _KLIPS_COMPAT_H */

@@ -31,3 +31,13 @@ void klips_debug_set(unsigned long mask)
 {
 	WRITE_ONCE(klips_debug_mask, mask & GENMASK(KLIPS_DBG_MAX - 1, 0));
 }
+
+/* @fmt starts with its KERN_ level, which vprintk() honours. */
+void klips_debug_printk(const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	vprintk(fmt, args);
+	va_end(args);
+}

@@ -10,6 +10,7 @@
 #include <linux/bits.h>
 #include <linux/compiler.h>
 #include <linux/printk.h>
+#include <linux/ratelimit.h>
 
 /* In the order /proc/net/ipsec_klipsdebug lists them (spec/proc.md). */
 enum klips_debug_area {
@@ -37,10 +38,21 @@ static inline bool klips_debug_on(enum klips_debug_area area)
 	return READ_ONCE(klips_debug_mask) & BIT(area);
 }
 
+__printf(1, 2) void klips_debug_printk(const char *fmt, ...);
+
+/*
+ * Not pr_debug(): dynamic debug would gate it a second time, and the area
+ * mask alone decides. Rate-limited per call site: an area switched on under
+ * line-rate traffic must not flood the log (KLIPS's did).
+ */
 #define klips_dbg(area, fmt, ...)					\
 	do {								\
-		if (unlikely(klips_debug_on(area)))			\
-			printk(KERN_DEBUG KLIPS_NAME ": " fmt, ##__VA_ARGS__); \
+		static DEFINE_RATELIMIT_STATE(_rs,			\
+					      DEFAULT_RATELIMIT_INTERVAL, \
+					      DEFAULT_RATELIMIT_BURST);	\
+		if (unlikely(klips_debug_on(area)) && __ratelimit(&_rs)) \
+			klips_debug_printk(KERN_DEBUG KLIPS_NAME ": " fmt, \
+					   ##__VA_ARGS__);		\
 	} while (0)
 
 #endif /* _KLIPS_DEBUG_H */

@@ -22,6 +22,7 @@
 #include <linux/socket.h>
 #include <linux/string.h>
 #include <net/ipv6.h>
+#include <kunit/visibility.h>
 
 #include "said.h"
 
@@ -235,8 +236,7 @@ int klips_said_parse(const char *text, size_t len, struct klips_said *said,
 	*said = tmp;
 	return 0;
 }
-
-KLIPS_EXPORT_FOR_KUNIT(klips_said_parse);
+EXPORT_SYMBOL_IF_KUNIT(klips_said_parse);
 
 /* RFC 5952: only ::ffff:0:0/96 keeps the dotted quad (section 5). */
 static int format_ip6(const struct in6_addr *addr, char *buf, size_t size)
@@ -293,8 +293,7 @@ int klips_addr_format(u8 family, const union klips_addr *addr, char *buf,
 		return scnprintf(buf, size, "?");
 	}
 }
-
-KLIPS_EXPORT_FOR_KUNIT(klips_addr_format);
+EXPORT_SYMBOL_IF_KUNIT(klips_addr_format);
 
 static const char *shunt_of(const struct klips_said *said)
 {
@@ -344,8 +343,7 @@ int klips_said_format(const struct klips_said *said, char *buf, size_t size)
 	return len + klips_addr_format(said->family, &said->dst, buf + len,
 				       size - len);
 }
-
-KLIPS_EXPORT_FOR_KUNIT(klips_said_format);
+EXPORT_SYMBOL_IF_KUNIT(klips_said_format);
 
 /**
  * klips_said_spi_valid() - may an SA use this SPI?
@@ -370,8 +368,7 @@ bool klips_said_spi_valid(const struct klips_said *said)
 		return false;
 	}
 }
-
-KLIPS_EXPORT_FOR_KUNIT(klips_said_spi_valid);
+EXPORT_SYMBOL_IF_KUNIT(klips_said_spi_valid);
 
 /**
  * klips_said_shunt_name() - the name of a shunt SPI
@@ -388,5 +385,4 @@ const char *klips_said_shunt_name(u32 spi)
 			return shunts[i].name;
 	return NULL;
 }
-
-KLIPS_EXPORT_FOR_KUNIT(klips_said_shunt_name);
+EXPORT_SYMBOL_IF_KUNIT(klips_said_shunt_name);

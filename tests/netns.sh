@@ -12,6 +12,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 mod=${1:?usage: netns.sh <module dir>}/klips.ko
+ipsec=$here/../tools/ipsec
 
 n1() { ip netns exec ns1 "$@"; }
 n2() { ip netns exec ns2 "$@"; }
@@ -83,6 +84,17 @@ check_eq "ipsec/stats has every counter of design.md, all zero" \
 	"$(for s in $stat_names; do echo "$s 0"; done | sort)" \
 	"$(awk '{print $1, $2}' /proc/net/ipsec/stats | sort)"
 
+# --- the ipsec tool: a listing subcommand with no arguments prints its file --
+for f in spi eroute spigrp tncfg klipsdebug; do
+	check_eq "ipsec $f prints /proc/net/ipsec_$f" \
+		"$(cat /proc/net/ipsec_$f)" "$("$ipsec" $f)"
+done
+check_eq "ipsec version: the tool's and the module's" \
+"ipsec tool version: $(modinfo -F version "$mod")
+klips version: $(modinfo -F version "$mod")" "$("$ipsec" version)"
+"$ipsec" frobnicate 2>/dev/null
+check_eq "ipsec <unknown command> is a usage error (exit 2)" 2 $?
+
 # --- traffic routed into an ipsecN with no eroute is dropped and counted ------
 # IPv6 off on ipsec0, so that no router solicitation or MLD report joins in.
 sysctl -qw net.ipv6.conf.ipsec0.disable_ipv6=1
@@ -131,12 +143,20 @@ check_eq "no /proc/net/ipsec* left in ns2" "" "$(n2 ls /proc/net | grep ipsec)"
 ip netns del ns2
 
 # --- module parameters ---------------------------------------------------------
-check "insmod klips.ko devices=2" insmod "$mod" devices=2
+dmesg -C
+check "insmod klips.ko devices=2 debug=0x1" insmod "$mod" devices=2 debug=0x1
+check_eq "debug area tunnel on: device creation logged at KERN_DEBUG" \
+"<7>klips: created ipsec0
+<7>klips: created ipsec1" "$(dmesg -r | grep 'klips: created' | sed 's/\[.*\] //')"
 check_eq "devices=2 creates ipsec0 and ipsec1 only" "ipsec0 ipsec1" \
 	"$(awk '{print $1}' /proc/net/ipsec_tncfg | xargs)"
 check "rmmod klips" rmmod klips
 check_fails "devices=65 is refused" insmod "$mod" devices=65
 check_eq "a refused load leaves no device" "" "$(ip -o link show type klips 2>/dev/null)"
+dmesg -C
+check "insmod klips.ko devices=1" insmod "$mod" devices=1
+check_eq "debug areas off: nothing logged" "" "$(dmesg | grep 'klips: created')"
+check "rmmod klips" rmmod klips
 check "insmod klips.ko devices=0" insmod "$mod" devices=0
 check_eq "devices=0: tncfg empty" "" "$(cat /proc/net/ipsec_tncfg)"
 check "rmmod klips" rmmod klips

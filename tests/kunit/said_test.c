@@ -89,7 +89,7 @@ static void expect_format(struct kunit *test, const struct klips_said *said,
 			KUNIT_EXPECT_EQ(test, ret, 0);
 			continue;
 		}
-		KUNIT_EXPECT_EQ(test, ret, (int)min(size - 1, n));
+		KUNIT_ASSERT_EQ(test, ret, (int)min(size - 1, n));
 		KUNIT_EXPECT_EQ(test, memcmp(buf, want, ret), 0);
 		KUNIT_EXPECT_EQ(test, buf[ret], '\0');
 	}
