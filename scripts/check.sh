@@ -4,8 +4,8 @@
 #
 # Stages: static checks (W=1 builds against Debian's 6.1 and 6.12 headers,
 # sparse, checkpatch --strict), KUnit in the debug UML guest, the namespace
-# tests in the debug UML guest, and the smoke test on Debian's own 6.1 and
-# 6.12 kernels under qemu. A guest that dies, times out or logs a KASAN,
+# tests in the debug UML guest, and on Debian's own 6.1 and 6.12 kernels
+# under qemu a smoke test and the same namespace tests. A guest that dies, times out or logs a KASAN,
 # UBSAN, lockdep or kmemleak report fails its stage.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,7 +39,9 @@ count_tap() {	# count_tap <stage> <output.txt>
 # Reports in the guest's kernel log that do not stop the guest by themselves.
 sanitizer_scan() {	# sanitizer_scan <stage> <console log>
 	local hits
-	hits=$(grep -E 'BUG:|WARNING:|UBSAN:|KASAN|kmemleak: [0-9]+ new suspected|possible (recursive|circular) locking|suspicious RCU usage|Oops|general protection|Kernel panic' "$2" | head -5)
+	hits=$(grep -vE '^(not )?ok [0-9]+ - ' "$2" |
+		grep -E 'BUG:|WARNING:|UBSAN:|KASAN|kmemleak: [0-9]+ new suspected|possible (recursive|circular) locking|suspicious RCU usage|Oops|general protection|Kernel panic' |
+		head -5)
 	if [ -n "$hits" ]; then
 		printf '%s\n' "$hits" | sed 's/^/    /'
 		record "$1: kernel log free of sanitizer reports" 1
@@ -137,13 +139,18 @@ echo "== Debian kernels under qemu"
 for hdr in $("$top/scripts/debian-headers.sh"); do
 	name=$(basename "$hdr")
 	series=$(sed -E 's/^linux-headers-([0-9]+\.[0-9]+).*/\1/' <<< "$name")
-	run=$log/qemu-$series
-	KLIPS_RUN_DIR=$run "$top/scripts/qemu-run.sh" "$series" tests/qemu-smoke.sh \
-		"$top/build/mod/$name/klips.ko" > "$run.console" 2>&1
-	rc=$?
-	count_tap "qemu $series" "$run/output.txt"
-	record "qemu $series: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
-	sanitizer_scan "qemu $series" "$run.console"
+	# The smoke test, then the same namespace tests as in UML.
+	for t in qemu-smoke netns; do
+		run=$log/qemu-$series-$t
+		arg=$top/build/mod/$name
+		[ $t = qemu-smoke ] && arg=$arg/klips.ko
+		KLIPS_RUN_DIR=$run "$top/scripts/qemu-run.sh" "$series" "tests/$t.sh" \
+			"$arg" > "$run.console" 2>&1
+		rc=$?
+		count_tap "qemu $series $t" "$run/output.txt"
+		record "qemu $series $t: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
+		sanitizer_scan "qemu $series $t" "$run.console"
+	done
 done
 
 echo

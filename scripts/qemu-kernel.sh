@@ -41,13 +41,16 @@ exec 9> "$cache/.lock"
 flock 9
 
 # --- the kernel package ----------------------------------------------------------
-if [ ! -f "$cache/image/.complete" ]; then
+# .complete holds the package version: a rebuild under the same ABI name
+# (same release string) is fetched again.
+if [ "$(cat "$cache/image/.complete" 2>/dev/null)" != "$version" ]; then
 	rm -rf "$cache/image" "$cache/image.tmp" "$cache"/linux-image-*.deb
 	# The signed image is what Debian users boot; -unsigned has the same code.
 	got=
 	for p in "linux-image-$release" "linux-image-$release-unsigned"; do
 		log "fetching $p=$version"
-		if (cd "$cache" && apt-get download -q "$p=$version" >&2); then
+		# Sandbox user root: _apt may not write into build/.
+		if (cd "$cache" && apt-get download -q -o APT::Sandbox::User=root "$p=$version" >&2); then
 			got=$p
 			break
 		fi
@@ -67,7 +70,7 @@ if [ ! -f "$cache/image/.complete" ]; then
 		die "no lib/modules/$release in $got"
 	# The package leaves depmod to its postinst: the guest's modprobe needs it.
 	depmod -b "$cache/image.tmp" "$release"
-	touch "$cache/image.tmp/.complete"
+	echo "$version" > "$cache/image.tmp/.complete"
 	mv "$cache/image.tmp" "$cache/image"
 fi
 moddir=$cache/image/lib/modules/$release
@@ -80,8 +83,9 @@ stamp=$( { echo "$release $version ${want[*]}"; sha256sum "$self" /bin/busybox; 
 	sha256sum | cut -d' ' -f1)
 if [ ! -f "$cache/initramfs.cpio.gz" ] || [ "$(cat "$cache/initramfs.stamp" 2>/dev/null)" != "$stamp" ]; then
 	log "building the initramfs for $release"
-	[ -x /bin/busybox ] && /bin/busybox --list | grep -qx switch_root ||
+	if ! { [ -x /bin/busybox ] && /bin/busybox --list | grep -qx switch_root; }; then
 		die "/bin/busybox (busybox-static) is missing"
+	fi
 	root=$cache/initramfs.tmp
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,dev,proc,sys,newroot,lib/modules}
@@ -125,6 +129,12 @@ fail() {
 $bb mount -t proc proc /proc || fail "cannot mount /proc"
 $bb mount -t sysfs sys /sys || fail "cannot mount /sys"
 $bb mount -t devtmpfs dev /dev || fail "cannot mount /dev"
+# What udev would add: bash's <(...) needs /dev/fd. The links stay, as
+# guest-init.sh's own devtmpfs mount is this same instance.
+$bb ln -sf /proc/self/fd /dev/fd
+$bb ln -sf /proc/self/fd/0 /dev/stdin
+$bb ln -sf /proc/self/fd/1 /dev/stdout
+$bb ln -sf /proc/self/fd/2 /dev/stderr
 for m in $($bb cat /modules.load); do
 	$bb insmod "/lib/modules/$m" || fail "insmod $m failed"
 done

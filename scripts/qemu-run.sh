@@ -10,7 +10,8 @@
 # the script finished (panic, oops, failed mount). KLIPS_RUN_DIR, if set, is
 # where results go (default: a fresh directory under build/qemu/runs/);
 # KLIPS_QEMU_TIMEOUT bounds the run (default 600 s), KLIPS_QEMU_SMP sets the
-# number of CPUs (default 2), KLIPS_QEMU_APPEND adds kernel parameters.
+# number of CPUs (default 2), KLIPS_QEMU_APPEND adds kernel parameters,
+# KLIPS_QEMU_TCG_THREAD=multi tries multi-threaded TCG (unreliable, below).
 set -euo pipefail
 usage="usage: qemu-run.sh 6.1|6.12 <script> [args]"
 series=${1:?$usage}
@@ -53,9 +54,13 @@ cmdline=(console=ttyS0 panic=-1 oops=panic rw
 # shellcheck disable=SC2206 # extra parameters are meant to be split
 [ -n "${KLIPS_QEMU_APPEND:-}" ] && cmdline+=($KLIPS_QEMU_APPEND)
 
+# One TCG thread for all vCPUs: with multi-threaded TCG (qemu 7.2) the
+# guest's live code patching (static keys: text_poke_bp) races and the
+# kernel dies with "Oops: int3" or hangs, within seconds of static-key flips.
 # No NIC: the guest's traffic stays in its own namespaces. -no-reboot turns
 # the reboot of panic=-1 into qemu's exit.
-qemu=(qemu-system-x86_64 -accel tcg -m 1G -smp "${KLIPS_QEMU_SMP:-2}"
+qemu=(qemu-system-x86_64 -accel "tcg,thread=${KLIPS_QEMU_TCG_THREAD:-single}"
+	-m 1G -smp "${KLIPS_QEMU_SMP:-2}"
 	-nographic -no-reboot -nic none -monitor none -vga none
 	-chardev "stdio,id=con,signal=off,logfile=$run/console.log"
 	-serial chardev:con
@@ -68,6 +73,7 @@ qemu=(qemu-system-x86_64 -accel tcg -m 1G -smp "${KLIPS_QEMU_SMP:-2}"
 # timeout runs in its own process group (with qemu): kill that group on any
 # way out, so that no qemu outlives this script.
 pid=
+# shellcheck disable=SC2317 # called by the traps
 cleanup() {
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 		kill -TERM -- "-$pid" 2>/dev/null || true
