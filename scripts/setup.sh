@@ -11,6 +11,8 @@ PKGS=(
 	linux-headers-amd64 linux-headers-6.12-amd64
 	# the userspace tool
 	libmnl-dev pkg-config
+	# netlink: the kernel's ynl generator and client (python3-yaml, -jsonschema)
+	python3-yaml python3-jsonschema
 	# inside the guests: namespaces, traffic, peers and verifiers
 	iproute2 iperf3 tcpdump tshark python3 python3-scapy busybox-static
 	iputils-ping ethtool procps
