@@ -9,11 +9,17 @@
 
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
+#include <linux/mutex.h>
+#include <linux/rhashtable-types.h>
+#include <linux/workqueue.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
 #define KLIPS_NAME	"klips"
 #define KLIPS_VERSION	"0.1.0"
+
+#define KLIPS_REPLAY_DEFAULT	64
+#define KLIPS_REPLAY_MAX	4096
 
 /*
  * Drop and event counters of /proc/net/ipsec/stats (design.md, "Counters
@@ -51,9 +57,20 @@ struct klips_net {
 	struct net *net;
 	struct proc_dir_entry *proc_dir;	/* /proc/net/ipsec */
 	struct klips_stats __percpu *stats;
+
+	/* Serialises every configuration change of this namespace. */
+	struct mutex lock;
+	struct rhashtable sas;			/* SAs by SAID */
+	struct list_head sa_list;		/* SAs in add order */
+	struct list_head larval_list;		/* getspi SAs, oldest first */
+	unsigned int sa_count;
+	u32 sa_gen;				/* bumped on every change */
+	struct delayed_work larval_work;	/* expires larval SAs */
 };
 
 extern unsigned int klips_net_id;
+/* Frees SAs (crypto tfms may sleep on free) after an RCU grace period. */
+extern struct workqueue_struct *klips_wq;
 
 static inline struct klips_net *klips_net(const struct net *net)
 {
@@ -82,6 +99,10 @@ extern struct rtnl_link_ops klips_link_ops;
 bool klips_is_klips_dev(const struct net_device *dev);
 int klips_device_init(unsigned int count);
 void klips_device_exit(void);
+
+/* generic netlink (netlink.c) */
+int klips_netlink_init(void);
+void klips_netlink_exit(void);
 
 /* /proc/net/ipsec* (proc.c) */
 int klips_proc_net_init(struct klips_net *kn);

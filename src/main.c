@@ -37,6 +37,8 @@ static const struct kernel_param_ops debug_ops = {
 module_param_cb(debug, &debug_ops, NULL, 0600);
 MODULE_PARM_DESC(debug, "klipsdebug area mask (bit n: area n of /proc/net/ipsec_klipsdebug)");
 
+struct workqueue_struct *klips_wq;
+
 static int __init klips_init(void)
 {
 	int err;
@@ -46,26 +48,43 @@ static int __init klips_init(void)
 		return -EINVAL;
 	}
 
+	klips_wq = alloc_workqueue(KLIPS_NAME, 0, 0);
+	if (!klips_wq)
+		return -ENOMEM;
+
 	err = klips_netns_init();
 	if (err)
-		return err;
+		goto err_wq;
 
 	err = klips_device_init(devices);
 	if (err)
 		goto err_netns;
 
+	err = klips_netlink_init();
+	if (err)
+		goto err_device;
+
 	pr_info(KLIPS_NAME " " KLIPS_VERSION " loaded, %u devices\n", devices);
 	return 0;
 
+err_device:
+	klips_device_exit();
 err_netns:
 	klips_netns_exit();
+err_wq:
+	rcu_barrier();
+	destroy_workqueue(klips_wq);
 	return err;
 }
 
 static void __exit klips_exit(void)
 {
+	klips_netlink_exit();
 	klips_device_exit();
 	klips_netns_exit();
+	/* SAs are freed by RCU work: let it all run before the code goes. */
+	rcu_barrier();
+	destroy_workqueue(klips_wq);
 	pr_info(KLIPS_NAME " " KLIPS_VERSION " unloaded\n");
 }
 

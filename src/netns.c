@@ -7,6 +7,7 @@
 #include <linux/slab.h>
 
 #include "klips.h"
+#include "sa.h"
 
 unsigned int klips_net_id __read_mostly;
 
@@ -30,11 +31,16 @@ static int __net_init klips_net_init(struct net *net)
 	if (!kn->stats)
 		return -ENOMEM;
 
-	err = klips_proc_net_init(kn);
+	err = klips_sadb_init(kn);
 	if (err)
 		goto err_free_stats;
+	err = klips_proc_net_init(kn);
+	if (err)
+		goto err_sadb;
 	return 0;
 
+err_sadb:
+	klips_sadb_exit(kn);
 err_free_stats:
 	free_percpu(kn->stats);
 	return err;
@@ -65,8 +71,12 @@ static void __net_exit klips_net_exit_batch(struct list_head *net_exit_list)
 	unregister_netdevice_many(&kill);
 	rtnl_unlock();
 
-	list_for_each_entry(net, net_exit_list, exit_list)
-		free_percpu(klips_net(net)->stats);
+	list_for_each_entry(net, net_exit_list, exit_list) {
+		struct klips_net *kn = klips_net(net);
+
+		klips_sadb_exit(kn);
+		free_percpu(kn->stats);
+	}
 }
 
 static struct pernet_operations klips_net_ops = {

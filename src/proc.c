@@ -9,6 +9,7 @@
 
 #include "klips.h"
 #include "debug.h"
+#include "sa.h"
 
 static const char *const stat_names[KLIPS_STAT_MAX] = {
 	[KLIPS_STAT_IN_HDR_ERROR]		= "InHdrError",
@@ -133,28 +134,130 @@ static int tncfg_show(struct seq_file *seq, void *v)
 	}
 }
 
-/* The SA, eroute and group tables are empty until the SADB exists. */
+/* The eroute table is empty until eroutes exist. */
 static int empty_show(struct seq_file *seq, void *v)
 {
 	return 0;
 }
+
+/*
+ * ipsec_spi and ipsec_spigrp walk the SA list under the config mutex, one
+ * read() chunk at a time. Between chunks the next SA is remembered with the
+ * table generation, so a whole read stays linear in the number of SAs; if
+ * the table changed, the walk restarts by position.
+ */
+struct sa_iter {
+	struct seq_net_private p;
+	struct klips_sa *next;
+	loff_t next_pos;
+	u32 gen;
+	time64_t now;
+};
+
+static struct klips_sa *sa_at(struct klips_net *kn, loff_t pos)
+{
+	struct klips_sa *sa;
+	loff_t i = 0;
+
+	list_for_each_entry(sa, &kn->sa_list, list)
+		if (i++ == pos)
+			return sa;
+	return NULL;
+}
+
+static void *sa_seq_start(struct seq_file *seq, loff_t *pos)
+{
+	struct sa_iter *it = seq->private;
+	struct klips_net *kn = klips_net(seq_file_net(seq));
+
+	mutex_lock(&kn->lock);
+	it->now = ktime_get_seconds();
+	if (it->next && it->gen == kn->sa_gen && it->next_pos == *pos)
+		return it->next;
+	return sa_at(kn, *pos);
+}
+
+static void *sa_seq_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	struct klips_net *kn = klips_net(seq_file_net(seq));
+	struct klips_sa *sa = v;
+
+	++*pos;
+	if (list_is_last(&sa->list, &kn->sa_list))
+		return NULL;
+	return list_next_entry(sa, list);
+}
+
+static void sa_seq_stop(struct seq_file *seq, void *v)
+{
+	struct sa_iter *it = seq->private;
+	struct klips_net *kn = klips_net(seq_file_net(seq));
+
+	it->next = v;
+	it->gen = kn->sa_gen;
+	it->next_pos = seq->index;
+	mutex_unlock(&kn->lock);
+}
+
+static int spi_seq_show(struct seq_file *seq, void *v)
+{
+	struct sa_iter *it = seq->private;
+	char line[512];
+
+	klips_sa_format(v, it->now, line, sizeof(line));
+	seq_printf(seq, "%s\n", line);
+	return 0;
+}
+
+/* A group is one line, from its innermost SA outwards. */
+static int spigrp_seq_show(struct seq_file *seq, void *v)
+{
+	struct klips_net *kn = klips_net(seq_file_net(seq));
+	const struct klips_sa *sa = v;
+	char said[KLIPS_SAID_BUFLEN];
+
+	if (rcu_access_pointer(sa->inner) || !rcu_access_pointer(sa->outer))
+		return 0;
+	for (; sa; sa = rcu_dereference_protected(sa->outer,
+						  lockdep_is_held(&kn->lock))) {
+		klips_said_format(&sa->said, said, sizeof(said));
+		seq_printf(seq, "%s%s", said,
+			   rcu_access_pointer(sa->outer) ? " " : "\n");
+	}
+	return 0;
+}
+
+static const struct seq_operations spi_seq_ops = {
+	.start = sa_seq_start,
+	.next = sa_seq_next,
+	.stop = sa_seq_stop,
+	.show = spi_seq_show,
+};
+
+static const struct seq_operations spigrp_seq_ops = {
+	.start = sa_seq_start,
+	.next = sa_seq_next,
+	.stop = sa_seq_stop,
+	.show = spigrp_seq_show,
+};
 
 struct proc_table {
 	const char *dir;	/* subdirectory of /proc/net/ipsec, or NULL */
 	const char *name;
 	const char *classic;	/* /proc/net/<classic> symlink, or NULL */
 	umode_t mode;
-	int (*show)(struct seq_file *seq, void *v);
+	int (*show)(struct seq_file *seq, void *v);	/* single files */
+	const struct seq_operations *ops;		/* tables */
 };
 
 static const struct proc_table proc_files[] = {
-	{ "spi",    "all",        "ipsec_spi",        0400, empty_show },
-	{ "eroute", "all",        "ipsec_eroute",     0400, empty_show },
-	{ "spigrp", "all",        "ipsec_spigrp",     0400, empty_show },
-	{ NULL,     "tncfg",      "ipsec_tncfg",      0400, tncfg_show },
-	{ NULL,     "version",    "ipsec_version",    0444, version_show },
-	{ NULL,     "klipsdebug", "ipsec_klipsdebug", 0400, klipsdebug_show },
-	{ NULL,     "stats",      NULL,               0400, stats_show },
+	{ "spi",    "all", "ipsec_spi",    0400, NULL, &spi_seq_ops },
+	{ "eroute", "all", "ipsec_eroute", 0400, empty_show },
+	{ "spigrp", "all", "ipsec_spigrp", 0400, NULL, &spigrp_seq_ops },
+	{ NULL, "tncfg",      "ipsec_tncfg",      0400, tncfg_show },
+	{ NULL, "version",    "ipsec_version",    0444, version_show },
+	{ NULL, "klipsdebug", "ipsec_klipsdebug", 0400, klipsdebug_show },
+	{ NULL, "stats",      NULL,               0400, stats_show },
 };
 
 void klips_proc_net_exit(struct klips_net *kn)
@@ -192,7 +295,9 @@ int klips_proc_net_init(struct klips_net *kn)
 		} else {
 			snprintf(target, sizeof(target), "ipsec/%s", f->name);
 		}
-		if (!proc_create_net_single(f->name, f->mode, parent, f->show,
+		if (f->ops ? !proc_create_net(f->name, f->mode, parent, f->ops,
+					      sizeof(struct sa_iter)) :
+		    !proc_create_net_single(f->name, f->mode, parent, f->show,
 					    NULL))
 			goto err;
 		if (f->classic && !proc_symlink(f->classic, proc_net, target))

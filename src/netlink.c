@@ -1,0 +1,756 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The klips generic netlink family (Documentation/netlink/specs/klips.yaml):
+ * the control plane of SAs, groups, devices and debug areas. Policies are
+ * strict; every refusal carries an extack message naming the option or
+ * attribute at fault. Key attributes are wiped in the request once used,
+ * and nothing ever sends key material back.
+ */
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+
+#include "klips.h"
+#include "debug.h"
+#include "sa.h"
+
+static struct genl_family klips_family;
+
+static const struct nla_policy addr_policy[KLIPS_A_ADDR_MAX + 1] = {
+	[KLIPS_A_ADDR_IP4] = { .type = NLA_BE32 },
+	[KLIPS_A_ADDR_IP6] = NLA_POLICY_EXACT_LEN(16),
+};
+
+static const struct nla_policy said_policy[KLIPS_A_SAID_MAX + 1] = {
+	[KLIPS_A_SAID_PROTO] = { .type = NLA_U8 },
+	[KLIPS_A_SAID_SPI] = { .type = NLA_U32 },
+	[KLIPS_A_SAID_DST] = NLA_POLICY_NESTED(addr_policy),
+};
+
+static const struct nla_policy life_policy[KLIPS_A_LIFETIME_MAX + 1] = {
+	[KLIPS_A_LIFETIME_ALLOCATIONS] = { .type = NLA_U32 },
+	[KLIPS_A_LIFETIME_BYTES] = { .type = NLA_U64 },
+	[KLIPS_A_LIFETIME_ADDTIME] = { .type = NLA_U64 },
+	[KLIPS_A_LIFETIME_USETIME] = { .type = NLA_U64 },
+	[KLIPS_A_LIFETIME_PACKETS] = { .type = NLA_U64 },
+};
+
+/* What requests may carry; the reply-only attributes are rejected. */
+static const struct nla_policy sa_policy[KLIPS_A_SA_SPI_MAX + 1] = {
+	[KLIPS_A_SA_SAID] = NLA_POLICY_NESTED(said_policy),
+	[KLIPS_A_SA_SRC] = NLA_POLICY_NESTED(addr_policy),
+	[KLIPS_A_SA_TUN_DST] = NLA_POLICY_NESTED(addr_policy),
+	[KLIPS_A_SA_DIR] = NLA_POLICY_MAX(NLA_U8, KLIPS_DIR_OUT),
+	[KLIPS_A_SA_ESP] = { .type = NLA_NUL_STRING, .len = 63 },
+	[KLIPS_A_SA_AH] = { .type = NLA_NUL_STRING, .len = 63 },
+	[KLIPS_A_SA_COMP] = { .type = NLA_NUL_STRING, .len = 63 },
+	[KLIPS_A_SA_ENC_KEY] = { .type = NLA_BINARY, .len = KLIPS_KEY_MAX },
+	[KLIPS_A_SA_AUTH_KEY] = { .type = NLA_BINARY, .len = KLIPS_KEY_MAX },
+	[KLIPS_A_SA_REPLAY_WINDOW] = { .type = NLA_U32 },
+	[KLIPS_A_SA_FLAGS] = { .type = NLA_U32 },
+	[KLIPS_A_SA_LIFE_SOFT] = NLA_POLICY_NESTED(life_policy),
+	[KLIPS_A_SA_LIFE_HARD] = NLA_POLICY_NESTED(life_policy),
+	[KLIPS_A_SA_NATT_TYPE] = NLA_POLICY_MAX(NLA_U8, KLIPS_NATT_TYPE_NONESP),
+	[KLIPS_A_SA_NATT_SPORT] = { .type = NLA_BE16 },
+	[KLIPS_A_SA_NATT_DPORT] = { .type = NLA_BE16 },
+	[KLIPS_A_SA_NATT_OA] = NLA_POLICY_NESTED(addr_policy),
+	[KLIPS_A_SA_SPI_MIN] = { .type = NLA_U32 },
+	[KLIPS_A_SA_SPI_MAX] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy group_policy[KLIPS_A_GROUP_MAX + 1] = {
+	[KLIPS_A_GROUP_SAID] = NLA_POLICY_NESTED(said_policy),
+};
+
+static const struct nla_policy debug_policy[KLIPS_A_DEBUG_CLEAR + 1] = {
+	[KLIPS_A_DEBUG_SET] = { .type = NLA_U32 },
+	[KLIPS_A_DEBUG_CLEAR] = { .type = NLA_U32 },
+};
+
+/* nla_get_*_default() arrived after 6.12. */
+static u8 get_u8(const struct nlattr *nla, u8 def)
+{
+	return nla ? nla_get_u8(nla) : def;
+}
+
+static u32 get_u32(const struct nlattr *nla, u32 def)
+{
+	return nla ? nla_get_u32(nla) : def;
+}
+
+static u64 get_u64(const struct nlattr *nla, u64 def)
+{
+	return nla ? nla_get_u64(nla) : def;
+}
+
+static __be16 get_be16(const struct nlattr *nla)
+{
+	return nla ? nla_get_be16(nla) : 0;
+}
+
+static int parse_addr(const struct nlattr *nla, union klips_addr *addr,
+		      u8 *family, struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KLIPS_A_ADDR_MAX + 1];
+	int err;
+
+	err = nla_parse_nested(tb, KLIPS_A_ADDR_MAX, nla, addr_policy, extack);
+	if (err)
+		return err;
+	memset(addr, 0, sizeof(*addr));
+	if (!tb[KLIPS_A_ADDR_IP4] == !tb[KLIPS_A_ADDR_IP6]) {
+		NL_SET_ERR_MSG_ATTR(extack, nla,
+				    "address: exactly one of ip4 and ip6");
+		return -EINVAL;
+	}
+	if (tb[KLIPS_A_ADDR_IP4]) {
+		addr->ip4 = nla_get_be32(tb[KLIPS_A_ADDR_IP4]);
+		*family = AF_INET;
+	} else {
+		nla_memcpy(&addr->ip6, tb[KLIPS_A_ADDR_IP6], sizeof(addr->ip6));
+		*family = AF_INET6;
+	}
+	return 0;
+}
+
+static int parse_said(const struct nlattr *nla, struct klips_said *said,
+		      struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KLIPS_A_SAID_MAX + 1];
+	int err;
+
+	if (!nla) {
+		NL_SET_ERR_MSG(extack, "SAID: missing");
+		return -EINVAL;
+	}
+	err = nla_parse_nested(tb, KLIPS_A_SAID_MAX, nla, said_policy, extack);
+	if (err)
+		return err;
+	if (!tb[KLIPS_A_SAID_PROTO] || !tb[KLIPS_A_SAID_SPI] ||
+	    !tb[KLIPS_A_SAID_DST]) {
+		NL_SET_ERR_MSG_ATTR(extack, nla,
+				    "SAID: proto, spi and dst are required");
+		return -EINVAL;
+	}
+	/* The padding and unused address bytes are part of the hash key. */
+	memset(said, 0, sizeof(*said));
+	said->proto = nla_get_u8(tb[KLIPS_A_SAID_PROTO]);
+	said->spi = nla_get_u32(tb[KLIPS_A_SAID_SPI]);
+	return parse_addr(tb[KLIPS_A_SAID_DST], &said->dst, &said->family,
+			  extack);
+}
+
+static void parse_lifetime(const struct nlattr *nla, struct klips_lifetime *l)
+{
+	struct nlattr *tb[KLIPS_A_LIFETIME_MAX + 1];
+
+	/* Validated by the request policy already. */
+	if (!nla || nla_parse_nested(tb, KLIPS_A_LIFETIME_MAX, nla,
+				     life_policy, NULL))
+		return;
+	l->allocations = get_u32(tb[KLIPS_A_LIFETIME_ALLOCATIONS], 0);
+	l->bytes = get_u64(tb[KLIPS_A_LIFETIME_BYTES], 0);
+	l->addtime = get_u64(tb[KLIPS_A_LIFETIME_ADDTIME], 0);
+	l->usetime = get_u64(tb[KLIPS_A_LIFETIME_USETIME], 0);
+	l->packets = get_u64(tb[KLIPS_A_LIFETIME_PACKETS], 0);
+}
+
+static int parse_alg(struct genl_info *info, struct klips_sa_config *cfg)
+{
+	static const int algs[] = { KLIPS_A_SA_ESP, KLIPS_A_SA_AH,
+				    KLIPS_A_SA_COMP };
+	static const u8 protos[] = { IPPROTO_ESP, IPPROTO_AH, IPPROTO_COMP };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(algs); i++) {
+		struct nlattr *a = info->attrs[algs[i]];
+
+		if (!a)
+			continue;
+		if (cfg->alg || cfg->said.proto != protos[i]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "--esp, --ah and --comp go with an SA of that protocol, one of them");
+			return -EINVAL;
+		}
+		cfg->alg = nla_data(a);
+	}
+	return 0;
+}
+
+static int parse_sa_config(struct genl_info *info, struct klips_sa_config *cfg)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr **tb = info->attrs;
+	int err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	err = parse_said(tb[KLIPS_A_SA_SAID], &cfg->said, extack);
+	if (!err && tb[KLIPS_A_SA_SRC])
+		err = parse_addr(tb[KLIPS_A_SA_SRC], &cfg->src,
+				 &cfg->src_family, extack);
+	if (!err && tb[KLIPS_A_SA_TUN_DST])
+		err = parse_addr(tb[KLIPS_A_SA_TUN_DST], &cfg->tun_dst,
+				 &cfg->tun_family, extack);
+	if (!err && tb[KLIPS_A_SA_NATT_OA])
+		err = parse_addr(tb[KLIPS_A_SA_NATT_OA], &cfg->natt_oa,
+				 &cfg->natt_oa_family, extack);
+	if (!err)
+		err = parse_alg(info, cfg);
+	if (err)
+		return err;
+	if (cfg->tun_family && cfg->src_family != cfg->tun_family) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KLIPS_A_SA_TUN_DST],
+				    "--src and --dst of a tun SA differ in family");
+		return -EINVAL;
+	}
+	if (tb[KLIPS_A_SA_ENC_KEY]) {
+		cfg->enckey = nla_data(tb[KLIPS_A_SA_ENC_KEY]);
+		cfg->enckey_len = nla_len(tb[KLIPS_A_SA_ENC_KEY]);
+	}
+	if (tb[KLIPS_A_SA_AUTH_KEY]) {
+		cfg->authkey = nla_data(tb[KLIPS_A_SA_AUTH_KEY]);
+		cfg->authkey_len = nla_len(tb[KLIPS_A_SA_AUTH_KEY]);
+	}
+	cfg->dir = get_u8(tb[KLIPS_A_SA_DIR], KLIPS_DIR_AUTO);
+	cfg->replay_window_set = tb[KLIPS_A_SA_REPLAY_WINDOW];
+	cfg->replay_window = get_u32(tb[KLIPS_A_SA_REPLAY_WINDOW], 0);
+	cfg->flags = get_u32(tb[KLIPS_A_SA_FLAGS], 0);
+	if (cfg->flags & ~KLIPS_SA_FLAGS_ESN) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KLIPS_A_SA_FLAGS],
+				    "flags: only esn may be set");
+		return -EINVAL;
+	}
+	parse_lifetime(tb[KLIPS_A_SA_LIFE_SOFT], &cfg->soft);
+	parse_lifetime(tb[KLIPS_A_SA_LIFE_HARD], &cfg->hard);
+	cfg->natt_type = get_u8(tb[KLIPS_A_SA_NATT_TYPE], 0);
+	cfg->natt_sport = get_be16(tb[KLIPS_A_SA_NATT_SPORT]);
+	cfg->natt_dport = get_be16(tb[KLIPS_A_SA_NATT_DPORT]);
+	if (cfg->natt_type && (!cfg->natt_sport || !cfg->natt_dport ||
+			       cfg->said.proto != IPPROTO_ESP)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KLIPS_A_SA_NATT_TYPE],
+				    "--natt nonesp: an esp SA with --sport and --dport");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The request skb is ours until we return: leave no key bytes in it. */
+static void wipe_keys(struct genl_info *info)
+{
+	static const int keys[] = { KLIPS_A_SA_ENC_KEY, KLIPS_A_SA_AUTH_KEY };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		if (info->attrs[keys[i]])
+			memzero_explicit(nla_data(info->attrs[keys[i]]),
+					 nla_len(info->attrs[keys[i]]));
+}
+
+static int put_addr(struct sk_buff *skb, int type, u8 family,
+		    const union klips_addr *addr)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (family == AF_INET ?
+	    nla_put_in_addr(skb, KLIPS_A_ADDR_IP4, addr->ip4) :
+	    nla_put_in6_addr(skb, KLIPS_A_ADDR_IP6, &addr->ip6)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int put_said(struct sk_buff *skb, int type,
+		    const struct klips_said *said)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+
+	if (!nest || nla_put_u8(skb, KLIPS_A_SAID_PROTO, said->proto) ||
+	    nla_put_u32(skb, KLIPS_A_SAID_SPI, said->spi) ||
+	    put_addr(skb, KLIPS_A_SAID_DST, said->family, &said->dst))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * No pad attributes: readers copy u64s out anyway, and the ynl of 6.12
+ * cannot decode a pad.
+ */
+static int put_u64(struct sk_buff *skb, int type, u64 v)
+{
+	return nla_put(skb, type, sizeof(v), &v);
+}
+
+static int put_lifetime(struct sk_buff *skb, int type,
+			const struct klips_lifetime *l)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+
+	if (!nest ||
+	    nla_put_u32(skb, KLIPS_A_LIFETIME_ALLOCATIONS, l->allocations) ||
+	    put_u64(skb, KLIPS_A_LIFETIME_BYTES, l->bytes) ||
+	    put_u64(skb, KLIPS_A_LIFETIME_ADDTIME, l->addtime) ||
+	    put_u64(skb, KLIPS_A_LIFETIME_USETIME, l->usetime) ||
+	    put_u64(skb, KLIPS_A_LIFETIME_PACKETS, l->packets))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The /proc fields of an SA, as attributes. Never a key. */
+static int put_sa_attrs(struct sk_buff *skb, const struct klips_sa *sa,
+			time64_t now)
+{
+	const struct klips_xform *x = &sa->xform;
+	struct klips_lifetime cur = {};
+
+	klips_sa_totals(sa, &cur.bytes, &cur.packets);
+	cur.addtime = now - sa->add_time;
+	cur.usetime = sa->first_use ? now - sa->first_use : 0;
+	if (put_said(skb, KLIPS_A_SA_SAID, &sa->said) ||
+	    (sa->src_family &&
+	     put_addr(skb, KLIPS_A_SA_SRC, sa->src_family, &sa->src)) ||
+	    (sa->tun_family &&
+	     put_addr(skb, KLIPS_A_SA_TUN_DST, sa->tun_family, &sa->tun_dst)) ||
+	    nla_put_u8(skb, KLIPS_A_SA_DIR, sa->dir) ||
+	    nla_put_u8(skb, KLIPS_A_SA_STATE, READ_ONCE(sa->state)) ||
+	    nla_put_string(skb, KLIPS_A_SA_XFORM, sa->xform_name) ||
+	    nla_put_u32(skb, KLIPS_A_SA_FLAGS, sa->flags) ||
+	    nla_put_u32(skb, KLIPS_A_SA_REPLAY_WINDOW, sa->replay_window) ||
+	    nla_put_u32(skb, KLIPS_A_SA_IV_BITS,
+			x->cipher ? x->cipher->iv_bits : 0) ||
+	    put_u64(skb, KLIPS_A_SA_SEQ, sa->seq) ||
+	    put_u64(skb, KLIPS_A_SA_BITMAP, sa->bitmap) ||
+	    nla_put_u32(skb, KLIPS_A_SA_MAX_SEQ_DIFF, sa->max_seq_diff) ||
+	    put_u64(skb, KLIPS_A_SA_OOO_ERRS, atomic64_read(&sa->ooo_errs)) ||
+	    nla_put_u32(skb, KLIPS_A_SA_ALEN,
+			x->cipher && x->cipher->aead ? x->cipher->icv_bits :
+			x->integ ? x->integ->alen : 0) ||
+	    nla_put_u32(skb, KLIPS_A_SA_AKLEN, x->aklen) ||
+	    nla_put_u32(skb, KLIPS_A_SA_EKLEN, x->eklen) ||
+	    put_u64(skb, KLIPS_A_SA_AUTH_ERRS, atomic64_read(&sa->auth_errs)) ||
+	    put_u64(skb, KLIPS_A_SA_ENCR_SIZE_ERRS,
+		    atomic64_read(&sa->encr_size_errs)) ||
+	    put_u64(skb, KLIPS_A_SA_ENCR_PAD_ERRS,
+		    atomic64_read(&sa->encr_pad_errs)) ||
+	    put_lifetime(skb, KLIPS_A_SA_LIFE_SOFT, &sa->soft) ||
+	    put_lifetime(skb, KLIPS_A_SA_LIFE_HARD, &sa->hard) ||
+	    put_lifetime(skb, KLIPS_A_SA_LIFE_CURRENT, &cur) ||
+	    (sa->last_use && put_u64(skb, KLIPS_A_SA_IDLE, now - sa->last_use)))
+		return -EMSGSIZE;
+	if (sa->said.proto == IPPROTO_COMP &&
+	    (put_u64(skb, KLIPS_A_SA_RATIO_IN, sa->ratio_in) ||
+	     put_u64(skb, KLIPS_A_SA_RATIO_OUT, sa->ratio_out)))
+		return -EMSGSIZE;
+	if (sa->natt_type &&
+	    (nla_put_u8(skb, KLIPS_A_SA_NATT_TYPE, sa->natt_type) ||
+	     nla_put_be16(skb, KLIPS_A_SA_NATT_SPORT, sa->natt_sport) ||
+	     nla_put_be16(skb, KLIPS_A_SA_NATT_DPORT, sa->natt_dport)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int fill_sa(struct sk_buff *skb, const struct klips_sa *sa, u32 portid,
+		   u32 seq, int flags, u8 cmd, struct netlink_callback *cb)
+{
+	void *hdr = genlmsg_put(skb, portid, seq, &klips_family, flags, cmd);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+	if (put_sa_attrs(skb, sa, ktime_get_seconds())) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static void notify_sa(struct klips_net *kn, const struct klips_sa *sa, u8 cmd)
+{
+	struct sk_buff *skb;
+
+	if (!genl_has_listeners(&klips_family, kn->net, 0))
+		return;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	if (fill_sa(skb, sa, 0, 0, 0, cmd, NULL)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_multicast_netns(&klips_family, kn->net, skb, 0, 0, GFP_KERNEL);
+}
+
+static int sa_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klips_net *kn = klips_net(genl_info_net(info));
+	struct klips_sa_config cfg;
+	struct klips_sa *sa;
+	int err;
+
+	err = parse_sa_config(info, &cfg);
+	sa = err ? ERR_PTR(err) : klips_sa_create(kn, &cfg, info->extack);
+	wipe_keys(info);
+	if (IS_ERR(sa))
+		return PTR_ERR(sa);
+
+	mutex_lock(&kn->lock);
+	err = klips_sadb_add(kn, sa, info->extack);
+	if (!err)
+		notify_sa(kn, sa, KLIPS_CMD_SA_ADD_NTF);
+	mutex_unlock(&kn->lock);
+	if (err)
+		klips_sa_put(sa);
+	return err;
+}
+
+/* Under the config mutex: the SA stays in the table until we drop it. */
+static struct klips_sa *find_sa(struct klips_net *kn, const struct nlattr *nla,
+				struct netlink_ext_ack *extack)
+{
+	struct klips_said said;
+	struct klips_sa *sa;
+	int err;
+
+	lockdep_assert_held(&kn->lock);
+	err = parse_said(nla, &said, extack);
+	if (err)
+		return ERR_PTR(err);
+	rcu_read_lock();
+	sa = klips_sadb_lookup_rcu(kn, &said);
+	rcu_read_unlock();
+	if (!sa) {
+		NL_SET_ERR_MSG_ATTR(extack, nla, "SAID: no such SA");
+		return ERR_PTR(-ENOENT);
+	}
+	return sa;
+}
+
+static int sa_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klips_net *kn = klips_net(genl_info_net(info));
+	struct klips_sa *sa;
+
+	mutex_lock(&kn->lock);
+	sa = find_sa(kn, info->attrs[KLIPS_A_SA_SAID], info->extack);
+	if (!IS_ERR(sa)) {
+		notify_sa(kn, sa, KLIPS_CMD_SA_DEL_NTF);
+		klips_sadb_del_group(kn, sa);
+	}
+	mutex_unlock(&kn->lock);
+	return PTR_ERR_OR_ZERO(sa);
+}
+
+static int sa_flush_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klips_net *kn = klips_net(genl_info_net(info));
+
+	mutex_lock(&kn->lock);
+	klips_sadb_flush(kn);
+	mutex_unlock(&kn->lock);
+	return 0;
+}
+
+static int sa_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klips_net *kn = klips_net(genl_info_net(info));
+	struct sk_buff *msg;
+	struct klips_sa *sa;
+	int err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&kn->lock);
+	sa = find_sa(kn, info->attrs[KLIPS_A_SA_SAID], info->extack);
+	err = IS_ERR(sa) ? PTR_ERR(sa) :
+	      fill_sa(msg, sa, info->snd_portid, info->snd_seq, 0,
+		      KLIPS_CMD_SA_GET, NULL);
+	mutex_unlock(&kn->lock);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/*
+ * Dumps resume where the last message ended: the next SA is kept in the
+ * callback with the table generation. If the table changed in between,
+ * the walk restarts by position and the dump is flagged NLM_F_DUMP_INTR.
+ */
+struct dump_ctx {
+	struct klips_sa *next;
+	u32 gen;
+	unsigned long pos;
+};
+
+static struct klips_sa *dump_resume(struct klips_net *kn, struct dump_ctx *c)
+{
+	struct klips_sa *sa;
+	unsigned long i = 0;
+
+	if (c->next && c->gen == kn->sa_gen)
+		return c->next;
+	list_for_each_entry(sa, &kn->sa_list, list)
+		if (i++ == c->pos)
+			return sa;
+	return NULL;
+}
+
+static int sa_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct klips_net *kn = klips_net(sock_net(skb->sk));
+	struct dump_ctx *c = (void *)cb->ctx;
+	struct klips_sa *sa;
+	int err = 0;
+
+	BUILD_BUG_ON(sizeof(*c) > sizeof(cb->ctx));
+	mutex_lock(&kn->lock);
+	cb->seq = kn->sa_gen;
+	sa = dump_resume(kn, c);
+	while (sa && !list_entry_is_head(sa, &kn->sa_list, list)) {
+		err = fill_sa(skb, sa, NETLINK_CB(cb->skb).portid,
+			      cb->nlh->nlmsg_seq, NLM_F_MULTI,
+			      KLIPS_CMD_SA_GET, cb);
+		if (err)
+			break;
+		c->pos++;
+		sa = list_next_entry(sa, list);
+	}
+	c->next = sa && !list_entry_is_head(sa, &kn->sa_list, list) ? sa : NULL;
+	c->gen = kn->sa_gen;
+	mutex_unlock(&kn->lock);
+	return err && !skb->len ? err : skb->len;
+}
+
+static int sa_getspi_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klips_net *kn = klips_net(genl_info_net(info));
+	struct nlattr **tb = info->attrs;
+	struct klips_said said;
+	struct sk_buff *msg;
+	u32 lo, hi, top;
+	void *hdr;
+	int err;
+
+	err = parse_said(tb[KLIPS_A_SA_SAID], &said, info->extack);
+	if (err)
+		return err;
+	if (said.proto != IPPROTO_AH && said.proto != IPPROTO_ESP &&
+	    said.proto != IPPROTO_COMP) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[KLIPS_A_SA_SAID],
+				    "--getspi: for ah, esp and comp SAs");
+		return -EINVAL;
+	}
+	top = said.proto == IPPROTO_COMP ? KLIPS_CPI_MAX : U32_MAX;
+	lo = get_u32(tb[KLIPS_A_SA_SPI_MIN], KLIPS_SPI_MIN);
+	hi = get_u32(tb[KLIPS_A_SA_SPI_MAX], top);
+	if (lo < KLIPS_SPI_MIN || hi > top || lo > hi) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[KLIPS_A_SA_SPI_MIN],
+				    "--range: must be lo-hi within 0x100..0xffffffff (0xffff for comp)");
+		return -EINVAL;
+	}
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&kn->lock);
+	err = klips_sadb_getspi(kn, &said, lo, hi, info->extack);
+	mutex_unlock(&kn->lock);
+	if (err)
+		goto err_free;
+	hdr = genlmsg_put_reply(msg, info, &klips_family, 0,
+				KLIPS_CMD_SA_GETSPI);
+	if (!hdr || put_said(msg, KLIPS_A_SA_SAID, &said)) {
+		err = -EMSGSIZE;
+		goto err_free;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_free:
+	nlmsg_free(msg);
+	return err;
+}
+
+static int grp_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klips_net *kn = klips_net(genl_info_net(info));
+	struct klips_sa *sas[KLIPS_GROUP_MAX];
+	const struct nlattr *nla;
+	unsigned int n = 0;
+	int rem, err = 0;
+
+	mutex_lock(&kn->lock);
+	nla_for_each_attr(nla, genlmsg_data(info->genlhdr),
+			  genlmsg_len(info->genlhdr), rem) {
+		if (nla_type(nla) != KLIPS_A_GROUP_SAID)
+			continue;
+		if (n == KLIPS_GROUP_MAX) {
+			NL_SET_ERR_MSG_ATTR(info->extack, nla,
+					    "spigrp: at most 4 SAs in a group");
+			err = -E2BIG;
+			goto out;
+		}
+		sas[n] = find_sa(kn, nla, info->extack);
+		if (IS_ERR(sas[n])) {
+			err = PTR_ERR(sas[n]);
+			goto out;
+		}
+		n++;
+	}
+	if (!n) {
+		NL_SET_ERR_MSG(info->extack, "spigrp: no SA given");
+		err = -EINVAL;
+		goto out;
+	}
+	err = klips_sadb_group(kn, sas, n, info->extack);
+out:
+	mutex_unlock(&kn->lock);
+	return err;
+}
+
+static int fill_group(struct sk_buff *skb, const struct klips_sa *sa,
+		      struct netlink_callback *cb, struct klips_net *kn)
+{
+	void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				cb->nlh->nlmsg_seq, &klips_family, NLM_F_MULTI,
+				KLIPS_CMD_GRP_GET);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
+	for (; sa; sa = rcu_dereference_protected(sa->outer,
+						  lockdep_is_held(&kn->lock))) {
+		if (put_said(skb, KLIPS_A_GROUP_SAID, &sa->said)) {
+			genlmsg_cancel(skb, hdr);
+			return -EMSGSIZE;
+		}
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int grp_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct klips_net *kn = klips_net(sock_net(skb->sk));
+	struct dump_ctx *c = (void *)cb->ctx;
+	struct klips_sa *sa;
+	int err = 0;
+
+	mutex_lock(&kn->lock);
+	cb->seq = kn->sa_gen;
+	sa = dump_resume(kn, c);
+	while (sa && !list_entry_is_head(sa, &kn->sa_list, list)) {
+		/* A group is listed from its innermost SA. */
+		if (!rcu_access_pointer(sa->inner) &&
+		    rcu_access_pointer(sa->outer)) {
+			err = fill_group(skb, sa, cb, kn);
+			if (err)
+				break;
+		}
+		c->pos++;
+		sa = list_next_entry(sa, list);
+	}
+	c->next = sa && !list_entry_is_head(sa, &kn->sa_list, list) ? sa : NULL;
+	c->gen = kn->sa_gen;
+	mutex_unlock(&kn->lock);
+	return err && !skb->len ? err : skb->len;
+}
+
+static int debug_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	u32 set = get_u32(info->attrs[KLIPS_A_DEBUG_SET], 0);
+	u32 clear = get_u32(info->attrs[KLIPS_A_DEBUG_CLEAR], 0);
+	struct sk_buff *msg;
+	unsigned long mask;
+	void *hdr;
+
+	if ((set | clear) & ~GENMASK(KLIPS_DBG_MAX - 1, 0)) {
+		NL_SET_ERR_MSG(info->extack, "klipsdebug: no such area");
+		return -EINVAL;
+	}
+	mask = (READ_ONCE(klips_debug_mask) & ~(unsigned long)clear) | set;
+	klips_debug_set(mask);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &klips_family, 0,
+				KLIPS_CMD_DEBUG_SET);
+	if (!hdr || nla_put_u32(msg, KLIPS_A_DEBUG_MASK, mask)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+#define OP(c, fn, pol, max, fl) {					\
+	.cmd = c, .doit = fn, .policy = pol, .maxattr = max, .flags = fl }
+
+static const struct genl_ops klips_ops[] = {
+	OP(KLIPS_CMD_SA_ADD, sa_add_doit, sa_policy, KLIPS_A_SA_SPI_MAX,
+	   GENL_UNS_ADMIN_PERM),
+	OP(KLIPS_CMD_SA_DEL, sa_del_doit, sa_policy, KLIPS_A_SA_SPI_MAX,
+	   GENL_UNS_ADMIN_PERM),
+	{
+		.cmd = KLIPS_CMD_SA_GET,
+		.doit = sa_get_doit,
+		.dumpit = sa_get_dumpit,
+		.policy = sa_policy,
+		.maxattr = KLIPS_A_SA_SPI_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	OP(KLIPS_CMD_SA_FLUSH, sa_flush_doit, sa_policy, KLIPS_A_SA_SPI_MAX,
+	   GENL_UNS_ADMIN_PERM),
+	OP(KLIPS_CMD_SA_GETSPI, sa_getspi_doit, sa_policy, KLIPS_A_SA_SPI_MAX,
+	   GENL_UNS_ADMIN_PERM),
+	OP(KLIPS_CMD_GRP_ADD, grp_add_doit, group_policy, KLIPS_A_GROUP_MAX,
+	   GENL_UNS_ADMIN_PERM),
+	{
+		.cmd = KLIPS_CMD_GRP_GET,
+		.dumpit = grp_get_dumpit,
+		.policy = group_policy,
+		.maxattr = KLIPS_A_GROUP_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	/* Debug areas are module-wide: the host's administrator only. */
+	OP(KLIPS_CMD_DEBUG_SET, debug_set_doit, debug_policy,
+	   KLIPS_A_DEBUG_CLEAR, GENL_ADMIN_PERM),
+};
+
+static const struct genl_multicast_group klips_mcgrps[] = {
+	/* Events reveal flows: CAP_NET_ADMIN in the namespace to listen. */
+	{ .name = KLIPS_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
+};
+
+static struct genl_family klips_family __ro_after_init = {
+	.name = KLIPS_GENL_NAME,
+	.version = KLIPS_GENL_VERSION,
+	.netnsok = true,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.ops = klips_ops,
+	.n_ops = ARRAY_SIZE(klips_ops),
+	.resv_start_op = KLIPS_CMD_SA_ADD,
+	.mcgrps = klips_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(klips_mcgrps),
+};
+
+int klips_netlink_init(void)
+{
+	return genl_register_family(&klips_family);
+}
+
+void klips_netlink_exit(void)
+{
+	genl_unregister_family(&klips_family);
+}

@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SA lifetime: building an SA from an admin's request (algorithms resolved
+ * and crypto transforms keyed here, so that nothing can fail at packet
+ * time), and freeing it after the last reference and an RCU grace period,
+ * key material wiped on every path.
+ */
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/inetdevice.h>
+#include <linux/timekeeping.h>
+#include <crypto/aead.h>
+#include <crypto/authenc.h>
+#include <crypto/hash.h>
+#include <crypto/acompress.h>
+#include <net/addrconf.h>
+#include <net/ip.h>
+#include <kunit/visibility.h>
+
+#include "klips.h"
+#include "sa.h"
+
+static void sa_free(struct klips_sa *sa)
+{
+	/* The tfms hold the expanded keys; freeing them wipes those. */
+	if (sa->aead)
+		crypto_free_aead(sa->aead);
+	if (sa->ahash)
+		crypto_free_ahash(sa->ahash);
+	if (sa->acomp)
+		crypto_free_acomp(sa->acomp);
+	free_percpu(sa->pcpu);
+	kfree_sensitive(sa);
+}
+
+static void sa_free_work(struct work_struct *work)
+{
+	sa_free(container_of(to_rcu_work(work), struct klips_sa, free_work));
+}
+
+/*
+ * The last put may come from softirq; freeing a tfm may sleep, and RCU
+ * readers may still look at the SA: free it from a work item after a grace
+ * period.
+ */
+void klips_sa_put(struct klips_sa *sa)
+{
+	if (sa && refcount_dec_and_test(&sa->refcnt))
+		queue_rcu_work(klips_wq, &sa->free_work);
+}
+
+static struct klips_sa *sa_alloc(const struct klips_said *said)
+{
+	struct klips_sa *sa;
+
+	sa = kzalloc(sizeof(*sa), GFP_KERNEL_ACCOUNT);
+	if (!sa)
+		return NULL;
+	sa->pcpu = alloc_percpu_gfp(struct klips_sa_pcpu, GFP_KERNEL_ACCOUNT);
+	if (!sa->pcpu) {
+		kfree(sa);
+		return NULL;
+	}
+	refcount_set(&sa->refcnt, 1);
+	INIT_RCU_WORK(&sa->free_work, sa_free_work);
+	INIT_LIST_HEAD(&sa->list);
+	INIT_LIST_HEAD(&sa->larval_list);
+	sa->said = *said;
+	sa->add_time = ktime_get_seconds();
+	return sa;
+}
+
+/* An authenc() key: the rtattr parameter block, the MAC key, the cipher key. */
+static int setkey_authenc(struct crypto_aead *aead,
+			  const struct klips_sa_config *cfg)
+{
+	struct crypto_authenc_key_param *param;
+	unsigned int len;
+	struct rtattr *rta;
+	u8 *key, *p;
+	int err;
+
+	len = RTA_SPACE(sizeof(*param)) + cfg->authkey_len + cfg->enckey_len;
+	key = kmalloc(len, GFP_KERNEL);
+	if (!key)
+		return -ENOMEM;
+	rta = (struct rtattr *)key;
+	rta->rta_type = CRYPTO_AUTHENC_KEYA_PARAM;
+	rta->rta_len = RTA_LENGTH(sizeof(*param));
+	param = RTA_DATA(rta);
+	param->enckeylen = cpu_to_be32(cfg->enckey_len);
+	p = key + RTA_SPACE(sizeof(*param));
+	memcpy(p, cfg->authkey, cfg->authkey_len);
+	memcpy(p + cfg->authkey_len, cfg->enckey, cfg->enckey_len);
+	err = crypto_aead_setkey(aead, key, len);
+	kfree_sensitive(key);
+	return err;
+}
+
+static int init_esp(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		    struct netlink_ext_ack *extack)
+{
+	const struct klips_xform *x = &sa->xform;
+	char name[CRYPTO_MAX_ALG_NAME];
+	unsigned int icv;
+	int err;
+
+	err = klips_alg_crypto_name(x, sa->flags & KLIPS_SA_FLAGS_ESN, name,
+				    sizeof(name));
+	if (err)
+		return err;
+	sa->aead = crypto_alloc_aead(name, 0, 0);
+	if (IS_ERR(sa->aead)) {
+		err = PTR_ERR(sa->aead);
+		sa->aead = NULL;
+		NL_SET_ERR_MSG(extack,
+			       "--esp: the kernel has no such algorithm (crypto module missing?)");
+		return err;
+	}
+	icv = x->cipher->aead ? x->cipher->icv_bits / 8 :
+	      x->integ ? x->integ->icv_bits / 8 : 0;
+	err = crypto_aead_setauthsize(sa->aead, icv);
+	if (!err)
+		err = x->cipher->aead ?
+		      crypto_aead_setkey(sa->aead, cfg->enckey, cfg->enckey_len) :
+		      setkey_authenc(sa->aead, cfg);
+	if (err)
+		NL_SET_ERR_MSG(extack, "--enckey: the kernel refused the key");
+	return err;
+}
+
+static int init_ah(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		   struct netlink_ext_ack *extack)
+{
+	const struct klips_integ *a = sa->xform.integ;
+	int err;
+
+	sa->ahash = crypto_alloc_ahash(a->crypto, 0, 0);
+	if (IS_ERR(sa->ahash)) {
+		err = PTR_ERR(sa->ahash);
+		sa->ahash = NULL;
+		NL_SET_ERR_MSG(extack,
+			       "--ah: the kernel has no such algorithm (crypto module missing?)");
+		return err;
+	}
+	if (crypto_ahash_digestsize(sa->ahash) * 8 < a->icv_bits)
+		return -EINVAL;
+	err = crypto_ahash_setkey(sa->ahash, cfg->authkey, cfg->authkey_len);
+	if (err)
+		NL_SET_ERR_MSG(extack, "--authkey: the kernel refused the key");
+	return err;
+}
+
+static int init_comp(struct klips_sa *sa, struct netlink_ext_ack *extack)
+{
+	sa->acomp = crypto_alloc_acomp(sa->xform.comp->crypto, 0, 0);
+	if (IS_ERR(sa->acomp)) {
+		int err = PTR_ERR(sa->acomp);
+
+		sa->acomp = NULL;
+		NL_SET_ERR_MSG(extack,
+			       "--comp: the kernel has no such algorithm (crypto module missing?)");
+		return err;
+	}
+	return 0;
+}
+
+static int resolve(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		   struct netlink_ext_ack *extack)
+{
+	struct klips_xform *x = &sa->xform;
+
+	switch (cfg->said.proto) {
+	case IPPROTO_ESP:
+		if (!cfg->alg) {
+			NL_SET_ERR_MSG(extack, "an esp SA needs --esp");
+			return -EINVAL;
+		}
+		return klips_alg_resolve_esp(cfg->alg, cfg->enckey_len,
+					     cfg->authkey_len, x, extack);
+	case IPPROTO_AH:
+		if (!cfg->alg || cfg->enckey_len) {
+			NL_SET_ERR_MSG(extack,
+				       "an ah SA needs --ah and --authkey, and no --enckey");
+			return -EINVAL;
+		}
+		return klips_alg_resolve_ah(cfg->alg, cfg->authkey_len, x,
+					    extack);
+	case IPPROTO_COMP:
+		if (!cfg->alg || cfg->enckey_len || cfg->authkey_len) {
+			NL_SET_ERR_MSG(extack,
+				       "a comp SA needs --comp and takes no keys");
+			return -EINVAL;
+		}
+		return klips_alg_resolve_comp(cfg->alg, x, extack);
+	case IPPROTO_IPIP:
+		if (cfg->alg || cfg->enckey_len || cfg->authkey_len ||
+		    !cfg->tun_family || !cfg->src_family) {
+			NL_SET_ERR_MSG(extack,
+				       "a tun SA takes --ip4|--ip6 --src --dst and no algorithm");
+			return -EINVAL;
+		}
+		return 0;
+	default:
+		NL_SET_ERR_MSG(extack, "SAID: only ah, esp, comp and tun SAs exist");
+		return -EINVAL;
+	}
+}
+
+/* "in" when the destination is one of this namespace's addresses. */
+static u8 local_dir(struct net *net, const struct klips_said *said)
+{
+	bool local;
+
+	if (said->family == AF_INET)
+		local = inet_addr_type(net, said->dst.ip4) == RTN_LOCAL;
+	else
+		local = ipv6_chk_addr(net, &said->dst.ip6, NULL, 0);
+	return local ? KLIPS_DIR_IN : KLIPS_DIR_OUT;
+}
+
+static int check_replay(struct klips_sa *sa, const struct klips_sa_config *cfg,
+			struct netlink_ext_ack *extack)
+{
+	bool integrity = sa->xform.integ ||
+			 (sa->xform.cipher && sa->xform.cipher->aead);
+	bool has_window = sa->said.proto == IPPROTO_AH ||
+			  sa->said.proto == IPPROTO_ESP;
+
+	if (cfg->replay_window_set && cfg->replay_window &&
+	    (!has_window || !integrity || sa->dir != KLIPS_DIR_IN)) {
+		NL_SET_ERR_MSG(extack,
+			       "--replay_window: only inbound SAs with integrity have a replay window");
+		return -EINVAL;
+	}
+	if (cfg->replay_window > KLIPS_REPLAY_MAX) {
+		NL_SET_ERR_MSG(extack, "--replay_window: at most 4096 packets");
+		return -EINVAL;
+	}
+	if (has_window && integrity && sa->dir == KLIPS_DIR_IN)
+		sa->replay_window = cfg->replay_window_set ?
+				    cfg->replay_window : KLIPS_REPLAY_DEFAULT;
+	if ((cfg->flags & KLIPS_SA_FLAGS_ESN) && !has_window) {
+		NL_SET_ERR_MSG(extack, "--esn: only ah and esp SAs have sequence numbers");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_lifetimes(const struct klips_sa_config *cfg,
+			   struct netlink_ext_ack *extack)
+{
+	const struct klips_lifetime *s = &cfg->soft, *h = &cfg->hard;
+
+	if ((h->bytes && s->bytes >= h->bytes) ||
+	    (h->packets && s->packets >= h->packets) ||
+	    (h->addtime && s->addtime >= h->addtime) ||
+	    (h->usetime && s->usetime >= h->usetime) ||
+	    (h->allocations && s->allocations >= h->allocations)) {
+		NL_SET_ERR_MSG(extack,
+			       "--life: a soft limit must be below its non-zero hard limit");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * klips_sa_create() - build a mature SA from an admin's request
+ * @kn: the namespace
+ * @cfg: the parsed request
+ * @extack: why it is refused
+ *
+ * Allocates and keys the crypto transforms, so that an unknown algorithm
+ * or a wrong key is refused here. The SA is not in any table yet.
+ *
+ * Return: the SA with one reference, or an ERR_PTR().
+ */
+struct klips_sa *klips_sa_create(struct klips_net *kn,
+				 const struct klips_sa_config *cfg,
+				 struct netlink_ext_ack *extack)
+{
+	struct klips_sa *sa;
+	int err;
+
+	if (!klips_said_spi_valid(&cfg->said)) {
+		if (cfg->said.proto == IPPROTO_COMP)
+			NL_SET_ERR_MSG(extack, "SAID: a CPI is 2 or 0x100..0xffff");
+		else
+			NL_SET_ERR_MSG(extack, "SAID: SPIs 0..0xff are reserved");
+		return ERR_PTR(-EINVAL);
+	}
+	err = check_lifetimes(cfg, extack);
+	if (err)
+		return ERR_PTR(err);
+
+	sa = sa_alloc(&cfg->said);
+	if (!sa)
+		return ERR_PTR(-ENOMEM);
+	sa->state = KLIPS_STATE_MATURE;
+	sa->dir = cfg->dir ?: local_dir(kn->net, &cfg->said);
+	sa->flags = cfg->flags & KLIPS_SA_FLAGS_ESN;
+	sa->src = cfg->src;
+	sa->src_family = cfg->src_family;
+	sa->tun_dst = cfg->tun_dst;
+	sa->tun_family = cfg->tun_family;
+	sa->soft = cfg->soft;
+	sa->hard = cfg->hard;
+	sa->natt_type = cfg->natt_type;
+	sa->natt_sport = cfg->natt_sport;
+	sa->natt_dport = cfg->natt_dport;
+	sa->natt_oa = cfg->natt_oa;
+	sa->natt_oa_family = cfg->natt_oa_family;
+
+	err = resolve(sa, cfg, extack);
+	if (!err)
+		err = check_replay(sa, cfg, extack);
+	if (err)
+		goto err_free;
+	switch (cfg->said.proto) {
+	case IPPROTO_ESP:
+		err = init_esp(sa, cfg, extack);
+		break;
+	case IPPROTO_AH:
+		err = init_ah(sa, cfg, extack);
+		break;
+	case IPPROTO_COMP:
+		err = init_comp(sa, extack);
+		break;
+	}
+	if (err)
+		goto err_free;
+	klips_alg_xform_name(sa->said.proto, &sa->xform, sa->xform_name,
+			     sizeof(sa->xform_name));
+	return sa;
+
+err_free:
+	sa_free(sa);
+	return ERR_PTR(err);
+}
+
+/**
+ * klips_sa_create_larval() - an SA that reserves a SPI (getspi)
+ * @kn: the namespace
+ * @said: its SAID
+ * @lifetime: seconds until it expires unless an add fills it in
+ *
+ * Return: the SA with one reference, or NULL.
+ */
+struct klips_sa *klips_sa_create_larval(struct klips_net *kn,
+					const struct klips_said *said,
+					time64_t lifetime)
+{
+	struct klips_sa *sa = sa_alloc(said);
+
+	if (!sa)
+		return NULL;
+	sa->state = KLIPS_STATE_LARVAL;
+	sa->dir = local_dir(kn->net, said);
+	sa->larval_expires = sa->add_time + lifetime;
+	scnprintf(sa->xform_name, sizeof(sa->xform_name), "%s",
+		  said->proto == IPPROTO_AH ? "AH" :
+		  said->proto == IPPROTO_ESP ? "ESP" :
+		  said->proto == IPPROTO_COMP ? "COMP" : "IPIP");
+	return sa;
+}
+
+void klips_sa_totals(const struct klips_sa *sa, u64 *bytes, u64 *packets)
+{
+	int cpu;
+
+	*bytes = 0;
+	*packets = 0;
+	for_each_possible_cpu(cpu) {
+		const struct klips_sa_pcpu *p = per_cpu_ptr(sa->pcpu, cpu);
+
+		*bytes += READ_ONCE(p->bytes);
+		*packets += READ_ONCE(p->packets);
+	}
+}
+
+static int fmt_life(char *buf, size_t size, const char *name, u64 c, u64 s,
+		    u64 h)
+{
+	return scnprintf(buf, size, "%s(%llu,%llu,%llu)", name, c, s, h);
+}
+
+static int fmt_prefix(char *buf, size_t size, u8 family,
+		      const struct klips_prefix *p)
+{
+	int len = klips_addr_format(family, &p->addr, buf, size);
+
+	return len + scnprintf(buf + len, size - len, "/%u", p->len);
+}
+
+/* The replay and error fields: AH/ESP only, each only when non-zero. */
+static int fmt_counters(const struct klips_sa *sa, char *buf, size_t size)
+{
+	const struct klips_xform *x = &sa->xform;
+	u64 ooo = atomic64_read(&sa->ooo_errs);
+	u64 auth = atomic64_read(&sa->auth_errs);
+	u64 esize = atomic64_read(&sa->encr_size_errs);
+	u64 epad = atomic64_read(&sa->encr_pad_errs);
+	bool ipsec = sa->said.proto == IPPROTO_AH ||
+		     sa->said.proto == IPPROTO_ESP;
+	unsigned int alen = 0;
+	int len = 0;
+
+	if (x->cipher && x->cipher->aead)
+		alen = x->cipher->icv_bits;
+	else if (x->integ)
+		alen = x->integ->alen;
+	if (ipsec && sa->replay_window)
+		len += scnprintf(buf + len, size - len, " ooowin=%u",
+				 sa->replay_window);
+	if (ipsec && ooo)
+		len += scnprintf(buf + len, size - len, " ooo_errs=%llu", ooo);
+	if (ipsec && sa->seq)
+		len += scnprintf(buf + len, size - len, " seq=%llu", sa->seq);
+	if (ipsec && sa->bitmap)
+		len += scnprintf(buf + len, size - len, " bit=0x%llx",
+				 sa->bitmap);
+	if (ipsec && sa->max_seq_diff)
+		len += scnprintf(buf + len, size - len, " max_seq_diff=%u",
+				 sa->max_seq_diff);
+	if (sa->flags)
+		len += scnprintf(buf + len, size - len, " flags=0x%x",
+				 sa->flags);
+	if (alen)
+		len += scnprintf(buf + len, size - len, " alen=%u", alen);
+	if (x->aklen)
+		len += scnprintf(buf + len, size - len, " aklen=%u", x->aklen);
+	if (auth)
+		len += scnprintf(buf + len, size - len, " auth_errs=%llu", auth);
+	if (x->eklen)
+		len += scnprintf(buf + len, size - len, " eklen=%u", x->eklen);
+	if (esize)
+		len += scnprintf(buf + len, size - len, " encr_size_errs=%llu",
+				 esize);
+	if (epad)
+		len += scnprintf(buf + len, size - len, " encr_pad_errs=%llu",
+				 epad);
+	return len;
+}
+
+/* life(c,s,h)=[alloc()][bytes()]add()[use()][packets()] [idle=] */
+static int fmt_lifetimes(const struct klips_sa *sa, time64_t now, char *buf,
+			 size_t size)
+{
+	const struct klips_lifetime *s = &sa->soft, *h = &sa->hard;
+	u64 bytes, packets;
+	int len;
+
+	klips_sa_totals(sa, &bytes, &packets);
+	len = scnprintf(buf, size, " life(c,s,h)=");
+	if (s->allocations || h->allocations)
+		len += fmt_life(buf + len, size - len, "alloc", 0,
+				s->allocations, h->allocations);
+	if (bytes || s->bytes || h->bytes)
+		len += fmt_life(buf + len, size - len, "bytes", bytes, s->bytes,
+				h->bytes);
+	len += fmt_life(buf + len, size - len, "add", now - sa->add_time,
+			s->addtime, h->addtime);
+	if (sa->first_use || s->usetime || h->usetime)
+		len += fmt_life(buf + len, size - len, "use",
+				sa->first_use ? now - sa->first_use : 0,
+				s->usetime, h->usetime);
+	if (packets || s->packets || h->packets)
+		len += fmt_life(buf + len, size - len, "packets", packets,
+				s->packets, h->packets);
+	if (sa->last_use)
+		len += scnprintf(buf + len, size - len, " idle=%lld",
+				 now - sa->last_use);
+	return len;
+}
+
+/**
+ * klips_sa_format() - an SA's line of /proc/net/ipsec_spi
+ * @sa: the SA
+ * @now: ktime_get_seconds(), so that every line of a read agrees
+ * @buf: where to print, without a newline
+ * @size: its size; 512 always suffices
+ *
+ * The fields and their conditions are spec/proc.md's, in its order.
+ *
+ * Return: the length, as scnprintf().
+ */
+int klips_sa_format(const struct klips_sa *sa, time64_t now, char *buf,
+		    size_t size)
+{
+	u8 src_family = sa->src_family ?: sa->said.family;
+	int len;
+
+	len = klips_said_format(&sa->said, buf, size);
+	len += scnprintf(buf + len, size - len, " %s: dir=%s src=",
+			 sa->xform_name, sa->dir == KLIPS_DIR_IN ? "in" : "out");
+	len += klips_addr_format(src_family, &sa->src, buf + len, size - len);
+	if (sa->flags & KLIPS_SA_FLAGS_INBOUND_POLICY) {
+		u8 family = sa->tun_family ?: sa->said.family;
+
+		len += scnprintf(buf + len, size - len, " policy=");
+		len += fmt_prefix(buf + len, size - len, family,
+				  &sa->policy.src);
+		len += scnprintf(buf + len, size - len, "->");
+		len += fmt_prefix(buf + len, size - len, family,
+				  &sa->policy.dst);
+	}
+	if (sa->state == KLIPS_STATE_LARVAL || sa->state == KLIPS_STATE_DYING)
+		len += scnprintf(buf + len, size - len, " state=%s",
+				 sa->state == KLIPS_STATE_LARVAL ? "larval" :
+								   "dying");
+	if (sa->xform.cipher && sa->xform.cipher->iv_bits)
+		len += scnprintf(buf + len, size - len, " iv_bits=%u",
+				 sa->xform.cipher->iv_bits);
+	len += fmt_counters(sa, buf + len, size - len);
+	len += fmt_lifetimes(sa, now, buf + len, size - len);
+	if (sa->said.proto == IPPROTO_COMP && (sa->ratio_in || sa->ratio_out))
+		len += scnprintf(buf + len, size - len, " ratio=%llu:%llu",
+				 sa->ratio_in, sa->ratio_out);
+	if (sa->natt_type == KLIPS_NATT_TYPE_NONESP)
+		len += scnprintf(buf + len, size - len,
+				 " natencap=nonesp natsport=%u natdport=%u",
+				 be16_to_cpu(sa->natt_sport),
+				 be16_to_cpu(sa->natt_dport));
+	return len;
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_sa_format);

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Security associations: one per SAID, refcounted, found under RCU by the
+ * packet path and changed under the namespace's config mutex.
+ */
+#ifndef _KLIPS_SA_H
+#define _KLIPS_SA_H
+
+#include <linux/types.h>
+#include <linux/rhashtable-types.h>
+#include <linux/refcount.h>
+#include <linux/netlink.h>
+#include <linux/atomic.h>
+#include <linux/time64.h>
+#include <linux/workqueue.h>
+
+#include "said.h"
+#include "alg.h"
+
+struct klips_net;
+
+struct klips_lifetime {
+	u64 bytes;
+	u64 addtime;		/* seconds */
+	u64 usetime;		/* seconds */
+	u64 packets;
+	u32 allocations;	/* shown, never enforced */
+};
+
+struct klips_prefix {
+	union klips_addr addr;
+	u8 len;
+};
+
+/* Inner subnets an inbound IPIP SA accepts (eroute --addin). */
+struct klips_policy {
+	struct klips_prefix src;
+	struct klips_prefix dst;
+};
+
+/* Counters the packet path bumps on every packet: per CPU. */
+struct klips_sa_pcpu {
+	u64 bytes;
+	u64 packets;
+};
+
+/* What an add asks for, parsed from netlink before anything is built. */
+struct klips_sa_config {
+	struct klips_said said;
+	union klips_addr src;
+	union klips_addr tun_dst;	/* IPIP: the outer destination */
+	u8 src_family;			/* 0 if no --src */
+	u8 tun_family;			/* IPIP: the outer family */
+	u8 dir;				/* enum klips_dir */
+	const char *alg;		/* --esp, --ah or --comp name */
+	const u8 *enckey;
+	unsigned int enckey_len;
+	const u8 *authkey;
+	unsigned int authkey_len;
+	u32 replay_window;
+	bool replay_window_set;
+	u32 flags;			/* KLIPS_SA_FLAGS_ESN */
+	struct klips_lifetime soft;
+	struct klips_lifetime hard;
+	u8 natt_type;
+	__be16 natt_sport;
+	__be16 natt_dport;
+	union klips_addr natt_oa;
+	u8 natt_oa_family;
+};
+
+struct klips_sa {
+	struct rhash_head node;		/* in the namespace's SAID table */
+	struct list_head list;		/* all SAs of the namespace */
+	struct list_head larval_list;	/* getspi SAs waiting to be filled in */
+	struct rcu_work free_work;
+	refcount_t refcnt;
+	struct klips_said said;		/* the table key */
+
+	u8 state;			/* enum klips_state */
+	u8 dir;				/* KLIPS_DIR_IN or KLIPS_DIR_OUT */
+	u8 src_family;
+	u8 tun_family;
+	u32 flags;
+	union klips_addr src;
+	union klips_addr tun_dst;
+	struct klips_policy policy;	/* valid with KLIPS_SA_FLAGS_INBOUND_POLICY */
+
+	struct klips_xform xform;
+	char xform_name[32];
+	struct crypto_aead *aead;	/* ESP */
+	struct crypto_ahash *ahash;	/* AH */
+	struct crypto_acomp *acomp;	/* IPComp */
+	u32 replay_window;		/* inbound AH/ESP only */
+
+	struct klips_lifetime soft;
+	struct klips_lifetime hard;
+	time64_t add_time;		/* ktime_get_seconds() */
+	time64_t first_use;		/* 0: never used */
+	time64_t last_use;
+	time64_t larval_expires;
+	struct klips_sa_pcpu __percpu *pcpu;
+
+	/* Sequence numbers and replay state, kept by the packet path. */
+	u64 seq;
+	u64 bitmap;			/* newest 64 bits of the window */
+	u32 max_seq_diff;
+	atomic64_t ooo_errs;
+	atomic64_t auth_errs;
+	atomic64_t encr_size_errs;
+	atomic64_t encr_pad_errs;
+	u64 ratio_in;			/* IPComp: before compression */
+	u64 ratio_out;			/* after */
+
+	u8 natt_type;
+	u8 natt_oa_family;
+	__be16 natt_sport;
+	__be16 natt_dport;
+	union klips_addr natt_oa;
+
+	/* The SA's group, inner to outer; NULL at either end. */
+	struct klips_sa __rcu *inner;
+	struct klips_sa __rcu *outer;
+};
+
+struct klips_sa *klips_sa_create(struct klips_net *kn,
+				 const struct klips_sa_config *cfg,
+				 struct netlink_ext_ack *extack);
+struct klips_sa *klips_sa_create_larval(struct klips_net *kn,
+					const struct klips_said *said,
+					time64_t lifetime);
+void klips_sa_put(struct klips_sa *sa);
+
+static inline struct klips_sa *klips_sa_get(struct klips_sa *sa)
+{
+	refcount_inc(&sa->refcnt);
+	return sa;
+}
+
+static inline bool klips_sa_is_grouped(const struct klips_sa *sa)
+{
+	return rcu_access_pointer(sa->inner) || rcu_access_pointer(sa->outer);
+}
+
+void klips_sa_totals(const struct klips_sa *sa, u64 *bytes, u64 *packets);
+int klips_sa_format(const struct klips_sa *sa, time64_t now, char *buf,
+		    size_t size);
+
+/* The SAID table of a namespace (sadb.c). */
+int klips_sadb_init(struct klips_net *kn);
+void klips_sadb_exit(struct klips_net *kn);
+struct klips_sa *klips_sadb_lookup_rcu(struct klips_net *kn,
+				       const struct klips_said *said);
+struct klips_sa *klips_sadb_lookup(struct klips_net *kn,
+				   const struct klips_said *said);
+int klips_sadb_add(struct klips_net *kn, struct klips_sa *sa,
+		   struct netlink_ext_ack *extack);
+void klips_sadb_del(struct klips_net *kn, struct klips_sa *sa);
+void klips_sadb_del_group(struct klips_net *kn, struct klips_sa *sa);
+void klips_sadb_flush(struct klips_net *kn);
+int klips_sadb_getspi(struct klips_net *kn, struct klips_said *said,
+		      u32 lo, u32 hi, struct netlink_ext_ack *extack);
+int klips_sadb_group(struct klips_net *kn, struct klips_sa **sas,
+		     unsigned int n, struct netlink_ext_ack *extack);
+
+#endif /* _KLIPS_SA_H */

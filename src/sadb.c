@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The SAID table of a namespace. Lookups are lock-free under RCU (the
+ * packet path) or take a reference (process context); every change holds
+ * the namespace's config mutex. The hash is rhashtable's jhash with a
+ * per-table random seed, reseeded when chains grow: SPIs come from peers.
+ */
+#include <linux/moduleparam.h>
+#include <linux/random.h>
+#include <linux/rhashtable.h>
+#include <linux/timekeeping.h>
+
+#include "klips.h"
+#include "sa.h"
+
+static unsigned int max_sas = 1 << 20;
+module_param(max_sas, uint, 0644);
+MODULE_PARM_DESC(max_sas, "most SAs one network namespace may hold");
+
+static unsigned int larval_lifetime = 30;
+module_param(larval_lifetime, uint, 0644);
+MODULE_PARM_DESC(larval_lifetime, "seconds a getspi SA waits to be filled in");
+
+static const struct rhashtable_params sa_params = {
+	/* The key ends at family: no padding is hashed or compared. */
+	.key_len = offsetofend(struct klips_said, family),
+	.key_offset = offsetof(struct klips_sa, said),
+	.head_offset = offsetof(struct klips_sa, node),
+	.automatic_shrinking = true,
+};
+
+struct klips_sa *klips_sadb_lookup_rcu(struct klips_net *kn,
+				       const struct klips_said *said)
+{
+	return rhashtable_lookup(&kn->sas, said, sa_params);
+}
+
+/* Process context: the SA with a reference, or NULL. */
+struct klips_sa *klips_sadb_lookup(struct klips_net *kn,
+				   const struct klips_said *said)
+{
+	struct klips_sa *sa;
+
+	rcu_read_lock();
+	sa = klips_sadb_lookup_rcu(kn, said);
+	if (sa && !refcount_inc_not_zero(&sa->refcnt))
+		sa = NULL;
+	rcu_read_unlock();
+	return sa;
+}
+
+static void unlink_group(struct klips_sa *sa)
+{
+	struct klips_sa *inner = rcu_dereference_protected(sa->inner, 1);
+	struct klips_sa *outer = rcu_dereference_protected(sa->outer, 1);
+
+	if (inner)
+		RCU_INIT_POINTER(inner->outer, NULL);
+	if (outer)
+		RCU_INIT_POINTER(outer->inner, NULL);
+	RCU_INIT_POINTER(sa->inner, NULL);
+	RCU_INIT_POINTER(sa->outer, NULL);
+}
+
+/**
+ * klips_sadb_del() - take one SA out of the table and out of its group
+ * @kn: the namespace, config mutex held
+ * @sa: the SA; the table's reference is dropped
+ */
+void klips_sadb_del(struct klips_net *kn, struct klips_sa *sa)
+{
+	lockdep_assert_held(&kn->lock);
+	rhashtable_remove_fast(&kn->sas, &sa->node, sa_params);
+	list_del(&sa->list);
+	list_del_init(&sa->larval_list);
+	unlink_group(sa);
+	WRITE_ONCE(sa->state, KLIPS_STATE_DEAD);
+	kn->sa_count--;
+	kn->sa_gen++;
+	klips_sa_put(sa);
+}
+
+/* KLIPS semantics: deleting an SA deletes every SA grouped with it. */
+void klips_sadb_del_group(struct klips_net *kn, struct klips_sa *sa)
+{
+	struct klips_sa *next;
+
+	lockdep_assert_held(&kn->lock);
+	while ((next = rcu_dereference_protected(sa->inner,
+						 lockdep_is_held(&kn->lock))))
+		sa = next;
+	do {
+		next = rcu_dereference_protected(sa->outer,
+						 lockdep_is_held(&kn->lock));
+		klips_sadb_del(kn, sa);
+		sa = next;
+	} while (sa);
+}
+
+void klips_sadb_flush(struct klips_net *kn)
+{
+	struct klips_sa *sa, *tmp;
+
+	lockdep_assert_held(&kn->lock);
+	list_for_each_entry_safe(sa, tmp, &kn->sa_list, list)
+		klips_sadb_del(kn, sa);
+}
+
+/**
+ * klips_sadb_add() - put a new SA into the table
+ * @kn: the namespace, config mutex held
+ * @sa: the SA; on success the table owns the caller's reference
+ * @extack: why it is refused
+ *
+ * An SA with the SAID of a larval (getspi) SA replaces it: that is how a
+ * reserved SPI is filled in.
+ *
+ * Return: 0, -EEXIST, -ENOSPC or an rhashtable error.
+ */
+int klips_sadb_add(struct klips_net *kn, struct klips_sa *sa,
+		   struct netlink_ext_ack *extack)
+{
+	struct klips_sa *old;
+	int err;
+
+	lockdep_assert_held(&kn->lock);
+	old = rhashtable_lookup_fast(&kn->sas, &sa->said, sa_params);
+	if (old && old->state != KLIPS_STATE_LARVAL) {
+		NL_SET_ERR_MSG(extack, "SAID: an SA with this SAID exists");
+		return -EEXIST;
+	}
+	if (old) {
+		err = rhashtable_replace_fast(&kn->sas, &old->node, &sa->node,
+					      sa_params);
+		if (err)
+			return err;
+		list_replace(&old->list, &sa->list);
+		list_del_init(&old->larval_list);
+		WRITE_ONCE(old->state, KLIPS_STATE_DEAD);
+		klips_sa_put(old);
+		kn->sa_gen++;
+		return 0;
+	}
+	if (kn->sa_count >= READ_ONCE(max_sas)) {
+		NL_SET_ERR_MSG(extack,
+			       "the namespace holds max_sas SAs already (module parameter)");
+		return -ENOSPC;
+	}
+	err = rhashtable_insert_fast(&kn->sas, &sa->node, sa_params);
+	if (err)
+		return err;
+	list_add_tail(&sa->list, &kn->sa_list);
+	kn->sa_count++;
+	kn->sa_gen++;
+	return 0;
+}
+
+static u32 random_in(u32 lo, u32 hi)
+{
+	u32 span = hi - lo + 1;
+
+	return span ? lo + get_random_u32() % span : get_random_u32();
+}
+
+/**
+ * klips_sadb_getspi() - reserve an unused SPI as a larval SA
+ * @kn: the namespace, config mutex held
+ * @said: proto and destination in; the chosen SPI out
+ * @lo: lowest SPI of the range
+ * @hi: highest
+ * @extack: why it failed
+ *
+ * Random and collision-free: random probes first, then a scan of the
+ * range from a random start, so a nearly full small range still works.
+ *
+ * Return: 0, -ENOENT when the range is full, or -ENOMEM/-ENOSPC.
+ */
+int klips_sadb_getspi(struct klips_net *kn, struct klips_said *said,
+		      u32 lo, u32 hi, struct netlink_ext_ack *extack)
+{
+	struct klips_said try = *said;
+	struct klips_sa *sa;
+	u32 start, i;
+	int err;
+
+	lockdep_assert_held(&kn->lock);
+	for (i = 0; i < 16; i++) {
+		try.spi = random_in(lo, hi);
+		if (!rhashtable_lookup_fast(&kn->sas, &try, sa_params))
+			goto found;
+	}
+	start = random_in(lo, hi);
+	try.spi = start;
+	do {
+		if (!rhashtable_lookup_fast(&kn->sas, &try, sa_params))
+			goto found;
+		try.spi = try.spi == hi ? lo : try.spi + 1;
+	} while (try.spi != start);
+	NL_SET_ERR_MSG(extack, "--range: every SPI of the range is in use");
+	return -ENOENT;
+
+found:
+	sa = klips_sa_create_larval(kn, &try, READ_ONCE(larval_lifetime));
+	if (!sa)
+		return -ENOMEM;
+	err = klips_sadb_add(kn, sa, extack);
+	if (err) {
+		klips_sa_put(sa);
+		return err;
+	}
+	list_add_tail(&sa->larval_list, &kn->larval_list);
+	mod_delayed_work(system_wq, &kn->larval_work,
+			 READ_ONCE(larval_lifetime) * HZ);
+	*said = try;
+	return 0;
+}
+
+static void larval_expire(struct work_struct *work)
+{
+	struct klips_net *kn = container_of(to_delayed_work(work),
+					    struct klips_net, larval_work);
+	time64_t now = ktime_get_seconds();
+	struct klips_sa *sa, *tmp;
+
+	mutex_lock(&kn->lock);
+	list_for_each_entry_safe(sa, tmp, &kn->larval_list, larval_list) {
+		if (sa->larval_expires > now) {
+			mod_delayed_work(system_wq, &kn->larval_work,
+					 (sa->larval_expires - now) * HZ);
+			break;
+		}
+		klips_sadb_del(kn, sa);
+	}
+	mutex_unlock(&kn->lock);
+}
+
+static int group_rank(u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_IPIP:
+		return 0;
+	case IPPROTO_COMP:
+		return 1;
+	case IPPROTO_ESP:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+/**
+ * klips_sadb_group() - group SAs inner to outer, or ungroup one
+ * @kn: the namespace, config mutex held
+ * @sas: the SAs, inner to outer
+ * @n: how many, 1 (ungroup its group) to 4
+ * @extack: why it is refused
+ *
+ * The grammar is [tun] [comp] [esp] [ah] (design.md); an SA already in a
+ * group cannot join another (EEXIST).
+ *
+ * Return: 0 or a negative errno; nothing changes on error.
+ */
+int klips_sadb_group(struct klips_net *kn, struct klips_sa **sas,
+		     unsigned int n, struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&kn->lock);
+	if (n == 1) {
+		struct klips_sa *sa = sas[0], *next;
+
+		while ((next = rcu_dereference_protected(sa->inner,
+							 lockdep_is_held(&kn->lock))))
+			sa = next;
+		while (sa) {
+			next = rcu_dereference_protected(sa->outer,
+							 lockdep_is_held(&kn->lock));
+			unlink_group(sa);
+			sa = next;
+		}
+		kn->sa_gen++;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (klips_sa_is_grouped(sas[i])) {
+			NL_SET_ERR_MSG(extack, "spigrp: an SA is in a group already");
+			return -EEXIST;
+		}
+		if (sas[i]->state == KLIPS_STATE_LARVAL) {
+			NL_SET_ERR_MSG(extack, "spigrp: a larval SA cannot be grouped");
+			return -EINVAL;
+		}
+		if (i && group_rank(sas[i]->said.proto) <=
+			 group_rank(sas[i - 1]->said.proto)) {
+			NL_SET_ERR_MSG(extack,
+				       "spigrp: a group is [tun] [comp] [esp] [ah], inner to outer, each once");
+			return -EINVAL;
+		}
+		if (i && sas[i]->dir != sas[0]->dir) {
+			NL_SET_ERR_MSG(extack,
+				       "spigrp: inbound and outbound SAs cannot be grouped");
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i + 1 < n; i++) {
+		rcu_assign_pointer(sas[i]->outer, sas[i + 1]);
+		rcu_assign_pointer(sas[i + 1]->inner, sas[i]);
+	}
+	kn->sa_gen++;
+	return 0;
+}
+
+int klips_sadb_init(struct klips_net *kn)
+{
+	mutex_init(&kn->lock);
+	INIT_LIST_HEAD(&kn->sa_list);
+	INIT_LIST_HEAD(&kn->larval_list);
+	INIT_DELAYED_WORK(&kn->larval_work, larval_expire);
+	return rhashtable_init(&kn->sas, &sa_params);
+}
+
+void klips_sadb_exit(struct klips_net *kn)
+{
+	cancel_delayed_work_sync(&kn->larval_work);
+	mutex_lock(&kn->lock);
+	klips_sadb_flush(kn);
+	mutex_unlock(&kn->lock);
+	rhashtable_destroy(&kn->sas);
+}
