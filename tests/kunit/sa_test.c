@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the algorithm table (spec/cli.md names, spec/proc.md transform
+ * names and figures) and the /proc/net/ipsec_spi formatter, pinned on every
+ * example line of spec/proc.md. Expected text is written from the spec.
+ */
+#include <kunit/test.h>
+#include <linux/in.h>
+#include <linux/percpu.h>
+#include <linux/timekeeping.h>
+#include <crypto/algapi.h>
+
+#include "klips.h"
+#include "sa.h"
+
+struct esp_case {
+	const char *name;
+	unsigned int enckey;	/* bytes, salt included */
+	unsigned int authkey;
+	int err;
+	const char *xform;	/* /proc transform name */
+	const char *crypto;	/* crypto API name, without ESN */
+	u16 eklen;
+	u16 aklen;
+	const char *msg;	/* extack message on refusal */
+};
+
+/* Every suite of spec/cli.md, and the refusals it implies. */
+static const struct esp_case esp_cases[] = {
+	{ "3des-md5-96", 24, 16, 0, "ESP_3DES_HMAC_MD5",
+	  "echainiv(authenc(hmac(md5),cbc(des3_ede)))", 192, 128 },
+	{ "3des-sha1-96", 24, 20, 0, "ESP_3DES_HMAC_SHA1",
+	  "echainiv(authenc(hmac(sha1),cbc(des3_ede)))", 192, 160 },
+	{ "aes-sha1-96", 16, 20, 0, "ESP_AES_HMAC_SHA1",
+	  "echainiv(authenc(hmac(sha1),cbc(aes)))", 128, 160 },
+	{ "aes-sha1-96", 32, 20, 0, "ESP_AES_HMAC_SHA1",
+	  "echainiv(authenc(hmac(sha1),cbc(aes)))", 256, 160 },
+	{ "aes256-sha2_256-128", 32, 32, 0, "ESP_AES_HMAC_SHA2_256",
+	  "echainiv(authenc(hmac(sha256),cbc(aes)))", 256, 256 },
+	{ "aes192-sha2_384-192", 24, 48, 0, "ESP_AES_HMAC_SHA2_384",
+	  "echainiv(authenc(hmac(sha384),cbc(aes)))", 192, 384 },
+	{ "aes128-sha2_512-256", 16, 64, 0, "ESP_AES_HMAC_SHA2_512",
+	  "echainiv(authenc(hmac(sha512),cbc(aes)))", 128, 512 },
+	{ "aesctr-sha2_256-128", 20, 32, 0, "ESP_AES_CTR_HMAC_SHA2_256",
+	  "seqiv(authenc(hmac(sha256),rfc3686(ctr(aes))))", 128, 256 },
+	{ "aes256ctr-sha1-96", 36, 20, 0, "ESP_AES_CTR_HMAC_SHA1",
+	  "seqiv(authenc(hmac(sha1),rfc3686(ctr(aes))))", 256, 160 },
+	{ "null-sha1-96", 0, 20, 0, "ESP_NULL_HMAC_SHA1",
+	  "authenc(hmac(sha1),ecb(cipher_null))", 0, 160 },
+	{ "3des", 24, 0, 0, "ESP_3DES",
+	  "echainiv(authenc(digest_null,cbc(des3_ede)))", 192, 0 },
+	{ "aes", 16, 0, 0, "ESP_AES",
+	  "echainiv(authenc(digest_null,cbc(aes)))", 128, 0 },
+	{ "aes-gcm-8", 20, 0, 0, "ESP_AES_GCM_8",
+	  "seqiv(rfc4106(gcm(aes)))", 128, 0 },
+	{ "aes-gcm-12", 28, 0, 0, "ESP_AES_GCM_12",
+	  "seqiv(rfc4106(gcm(aes)))", 192, 0 },
+	{ "aes-gcm-16", 36, 0, 0, "ESP_AES_GCM_16",
+	  "seqiv(rfc4106(gcm(aes)))", 256, 0 },
+	{ "aes128gcm16", 20, 0, 0, "ESP_AES_GCM_16",
+	  "seqiv(rfc4106(gcm(aes)))", 128, 0 },
+	{ "aes256gcm8", 36, 0, 0, "ESP_AES_GCM_8",
+	  "seqiv(rfc4106(gcm(aes)))", 256, 0 },
+	{ "aes-ccm-8", 19, 0, 0, "ESP_AES_CCM_8",
+	  "seqiv(rfc4309(ccm(aes)))", 128, 0 },
+	{ "aes-ccm-16", 35, 0, 0, "ESP_AES_CCM_16",
+	  "seqiv(rfc4309(ccm(aes)))", 256, 0 },
+	{ "chacha20poly1305", 36, 0, 0, "ESP_CHACHA20_POLY1305",
+	  "seqiv(rfc7539esp(chacha20,poly1305))", 256, 0 },
+	{ "null-aes-gmac", 20, 0, 0, "ESP_NULL_AES_GMAC",
+	  "seqiv(rfc4543(gcm(aes)))", 128, 0 },
+	/* refusals */
+	{ "3des-md5-96", 16, 16, -EINVAL,
+	  .msg = "--enckey: 3des takes a 192-bit key" },
+	{ "aes-sha1-96", 20, 20, -EINVAL,
+	  .msg = "--enckey: aes takes a 128, 192 or 256-bit key" },
+	{ "aes-sha1-96", 16, 16, -EINVAL,
+	  .msg = "--authkey: sha1 takes a 160-bit key" },
+	{ "aes-sha2_256-128", 16, 20, -EINVAL,
+	  .msg = "--authkey: sha2_256 takes a 256-bit key" },
+	{ "aes-gcm-16", 16, 0, -EINVAL,
+	  .msg = "--enckey: aes-gcm takes a 128, 192 or 256-bit key + a 32-bit salt" },
+	{ "aes-ccm-16", 20, 0, -EINVAL,
+	  .msg = "--enckey: aes-ccm takes a 128, 192 or 256-bit key + a 24-bit salt" },
+	{ "chacha20poly1305", 32, 0, -EINVAL,
+	  .msg = "--enckey: chacha20poly1305 takes a 256-bit key + a 32-bit salt" },
+	{ "null-aes-gmac", 16, 0, -EINVAL,
+	  .msg = "--enckey: null-aes-gmac takes a 128, 192 or 256-bit key + a 32-bit salt" },
+	{ "aes128gcm16", 36, 0, -EINVAL,
+	  .msg = "--enckey: not the key size the --esp name gives" },
+	{ "aesctr-sha1-96", 16, 20, -EINVAL,
+	  .msg = "--enckey: aesctr takes a 128, 192 or 256-bit key + a 32-bit nonce" },
+	{ "null-sha1-96", 16, 20, -EINVAL,
+	  .msg = "--enckey: null takes no encryption key" },
+	{ "null", 0, 0, -EINVAL,
+	  .msg = "--esp: this cipher needs an integrity algorithm" },
+	{ "aesctr", 20, 0, -EINVAL,
+	  .msg = "--esp: this cipher needs an integrity algorithm" },
+	{ "aes", 16, 20, -EINVAL,
+	  .msg = "--authkey: this --esp algorithm takes no authentication key" },
+	{ "aes-gcm-16-sha1-96", 20, 20, -ENOENT, .msg = "--esp: unknown algorithm" },
+	{ "aes-md5", 16, 16, -ENOENT, .msg = "--esp: unknown algorithm" },
+	{ "blowfish-sha1-96", 16, 20, -ENOENT, .msg = "--esp: unknown algorithm" },
+	{ "aes512-sha1-96", 64, 20, -ENOENT, .msg = "--esp: unknown algorithm" },
+	{ "", 0, 0, -ENOENT, .msg = "--esp: unknown algorithm" },
+};
+
+static void esp_desc(const struct esp_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s enc=%u auth=%u", c->name,
+		 c->enckey * 8, c->authkey * 8);
+}
+
+KUNIT_ARRAY_PARAM(esp, esp_cases, esp_desc);
+
+static void esp_resolve_test(struct kunit *test)
+{
+	const struct esp_case *c = test->param_value;
+	struct netlink_ext_ack extack = {};
+	char buf[CRYPTO_MAX_ALG_NAME];
+	struct klips_xform x;
+	int err;
+
+	err = klips_alg_resolve_esp(c->name, c->enckey, c->authkey, &x,
+				    &extack);
+	KUNIT_ASSERT_EQ(test, err, c->err);
+	if (err) {
+		KUNIT_EXPECT_STREQ(test, extack._msg, c->msg);
+		return;
+	}
+	klips_alg_xform_name(IPPROTO_ESP, &x, buf, sizeof(buf));
+	KUNIT_EXPECT_STREQ(test, buf, c->xform);
+	KUNIT_ASSERT_EQ(test, klips_alg_crypto_name(&x, false, buf, sizeof(buf)), 0);
+	KUNIT_EXPECT_STREQ(test, buf, c->crypto);
+	KUNIT_EXPECT_EQ(test, x.eklen, c->eklen);
+	KUNIT_EXPECT_EQ(test, x.aklen, c->aklen);
+}
+
+static void esn_name_test(struct kunit *test)
+{
+	char buf[CRYPTO_MAX_ALG_NAME];
+	struct klips_xform x;
+
+	KUNIT_ASSERT_EQ(test, klips_alg_resolve_esp("aes-sha1-96", 16, 20, &x,
+						    NULL), 0);
+	KUNIT_ASSERT_EQ(test, klips_alg_crypto_name(&x, true, buf, sizeof(buf)), 0);
+	KUNIT_EXPECT_STREQ(test, buf, "echainiv(authencesn(hmac(sha1),cbc(aes)))");
+	/* AEADs do ESN in their AAD: the same name. */
+	KUNIT_ASSERT_EQ(test, klips_alg_resolve_esp("aes-gcm-16", 20, 0, &x,
+						    NULL), 0);
+	KUNIT_ASSERT_EQ(test, klips_alg_crypto_name(&x, true, buf, sizeof(buf)), 0);
+	KUNIT_EXPECT_STREQ(test, buf, "seqiv(rfc4106(gcm(aes)))");
+}
+
+struct ah_case {
+	const char *name;
+	unsigned int authkey;
+	int err;
+	const char *xform;
+	const char *crypto;
+};
+
+static const struct ah_case ah_cases[] = {
+	{ "hmac-md5-96", 16, 0, "AH_HMAC_MD5", "hmac(md5)" },
+	{ "hmac-sha1-96", 20, 0, "AH_HMAC_SHA1", "hmac(sha1)" },
+	{ "hmac-sha2_256-128", 32, 0, "AH_HMAC_SHA2_256", "hmac(sha256)" },
+	{ "hmac-sha2_384-192", 48, 0, "AH_HMAC_SHA2_384", "hmac(sha384)" },
+	{ "hmac-sha2_512-256", 64, 0, "AH_HMAC_SHA2_512", "hmac(sha512)" },
+	{ "aes-xcbc-96", 16, 0, "AH_AES_XCBC_MAC", "xcbc(aes)" },
+	{ "aes-cmac-96", 16, 0, "AH_AES_CMAC", "cmac(aes)" },
+	{ "hmac-sha1-96", 16, -EINVAL },
+	{ "aes-cmac-96", 32, -EINVAL },
+	{ "sha1-96", 20, -ENOENT },
+	{ "hmac-sha1", 20, -ENOENT },
+};
+
+static void ah_desc(const struct ah_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s key=%u", c->name,
+		 c->authkey * 8);
+}
+
+KUNIT_ARRAY_PARAM(ah, ah_cases, ah_desc);
+
+static void ah_resolve_test(struct kunit *test)
+{
+	const struct ah_case *c = test->param_value;
+	char buf[CRYPTO_MAX_ALG_NAME];
+	struct klips_xform x;
+
+	KUNIT_ASSERT_EQ(test, klips_alg_resolve_ah(c->name, c->authkey, &x,
+						   NULL), c->err);
+	if (c->err)
+		return;
+	klips_alg_xform_name(IPPROTO_AH, &x, buf, sizeof(buf));
+	KUNIT_EXPECT_STREQ(test, buf, c->xform);
+	KUNIT_ASSERT_EQ(test, klips_alg_crypto_name(&x, false, buf, sizeof(buf)), 0);
+	KUNIT_EXPECT_STREQ(test, buf, c->crypto);
+	KUNIT_EXPECT_EQ(test, x.aklen, c->authkey * 8);
+}
+
+/* An SA as the formatter sees it, without crypto or tables. */
+struct fmt_sa {
+	const char *said;
+	u8 proto_alg;		/* which resolver: IPPROTO_ESP, _AH, _COMP, 0 */
+	const char *alg;
+	unsigned int enckey, authkey;
+	u8 dir;
+	const char *src;	/* an address: parsed through a SAID */
+	u32 replay_window;
+	u64 seq, bitmap;
+	u64 bytes, packets;
+	u64 hard_bytes;
+	time64_t add_ago, use_ago, idle;
+	u64 ratio_in, ratio_out;
+	const char *policy_src, *policy_dst;
+	u8 policy_src_len, policy_dst_len;
+	bool larval;		/* getspi SA; else state, or mature if 0 */
+	u8 state;
+	u16 natt_sport, natt_dport;
+	u64 auth_errs, ooo_errs;
+	const char *line;	/* expected, from spec/proc.md */
+};
+
+static const struct fmt_sa fmt_cases[] = {
+	{ "tun.12a@192.168.43.1", 0, NULL, 0, 0, KLIPS_DIR_OUT, "192.168.43.2",
+	  .bytes = 14073, .packets = 14, .add_ago = 269, .use_ago = 149,
+	  .idle = 23,
+	  .line =
+		"tun.12a@192.168.43.1 IPIP: dir=out src=192.168.43.2 life(c,s,h)=bytes(14073,0,0)add(269,0,0)use(149,0,0)packets(14,0,0) idle=23",
+	},
+	{ "esp:9a35fc02@3049:1::1", IPPROTO_ESP, "3des-md5-96", 24, 16,
+	  KLIPS_DIR_IN, "3049:1::2", .replay_window = 32, .seq = 7149,
+	  .bitmap = 0xffffffff, .bytes = 1222304, .packets = 7149,
+	  .add_ago = 4593, .use_ago = 3858, .idle = 23,
+	  .line =
+		"esp:9a35fc02@3049:1::1 ESP_3DES_HMAC_MD5: dir=in src=3049:1::2 iv_bits=64 ooowin=32 seq=7149 bit=0xffffffff alen=128 aklen=128 eklen=192 life(c,s,h)=bytes(1222304,0,0)add(4593,0,0)use(3858,0,0)packets(7149,0,0) idle=23",
+	},
+	{ "esp.d1234567@192.1.2.45", IPPROTO_ESP, "aes-sha1-96", 32, 20,
+	  KLIPS_DIR_OUT, "192.1.2.23", .add_ago = 3,
+	  .line =
+		"esp.d1234567@192.1.2.45 ESP_AES_HMAC_SHA1: dir=out src=192.1.2.23 iv_bits=128 alen=160 aklen=160 eklen=256 life(c,s,h)=add(3,0,0)",
+	},
+	{ "esp.12345678@192.1.2.45", IPPROTO_ESP, "3des-md5-96", 24, 16,
+	  KLIPS_DIR_OUT, "192.1.2.23", .hard_bytes = 800,
+	  .line =
+		"esp.12345678@192.1.2.45 ESP_3DES_HMAC_MD5: dir=out src=192.1.2.23 iv_bits=64 alen=128 aklen=128 eklen=192 life(c,s,h)=bytes(0,0,800)add(0,0,0)",
+	},
+	{ "comp.6593@192.1.2.23", IPPROTO_COMP, "deflate", 0, 0, KLIPS_DIR_IN,
+	  "192.1.2.45", .bytes = 4096, .packets = 3, .add_ago = 6,
+	  .use_ago = 5, .idle = 5, .ratio_in = 4096, .ratio_out = 1187,
+	  .line =
+		"comp.6593@192.1.2.23 COMP_DEFLATE: dir=in src=192.1.2.45 life(c,s,h)=bytes(4096,0,0)add(6,0,0)use(5,0,0)packets(3,0,0) idle=5 ratio=4096:1187",
+	},
+	{ "tun.1001@192.1.2.23", 0, NULL, 0, 0, KLIPS_DIR_IN, "192.1.2.45",
+	  .add_ago = 6, .policy_src = "192.0.1.0", .policy_src_len = 24,
+	  .policy_dst = "192.0.2.0", .policy_dst_len = 24,
+	  .line =
+		"tun.1001@192.1.2.23 IPIP: dir=in src=192.1.2.45 policy=192.0.1.0/24->192.0.2.0/24 flags=0x8 life(c,s,h)=add(6,0,0)",
+	},
+	/* beyond the spec's examples: the other optional fields */
+	{ "esp.1234@192.1.2.23", IPPROTO_ESP, "aes-gcm-16", 20, 0, KLIPS_DIR_IN,
+	  "192.1.2.45", .replay_window = 64, .auth_errs = 2, .ooo_errs = 1,
+	  .state = KLIPS_STATE_DYING,
+	  .line =
+		"esp.1234@192.1.2.23 ESP_AES_GCM_16: dir=in src=192.1.2.45 state=dying iv_bits=64 ooowin=64 ooo_errs=1 alen=128 auth_errs=2 eklen=128 life(c,s,h)=add(0,0,0)",
+	},
+	{ "esp.1000@192.1.2.23", 0, NULL, 0, 0, KLIPS_DIR_IN, "0.0.0.0",
+	  .larval = true, .add_ago = 1,
+	  .line =
+		"esp.1000@192.1.2.23 ESP: dir=in src=0.0.0.0 state=larval life(c,s,h)=add(1,0,0)",
+	},
+	{ "esp.12345678@192.1.2.45", IPPROTO_ESP, "3des-md5-96", 24, 16,
+	  KLIPS_DIR_OUT, "192.1.2.23", .natt_sport = 4500, .natt_dport = 4500,
+	  .line =
+		"esp.12345678@192.1.2.45 ESP_3DES_HMAC_MD5: dir=out src=192.1.2.23 iv_bits=64 alen=128 aklen=128 eklen=192 life(c,s,h)=add(0,0,0) natencap=nonesp natsport=4500 natdport=4500",
+	},
+	{ "ah.a9123456@192.1.2.45", IPPROTO_AH, "hmac-sha1-96", 0, 20,
+	  KLIPS_DIR_OUT, "192.1.2.23",
+	  .line =
+		"ah.a9123456@192.1.2.45 AH_HMAC_SHA1: dir=out src=192.1.2.23 alen=160 aklen=160 life(c,s,h)=add(0,0,0)",
+	},
+};
+
+static void fmt_desc(const struct fmt_sa *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", c->said);
+}
+
+KUNIT_ARRAY_PARAM(fmt, fmt_cases, fmt_desc);
+
+static void parse_addr(struct kunit *test, const char *text, u8 *family,
+		       union klips_addr *addr)
+{
+	struct klips_said said;
+	char buf[KLIPS_SAID_BUFLEN];
+
+	snprintf(buf, sizeof(buf), "tun0x100@%s", text);
+	KUNIT_ASSERT_EQ(test, klips_said_parse(buf, strlen(buf), &said, NULL), 0);
+	*family = said.family;
+	*addr = said.dst;
+}
+
+static void build_sa(struct kunit *test, const struct fmt_sa *c,
+		     struct klips_sa *sa, time64_t now)
+{
+	struct klips_sa_pcpu *p;
+	int err = 0;
+	u8 family;
+
+	KUNIT_ASSERT_EQ(test, klips_said_parse(c->said, strlen(c->said),
+					       &sa->said, NULL), 0);
+	switch (c->proto_alg) {
+	case IPPROTO_ESP:
+		err = klips_alg_resolve_esp(c->alg, c->enckey, c->authkey,
+					    &sa->xform, NULL);
+		break;
+	case IPPROTO_AH:
+		err = klips_alg_resolve_ah(c->alg, c->authkey, &sa->xform,
+					   NULL);
+		break;
+	case IPPROTO_COMP:
+		err = klips_alg_resolve_comp(c->alg, &sa->xform, NULL);
+		break;
+	}
+	KUNIT_ASSERT_EQ(test, err, 0);
+	if (c->larval)
+		strscpy(sa->xform_name, "ESP", sizeof(sa->xform_name));
+	else
+		klips_alg_xform_name(sa->said.proto, &sa->xform, sa->xform_name,
+				     sizeof(sa->xform_name));
+	sa->state = c->larval ? KLIPS_STATE_LARVAL :
+		    c->state ?: KLIPS_STATE_MATURE;
+	sa->dir = c->dir;
+	parse_addr(test, c->src, &sa->src_family, &sa->src);
+	sa->replay_window = c->replay_window;
+	sa->seq = c->seq;
+	sa->bitmap = c->bitmap;
+	sa->hard.bytes = c->hard_bytes;
+	sa->add_time = now - c->add_ago;
+	sa->first_use = c->use_ago ? now - c->use_ago : 0;
+	sa->last_use = c->use_ago ? now - c->idle : 0;
+	sa->ratio_in = c->ratio_in;
+	sa->ratio_out = c->ratio_out;
+	atomic64_set(&sa->auth_errs, c->auth_errs);
+	atomic64_set(&sa->ooo_errs, c->ooo_errs);
+	if (c->natt_sport) {
+		sa->natt_type = KLIPS_NATT_TYPE_NONESP;
+		sa->natt_sport = cpu_to_be16(c->natt_sport);
+		sa->natt_dport = cpu_to_be16(c->natt_dport);
+	}
+	if (c->policy_src) {
+		sa->flags |= KLIPS_SA_FLAGS_INBOUND_POLICY;
+		parse_addr(test, c->policy_src, &family, &sa->policy.src.addr);
+		parse_addr(test, c->policy_dst, &family, &sa->policy.dst.addr);
+		sa->policy.src.len = c->policy_src_len;
+		sa->policy.dst.len = c->policy_dst_len;
+	}
+	p = per_cpu_ptr(sa->pcpu, 0);
+	p->bytes = c->bytes;
+	p->packets = c->packets;
+}
+
+static void sa_format_test(struct kunit *test)
+{
+	const struct fmt_sa *c = test->param_value;
+	time64_t now = ktime_get_seconds();
+	struct klips_sa *sa;
+	char line[512];
+	int len;
+
+	sa = kunit_kzalloc(test, sizeof(*sa), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sa);
+	sa->pcpu = alloc_percpu(struct klips_sa_pcpu);
+	KUNIT_ASSERT_NOT_NULL(test, sa->pcpu);
+	build_sa(test, c, sa, now);
+	len = klips_sa_format(sa, now, line, sizeof(line));
+	free_percpu(sa->pcpu);
+	KUNIT_EXPECT_STREQ(test, line, c->line);
+	KUNIT_EXPECT_EQ(test, len, (int)strlen(c->line));
+}
+
+static struct kunit_case klips_sa_cases[] = {
+	KUNIT_CASE_PARAM(esp_resolve_test, esp_gen_params),
+	KUNIT_CASE(esn_name_test),
+	KUNIT_CASE_PARAM(ah_resolve_test, ah_gen_params),
+	KUNIT_CASE_PARAM(sa_format_test, fmt_gen_params),
+	{}
+};
+
+static struct kunit_suite klips_sa_suite = {
+	.name = "klips_sa",
+	.test_cases = klips_sa_cases,
+};
+
+kunit_test_suite(klips_sa_suite);
