@@ -27,7 +27,13 @@ static netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
 	return NETDEV_TX_OK;
 }
 
+static void klips_uninit(struct net_device *dev)
+{
+	klips_dev_detach(dev);
+}
+
 static const struct net_device_ops klips_netdev_ops = {
+	.ndo_uninit		= klips_uninit,
 	.ndo_start_xmit		= klips_xmit,
 	.ndo_get_stats64	= dev_get_tstats64,
 };
@@ -64,47 +70,155 @@ struct rtnl_link_ops klips_link_ops __read_mostly = {
 	.setup		= klips_setup,
 };
 
-int klips_device_init(unsigned int count)
+/**
+ * klips_dev_create() - create an ipsecN device (tncfg --create)
+ * @net: its namespace
+ * @name: its name
+ * @extack: why it failed
+ *
+ * Context: RTNL held.
+ * Return: 0 or a negative errno.
+ */
+int klips_dev_create(struct net *net, const char *name,
+		     struct netlink_ext_ack *extack)
 {
 	struct net_device *dev;
+	int err;
+
+	ASSERT_RTNL();
+	if (!dev_valid_name(name)) {
+		NL_SET_ERR_MSG(extack, "tncfg: not a valid device name");
+		return -EINVAL;
+	}
+	dev = alloc_netdev(sizeof(struct klips_dev), name, NET_NAME_USER,
+			   klips_setup);
+	if (!dev)
+		return -ENOMEM;
+	dev_net_set(dev, net);
+	dev->rtnl_link_ops = &klips_link_ops;
+	err = register_netdevice(dev);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "tncfg: a device of that name exists");
+		free_netdev(dev);
+		return err;
+	}
+	klips_dbg(KLIPS_DBG_TUNNEL, "created %s\n", name);
+	return 0;
+}
+
+/* Room for IPIP + ESP with the largest IV, padding and ICV (design.md). */
+#define KLIPS_OVERHEAD_IPV4	80
+
+/**
+ * klips_dev_attach() - attach an ipsecN device to a physical device
+ * @dev: the ipsecN device
+ * @phys: the physical device, in the same namespace
+ * @extack: why it is refused
+ *
+ * Context: RTNL held.
+ * Return: 0 or a negative errno.
+ */
+int klips_dev_attach(struct net_device *dev, struct net_device *phys,
+		     struct netlink_ext_ack *extack)
+{
+	struct klips_dev *kd = netdev_priv(dev);
+
+	ASSERT_RTNL();
+	if (klips_is_klips_dev(phys) || (phys->flags & IFF_LOOPBACK)) {
+		NL_SET_ERR_MSG(extack,
+			       "tncfg --physical: not an ipsecN or loopback device");
+		return -EINVAL;
+	}
+	klips_dev_detach(dev);
+	netdev_hold(phys, &kd->phys_tracker, GFP_KERNEL);
+	rcu_assign_pointer(kd->phys, phys);
+	if (phys->mtu > KLIPS_OVERHEAD_IPV4 + ETH_MIN_MTU)
+		dev_set_mtu(dev, phys->mtu - KLIPS_OVERHEAD_IPV4);
+	klips_dbg(KLIPS_DBG_TUNNEL, "%s attached to %s\n", dev->name,
+		  phys->name);
+	return 0;
+}
+
+/* Context: RTNL held. A detached device keeps its MTU (design.md). */
+void klips_dev_detach(struct net_device *dev)
+{
+	struct klips_dev *kd = netdev_priv(dev);
+	struct net_device *phys = rtnl_dereference(kd->phys);
+
+	if (!phys)
+		return;
+	RCU_INIT_POINTER(kd->phys, NULL);
+	netdev_put(phys, &kd->phys_tracker);
+	klips_dbg(KLIPS_DBG_TUNNEL, "%s detached from %s\n", dev->name,
+		  phys->name);
+}
+
+/*
+ * The physical device going away, leaving the namespace (which unregisters
+ * it here) or being renamed detaches every ipsecN attached to it.
+ */
+static int klips_netdev_event(struct notifier_block *nb, unsigned long event,
+			      void *ptr)
+{
+	struct net_device *phys = netdev_notifier_info_to_dev(ptr);
+	struct net_device *dev;
+
+	if (event != NETDEV_UNREGISTER && event != NETDEV_CHANGENAME)
+		return NOTIFY_DONE;
+	if (klips_is_klips_dev(phys))
+		return NOTIFY_DONE;
+	for_each_netdev(dev_net(phys), dev) {
+		struct klips_dev *kd;
+
+		if (!klips_is_klips_dev(dev))
+			continue;
+		kd = netdev_priv(dev);
+		if (rtnl_dereference(kd->phys) == phys)
+			klips_dev_detach(dev);
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block klips_netdev_notifier = {
+	.notifier_call = klips_netdev_event,
+};
+
+int klips_device_init(unsigned int count)
+{
 	unsigned int i;
 	int err;
 
-	err = rtnl_link_register(&klips_link_ops);
+	err = register_netdevice_notifier(&klips_netdev_notifier);
 	if (err)
 		return err;
+	err = rtnl_link_register(&klips_link_ops);
+	if (err)
+		goto err_notifier;
 
 	rtnl_lock();
 	for (i = 0; i < count; i++) {
 		char name[IFNAMSIZ];
 
 		snprintf(name, sizeof(name), "ipsec%u", i);
-		dev = alloc_netdev(sizeof(struct klips_dev), name,
-				   NET_NAME_ENUM, klips_setup);
-		if (!dev) {
-			err = -ENOMEM;
-			goto err_unlock;
-		}
-		dev->rtnl_link_ops = &klips_link_ops;
-		err = register_netdevice(dev);
+		err = klips_dev_create(&init_net, name, NULL);
 		if (err) {
 			pr_err(KLIPS_NAME ": cannot create %s: %d\n", name, err);
-			free_netdev(dev);
-			goto err_unlock;
+			break;
 		}
-		klips_dbg(KLIPS_DBG_TUNNEL, "created %s\n", name);
 	}
 	rtnl_unlock();
-	return 0;
+	if (!err)
+		return 0;
 
-err_unlock:
-	rtnl_unlock();
 	/* Deletes the devices created so far, in every namespace. */
 	rtnl_link_unregister(&klips_link_ops);
+err_notifier:
+	unregister_netdevice_notifier(&klips_netdev_notifier);
 	return err;
 }
 
 void klips_device_exit(void)
 {
 	rtnl_link_unregister(&klips_link_ops);
+	unregister_netdevice_notifier(&klips_netdev_notifier);
 }

@@ -92,6 +92,7 @@ struct klips_dev {
 	struct net_device *dev;
 	/* The attached physical device (tncfg --attach); NULL when detached. */
 	struct net_device __rcu *phys;
+	netdevice_tracker phys_tracker;
 };
 
 extern struct rtnl_link_ops klips_link_ops;
@@ -99,6 +100,11 @@ extern struct rtnl_link_ops klips_link_ops;
 bool klips_is_klips_dev(const struct net_device *dev);
 int klips_device_init(unsigned int count);
 void klips_device_exit(void);
+int klips_dev_create(struct net *net, const char *name,
+		     struct netlink_ext_ack *extack);
+int klips_dev_attach(struct net_device *dev, struct net_device *phys,
+		     struct netlink_ext_ack *extack);
+void klips_dev_detach(struct net_device *dev);
 
 /* generic netlink (netlink.c) */
 int klips_netlink_init(void);

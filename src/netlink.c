@@ -11,6 +11,7 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 #include <net/sock.h>
+#include <linux/rtnetlink.h>
 
 #include "klips.h"
 #include "debug.h"
@@ -62,6 +63,11 @@ static const struct nla_policy sa_policy[KLIPS_A_SA_SPI_MAX + 1] = {
 
 static const struct nla_policy group_policy[KLIPS_A_GROUP_MAX + 1] = {
 	[KLIPS_A_GROUP_SAID] = NLA_POLICY_NESTED(said_policy),
+};
+
+static const struct nla_policy dev_policy[KLIPS_A_DEV_PHYSICAL + 1] = {
+	[KLIPS_A_DEV_NAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[KLIPS_A_DEV_PHYSICAL] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
 };
 
 static const struct nla_policy debug_policy[KLIPS_A_DEBUG_CLEAR + 1] = {
@@ -693,6 +699,150 @@ static int debug_set_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+/* An ipsecN device of this namespace by name. Context: RTNL held. */
+static struct net_device *find_dev(struct net *net, struct genl_info *info)
+{
+	struct nlattr *nla = info->attrs[KLIPS_A_DEV_NAME];
+	struct net_device *dev;
+
+	if (!nla) {
+		NL_SET_ERR_MSG(info->extack, "tncfg: --virtual is required");
+		return ERR_PTR(-EINVAL);
+	}
+	dev = __dev_get_by_name(net, nla_data(nla));
+	if (!dev || !klips_is_klips_dev(dev)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, nla,
+				    "tncfg: no such ipsecN device");
+		return ERR_PTR(-ENODEV);
+	}
+	return dev;
+}
+
+static int dev_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *nla = info->attrs[KLIPS_A_DEV_NAME];
+	int err;
+
+	if (!nla) {
+		NL_SET_ERR_MSG(info->extack, "tncfg --create: a name is required");
+		return -EINVAL;
+	}
+	rtnl_lock();
+	err = klips_dev_create(genl_info_net(info), nla_data(nla),
+			       info->extack);
+	rtnl_unlock();
+	return err;
+}
+
+static int dev_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net_device *dev;
+
+	rtnl_lock();
+	dev = find_dev(genl_info_net(info), info);
+	if (!IS_ERR(dev))
+		unregister_netdevice(dev);
+	rtnl_unlock();
+	return PTR_ERR_OR_ZERO(dev);
+}
+
+static int dev_attach_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *nla = info->attrs[KLIPS_A_DEV_PHYSICAL];
+	struct net *net = genl_info_net(info);
+	struct net_device *dev, *phys;
+	int err;
+
+	if (!nla) {
+		NL_SET_ERR_MSG(info->extack, "tncfg --attach: --physical is required");
+		return -EINVAL;
+	}
+	rtnl_lock();
+	dev = find_dev(net, info);
+	err = PTR_ERR_OR_ZERO(dev);
+	if (err)
+		goto out;
+	phys = __dev_get_by_name(net, nla_data(nla));
+	if (!phys) {
+		NL_SET_ERR_MSG_ATTR(info->extack, nla,
+				    "tncfg --physical: no such device in this namespace");
+		err = -ENODEV;
+		goto out;
+	}
+	err = klips_dev_attach(dev, phys, info->extack);
+out:
+	rtnl_unlock();
+	return err;
+}
+
+/* Without a name: detach every ipsecN of the namespace (tncfg --clear). */
+static int dev_detach_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct net_device *dev;
+	int err = 0;
+
+	rtnl_lock();
+	if (info->attrs[KLIPS_A_DEV_NAME]) {
+		dev = find_dev(net, info);
+		err = PTR_ERR_OR_ZERO(dev);
+		if (!err)
+			klips_dev_detach(dev);
+	} else {
+		for_each_netdev(net, dev)
+			if (klips_is_klips_dev(dev))
+				klips_dev_detach(dev);
+	}
+	rtnl_unlock();
+	return err;
+}
+
+static int fill_dev(struct sk_buff *skb, struct net_device *dev,
+		    struct netlink_callback *cb)
+{
+	struct klips_dev *kd = netdev_priv(dev);
+	struct net_device *phys = rtnl_dereference(kd->phys);
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &klips_family, NLM_F_MULTI, KLIPS_CMD_DEV_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	/* No SA groups lead anywhere yet: the effective MTU is the device's. */
+	if (nla_put_string(skb, KLIPS_A_DEV_NAME, dev->name) ||
+	    (phys && nla_put_string(skb, KLIPS_A_DEV_PHYSICAL, phys->name)) ||
+	    nla_put_u32(skb, KLIPS_A_DEV_MTU, dev->mtu) ||
+	    nla_put_u32(skb, KLIPS_A_DEV_EFFECTIVE_MTU, dev->mtu) ||
+	    nla_put_u32(skb, KLIPS_A_DEV_PHYSICAL_MTU, phys ? phys->mtu : 0)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct net *net = sock_net(skb->sk);
+	struct net_device *dev;
+	long i = 0;
+
+	rtnl_lock();
+	for_each_netdev(net, dev) {
+		if (!klips_is_klips_dev(dev))
+			continue;
+		if (i++ < cb->args[0])
+			continue;
+		if (fill_dev(skb, dev, cb)) {
+			i--;
+			break;
+		}
+	}
+	rtnl_unlock();
+	cb->args[0] = i;
+	return skb->len;
+}
+
 #define OP(c, fn, pol, max, fl) {					\
 	.cmd = c, .doit = fn, .policy = pol, .maxattr = max, .flags = fl }
 
@@ -720,6 +870,21 @@ static const struct genl_ops klips_ops[] = {
 		.dumpit = grp_get_dumpit,
 		.policy = group_policy,
 		.maxattr = KLIPS_A_GROUP_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	OP(KLIPS_CMD_DEV_ADD, dev_add_doit, dev_policy, KLIPS_A_DEV_PHYSICAL,
+	   GENL_UNS_ADMIN_PERM),
+	OP(KLIPS_CMD_DEV_DEL, dev_del_doit, dev_policy, KLIPS_A_DEV_PHYSICAL,
+	   GENL_UNS_ADMIN_PERM),
+	OP(KLIPS_CMD_DEV_ATTACH, dev_attach_doit, dev_policy,
+	   KLIPS_A_DEV_PHYSICAL, GENL_UNS_ADMIN_PERM),
+	OP(KLIPS_CMD_DEV_DETACH, dev_detach_doit, dev_policy,
+	   KLIPS_A_DEV_PHYSICAL, GENL_UNS_ADMIN_PERM),
+	{
+		.cmd = KLIPS_CMD_DEV_GET,
+		.dumpit = dev_get_dumpit,
+		.policy = dev_policy,
+		.maxattr = KLIPS_A_DEV_PHYSICAL,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	/* Debug areas are module-wide: the host's administrator only. */
