@@ -372,7 +372,7 @@ static void sa_format_test(struct kunit *test)
 	sa = kunit_kzalloc(test, sizeof(*sa), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, sa);
 	sa->pcpu = alloc_percpu(struct klips_sa_pcpu);
-	KUNIT_ASSERT_NOT_NULL(test, sa->pcpu);
+	KUNIT_ASSERT_TRUE(test, !!sa->pcpu);
 	build_sa(test, c, sa, now);
 	len = klips_sa_format(sa, now, line, sizeof(line));
 	free_percpu(sa->pcpu);

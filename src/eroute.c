@@ -1,0 +1,746 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The eroute table: policy lookup by tuple-space search.
+ *
+ * Eroutes of one "shape" (family, destination and source prefix lengths,
+ * which of protocol, source port and destination port they fix) form a
+ * tuple. All eroutes live in one rhashtable keyed by their canonical key,
+ * shape included, so an eroute of one tuple never equals an eroute of
+ * another. A lookup walks the family's tuples from the highest matching
+ * priority down, masks the packet to each tuple's shape and probes the hash:
+ * the first hit is the answer, since every tuple after it ranks lower.
+ *
+ * Cost: a lookup is O(T) hash probes, T the number of distinct shapes in
+ * the packet's family (a handful in practice, at most the entry cap),
+ * independent of the number of eroutes. add/del are O(T + log n).
+ * Listing walks an rbtree of all entries in /proc order, so that a reader
+ * resuming after the last key it printed costs O(log n).
+ *
+ * Locking: readers hold rcu_read_lock() only. Writers (and listings) hold
+ * the mutex given to klips_eroute_table_new(), which add, del, flush, first
+ * and next_after assert with lockdep.
+ * Entries are never changed once published: a replace swaps in a new entry
+ * (rhashtable_replace_fast(), readers see the old or the new) that adopts
+ * the old one's counter. Removed entries and tuples are freed after a grace
+ * period.
+ *
+ * Memory: 128 bytes per entry (struct klips_eroute) plus 8 bytes per
+ * possible CPU for its counter, plus the rhashtable's buckets (8 bytes each,
+ * 1.3 to 3.3 per entry); a tuple is 80 bytes. Entries, counters and tuples
+ * are memcg-accounted; the rhashtable's bucket arrays are not (the
+ * rhashtable API allocates them itself), but the entry cap bounds them.
+ *
+ * The rhashtable hashes with a random seed per bucket array and re-seeds
+ * when a chain grows long, so chosen addresses cannot pile into one bucket.
+ */
+#include <linux/build_bug.h>
+#include <linux/cpumask.h>
+#include <linux/errno.h>
+#include <linux/err.h>
+#include <linux/in.h>
+#include <linux/kernel.h>
+#include <linux/lockdep.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/rculist.h>
+#include <linux/rhashtable.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/string.h>
+#include <kunit/visibility.h>
+
+#include "eroute.h"
+
+/* Hashed and compared as bytes: no padding may hide in the key. */
+static_assert(sizeof(struct klips_eroute_key) ==
+	      2 * sizeof(union klips_addr) + 4 + 2 * sizeof(__be16));
+
+/*
+ * Which fields a shape fixes besides the prefixes. As a number it orders
+ * the shapes of equal prefixes as matching does: protocol with both ports,
+ * destination port, source port, protocol alone, nothing.
+ */
+#define NEED_SPORT	BIT(0)
+#define NEED_DPORT	BIT(1)
+#define NEED_PROTO	BIT(2)
+
+struct klips_eroute_tuple {
+	struct list_head list;		/* in table->tuples[], RCU, by rank */
+	union klips_addr dmask;
+	union klips_addr smask;
+	u32 rank;			/* higher is probed first */
+	u8 dst_len;
+	u8 src_len;
+	u8 need;			/* NEED_* */
+	u8 words;			/* 32-bit words of an address */
+	unsigned int refs;		/* entries of this shape */
+	struct rcu_head rcu;
+};
+
+struct klips_eroute_table {
+	struct rhashtable ht;		/* every entry, by canonical key */
+	struct list_head tuples[2];	/* IPv4, IPv6 */
+	struct rb_root tree;		/* every entry, by klips_eroute_key_cmp */
+	struct mutex *lock;		/* held by writers and listings */
+	unsigned int count;
+	unsigned int max;
+};
+
+static const struct rhashtable_params eroute_params = {
+	.head_offset = offsetof(struct klips_eroute, node),
+	.key_offset = offsetof(struct klips_eroute, key),
+	.key_len = sizeof(struct klips_eroute_key),
+	.automatic_shrinking = true,
+};
+
+/* Address width in bytes, 0 for a family eroutes do not route. */
+static unsigned int addr_bytes(u8 family)
+{
+	switch (family) {
+	case AF_INET:
+		return sizeof(__be32);
+	case AF_INET6:
+		return sizeof(struct in6_addr);
+	default:
+		return 0;
+	}
+}
+
+static u8 key_need(const struct klips_eroute_key *k)
+{
+	return (k->proto ? NEED_PROTO : 0) | (k->dport ? NEED_DPORT : 0) |
+	       (k->sport ? NEED_SPORT : 0);
+}
+
+static u32 key_rank(const struct klips_eroute_key *k)
+{
+	return k->dst_len << 16 | k->src_len << 8 | key_need(k);
+}
+
+static bool proto_has_ports(u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_DCCP:
+	case IPPROTO_SCTP:
+	case IPPROTO_UDPLITE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void make_mask(union klips_addr *mask, unsigned int len)
+{
+	memset(mask, 0, sizeof(*mask));
+	memset(mask->ip6.s6_addr, 0xff, len / 8);
+	if (len % 8)
+		mask->ip6.s6_addr[len / 8] = (u8)(0xff00 >> (len % 8));
+}
+
+static bool host_bits_set(const union klips_addr *addr, unsigned int len,
+			  unsigned int bytes)
+{
+	const u8 *p = addr->ip6.s6_addr;
+	unsigned int i = len / 8;
+
+	if (len % 8 && (p[i++] & (0xff >> (len % 8))))
+		return true;
+	return i < bytes && memchr_inv(p + i, 0, bytes - i);
+}
+
+static int check_prefixes(const struct klips_eroute_key *k, unsigned int bytes,
+			  struct netlink_ext_ack *extack)
+{
+	if (k->src_len > bytes * 8) {
+		NL_SET_ERR_MSG(extack, "eroute: source prefix longer than the address");
+		return -EINVAL;
+	}
+	if (k->dst_len > bytes * 8) {
+		NL_SET_ERR_MSG(extack, "eroute: destination prefix longer than the address");
+		return -EINVAL;
+	}
+	/* KLIPS masked silently; refusing catches a typo in the prefix. */
+	if (host_bits_set(&k->src, k->src_len, bytes)) {
+		NL_SET_ERR_MSG(extack,
+			       "eroute: source has host bits set beyond its prefix length");
+		return -EINVAL;
+	}
+	if (host_bits_set(&k->dst, k->dst_len, bytes)) {
+		NL_SET_ERR_MSG(extack,
+			       "eroute: destination has host bits set beyond its prefix length");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Validate @in and build its canonical form, the form the table stores. */
+static int key_canon(const struct klips_eroute_key *in,
+		     struct klips_eroute_key *out, struct netlink_ext_ack *extack)
+{
+	unsigned int bytes = addr_bytes(in->family);
+	int err;
+
+	if (!bytes) {
+		NL_SET_ERR_MSG(extack, "eroute: family must be AF_INET or AF_INET6");
+		return -EINVAL;
+	}
+	err = check_prefixes(in, bytes, extack);
+	if (err)
+		return err;
+	if ((in->sport || in->dport) && !in->proto) {
+		NL_SET_ERR_MSG(extack, "eroute: ports need a protocol");
+		return -EINVAL;
+	}
+	if ((in->sport || in->dport) && !proto_has_ports(in->proto)) {
+		NL_SET_ERR_MSG(extack,
+			       "eroute: ports need TCP, UDP, UDP-Lite, SCTP or DCCP");
+		return -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(&out->src, &in->src, bytes);
+	memcpy(&out->dst, &in->dst, bytes);
+	out->family = in->family;
+	out->src_len = in->src_len;
+	out->dst_len = in->dst_len;
+	out->proto = in->proto;
+	out->sport = in->sport;
+	out->dport = in->dport;
+	return 0;
+}
+
+static int cmp_uint(unsigned int a, unsigned int b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/**
+ * klips_eroute_key_cmp() - the order of /proc/net/ipsec_eroute
+ * @a: a key
+ * @b: another key
+ *
+ * IPv4 before IPv6, then matching priority (higher first), then
+ * destination, source, protocol, destination port and source port, each
+ * numerically. Zero exactly when two canonical keys are equal.
+ *
+ * Return: negative, zero or positive as @a sorts before, with or after @b.
+ */
+int klips_eroute_key_cmp(const struct klips_eroute_key *a,
+			 const struct klips_eroute_key *b)
+{
+	unsigned int bytes = addr_bytes(a->family);
+	int d;
+
+	d = cmp_uint(a->family, b->family) ?:
+	    cmp_uint(key_rank(b), key_rank(a));
+	if (d)
+		return d;
+	/* Network byte order: memcmp() compares numerically. */
+	d = memcmp(&a->dst, &b->dst, bytes) ?: memcmp(&a->src, &b->src, bytes);
+	if (d)
+		return d;
+	return cmp_uint(a->proto, b->proto) ?:
+	       cmp_uint(ntohs(a->dport), ntohs(b->dport)) ?:
+	       cmp_uint(ntohs(a->sport), ntohs(b->sport));
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_eroute_key_cmp);
+
+/**
+ * klips_eroute_table_new() - an empty eroute table
+ * @lock: the mutex that every caller of add, del, flush, first and
+ *	next_after holds (the namespace's config mutex)
+ * @max_entries: the cap on eroutes; adding beyond it fails with -ENOSPC
+ *
+ * Return: the table, or ERR_PTR(-ENOMEM).
+ */
+struct klips_eroute_table *klips_eroute_table_new(struct mutex *lock,
+						  unsigned int max_entries)
+{
+	struct klips_eroute_table *t;
+	int err;
+
+	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+	if (!t)
+		return ERR_PTR(-ENOMEM);
+	err = rhashtable_init(&t->ht, &eroute_params);
+	if (err) {
+		kfree(t);
+		return ERR_PTR(err);
+	}
+	INIT_LIST_HEAD(&t->tuples[0]);
+	INIT_LIST_HEAD(&t->tuples[1]);
+	t->tree = RB_ROOT;
+	t->lock = lock;
+	t->max = max_entries;
+	return t;
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_eroute_table_new);
+
+static struct list_head *family_tuples(struct klips_eroute_table *t, u8 family)
+{
+	return &t->tuples[family == AF_INET6];
+}
+
+/* The tuple of @k's shape, or NULL and in *@pos where to insert it. */
+static struct klips_eroute_tuple *tuple_find(struct klips_eroute_table *t,
+					     const struct klips_eroute_key *k,
+					     struct list_head **pos)
+{
+	struct list_head *head = family_tuples(t, k->family);
+	u32 rank = key_rank(k);
+	struct klips_eroute_tuple *tp;
+
+	list_for_each_entry(tp, head, list) {
+		if (tp->rank == rank)
+			return tp;
+		if (tp->rank < rank)
+			break;
+	}
+	*pos = &tp->list;
+	return NULL;
+}
+
+static struct klips_eroute_tuple *tuple_new(const struct klips_eroute_key *k)
+{
+	struct klips_eroute_tuple *tp;
+
+	tp = kzalloc(sizeof(*tp), GFP_KERNEL_ACCOUNT);
+	if (!tp)
+		return NULL;
+	make_mask(&tp->dmask, k->dst_len);
+	make_mask(&tp->smask, k->src_len);
+	tp->rank = key_rank(k);
+	tp->dst_len = k->dst_len;
+	tp->src_len = k->src_len;
+	tp->need = key_need(k);
+	tp->words = addr_bytes(k->family) / sizeof(u32);
+	return tp;
+}
+
+static void tuple_put(struct klips_eroute_tuple *tp)
+{
+	if (--tp->refs)
+		return;
+	list_del_rcu(&tp->list);
+	kfree_rcu(tp, rcu);
+}
+
+/* The entry with key @k, or NULL and in *@link, *@parent where it goes. */
+static struct klips_eroute *tree_find(struct klips_eroute_table *t,
+				      const struct klips_eroute_key *k,
+				      struct rb_node ***link,
+				      struct rb_node **parent)
+{
+	struct rb_node **p = &t->tree.rb_node;
+	struct klips_eroute *e;
+	int d;
+
+	*parent = NULL;
+	while (*p) {
+		e = rb_entry(*p, struct klips_eroute, rb);
+		d = klips_eroute_key_cmp(k, &e->key);
+		if (!d)
+			return e;
+		*parent = *p;
+		p = d < 0 ? &(*p)->rb_left : &(*p)->rb_right;
+	}
+	*link = p;
+	return NULL;
+}
+
+static void entry_free_rcu(struct rcu_head *head)
+{
+	struct klips_eroute *e = container_of(head, struct klips_eroute, rcu);
+
+	free_percpu(e->packets);
+	kfree(e);
+}
+
+static int entry_insert(struct klips_eroute_table *t, struct klips_eroute *e,
+			struct rb_node **link, struct rb_node *parent)
+{
+	struct klips_eroute_tuple *tp, *fresh = NULL;
+	struct list_head *pos;
+	int err = -ENOMEM;
+
+	e->packets = alloc_percpu_gfp(u64, GFP_KERNEL_ACCOUNT);
+	if (!e->packets)
+		return -ENOMEM;
+	tp = tuple_find(t, &e->key, &pos);
+	if (!tp) {
+		tp = tuple_new(&e->key);
+		if (!tp)
+			goto err_free_packets;
+		fresh = tp;
+	}
+	err = rhashtable_insert_fast(&t->ht, &e->node, eroute_params);
+	if (err)
+		goto err_free_tuple;
+	/* Readers find a new tuple only once it has its first entry. */
+	if (fresh)
+		list_add_tail_rcu(&fresh->list, pos);
+	tp->refs++;
+	e->tuple = tp;
+	rb_link_node(&e->rb, parent, link);
+	rb_insert_color(&e->rb, &t->tree);
+	WRITE_ONCE(t->count, t->count + 1);
+	return 0;
+
+err_free_tuple:
+	kfree(fresh);
+err_free_packets:
+	free_percpu(e->packets);
+	return err;
+}
+
+/* Swap @e in for @old: readers see one or the other, never neither. */
+static int entry_replace(struct klips_eroute_table *t, struct klips_eroute *old,
+			 struct klips_eroute *e)
+{
+	int err;
+
+	e->packets = old->packets;
+	e->tuple = old->tuple;
+	err = rhashtable_replace_fast(&t->ht, &old->node, &e->node,
+				      eroute_params);
+	if (WARN_ON_ONCE(err))
+		return err;
+	rb_replace_node(&old->rb, &e->rb, &t->tree);
+	/* Late readers of @old still count into the adopted counter. */
+	kfree_rcu(old, rcu);
+	return 0;
+}
+
+/**
+ * klips_eroute_add() - add an eroute, or replace the target of one
+ * @t: the table; the caller holds its lock
+ * @key: what to match; must be canonical (see struct klips_eroute_key)
+ * @said: the target SA group's SAID, or a shunt
+ * @replace: if an eroute with @key exists, change its target (keeping its
+ *	packet count) instead of failing; if none does, add it
+ * @extack: says why on -EINVAL, -EEXIST, -ENOSPC
+ *
+ * Return: 0, -EINVAL (key not canonical), -EEXIST, -ENOSPC (the cap),
+ * or -ENOMEM.
+ */
+int klips_eroute_add(struct klips_eroute_table *t,
+		     const struct klips_eroute_key *key,
+		     const struct klips_said *said, bool replace,
+		     struct netlink_ext_ack *extack)
+{
+	struct klips_eroute *old, *e;
+	struct rb_node **link, *parent;
+	struct klips_eroute_key k;
+	int err;
+
+	lockdep_assert_held(t->lock);
+	err = key_canon(key, &k, extack);
+	if (err)
+		return err;
+	old = tree_find(t, &k, &link, &parent);
+	if (old && !replace) {
+		NL_SET_ERR_MSG(extack, "eroute: already exists");
+		return -EEXIST;
+	}
+	if (!old && t->count >= t->max) {
+		NL_SET_ERR_MSG(extack, "eroute: the namespace's eroute limit is reached");
+		return -ENOSPC;
+	}
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e)
+		return -ENOMEM;
+	e->key = k;
+	e->said = *said;
+	err = old ? entry_replace(t, old, e) : entry_insert(t, e, link, parent);
+	if (err)
+		kfree(e);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_eroute_add);
+
+static void entry_remove(struct klips_eroute_table *t, struct klips_eroute *e)
+{
+	WARN_ON_ONCE(rhashtable_remove_fast(&t->ht, &e->node, eroute_params));
+	rb_erase(&e->rb, &t->tree);
+	tuple_put(e->tuple);
+	WRITE_ONCE(t->count, t->count - 1);
+	call_rcu(&e->rcu, entry_free_rcu);
+}
+
+/**
+ * klips_eroute_del() - delete an eroute
+ * @t: the table; the caller holds its lock
+ * @key: the eroute's key, as it was added
+ * @extack: says why on -EINVAL, -ENOENT
+ *
+ * Return: 0, -EINVAL (key not canonical) or -ENOENT.
+ */
+int klips_eroute_del(struct klips_eroute_table *t,
+		     const struct klips_eroute_key *key,
+		     struct netlink_ext_ack *extack)
+{
+	struct rb_node **link, *parent;
+	struct klips_eroute_key k;
+	struct klips_eroute *e;
+	int err;
+
+	lockdep_assert_held(t->lock);
+	err = key_canon(key, &k, extack);
+	if (err)
+		return err;
+	e = tree_find(t, &k, &link, &parent);
+	if (!e) {
+		NL_SET_ERR_MSG(extack, "eroute: no such eroute");
+		return -ENOENT;
+	}
+	entry_remove(t, e);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_eroute_del);
+
+static void flush(struct klips_eroute_table *t)
+{
+	struct klips_eroute_tuple *tp, *tnext;
+	struct klips_eroute *e, *next;
+	unsigned int i;
+
+	/* Unlink the tuples first: readers stop probing at once. */
+	for (i = 0; i < ARRAY_SIZE(t->tuples); i++) {
+		list_for_each_entry_safe(tp, tnext, &t->tuples[i], list) {
+			list_del_rcu(&tp->list);
+			kfree_rcu(tp, rcu);
+		}
+	}
+	rbtree_postorder_for_each_entry_safe(e, next, &t->tree, rb) {
+		WARN_ON_ONCE(rhashtable_remove_fast(&t->ht, &e->node,
+						    eroute_params));
+		call_rcu(&e->rcu, entry_free_rcu);
+		cond_resched();
+	}
+	t->tree = RB_ROOT;
+	WRITE_ONCE(t->count, 0);
+}
+
+/**
+ * klips_eroute_flush() - delete every eroute
+ * @t: the table; the caller holds its lock
+ */
+void klips_eroute_flush(struct klips_eroute_table *t)
+{
+	lockdep_assert_held(t->lock);
+	flush(t);
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_eroute_flush);
+
+/**
+ * klips_eroute_table_free() - flush and free a table
+ * @t: the table, or NULL
+ *
+ * For the namespace's exit: no writer may remain (the lock is not taken);
+ * readers that still hold the table are waited for. Sleeps for a grace
+ * period, then in rcu_barrier() so that no RCU callback of this file runs
+ * once the table is gone (and the module may be unloaded).
+ */
+void klips_eroute_table_free(struct klips_eroute_table *t)
+{
+	if (!t)
+		return;
+	flush(t);
+	synchronize_rcu();
+	rhashtable_destroy(&t->ht);
+	kfree(t);
+	rcu_barrier();
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_eroute_table_free);
+
+/**
+ * klips_eroute_count() - how many eroutes there are
+ * @t: the table; no lock needed (the answer may be stale)
+ *
+ * Return: the number of eroutes.
+ */
+unsigned int klips_eroute_count(const struct klips_eroute_table *t)
+{
+	return READ_ONCE(t->count);
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_eroute_count);
+
+static void mask_addr(union klips_addr *out, const union klips_addr *in,
+		      const union klips_addr *mask, unsigned int words)
+{
+	unsigned int i;
+
+	for (i = 0; i < words; i++)
+		out->ip6.s6_addr32[i] = in->ip6.s6_addr32[i] &
+					mask->ip6.s6_addr32[i];
+}
+
+/**
+ * klips_eroute_lookup() - the eroute a packet matches
+ * @t: the table
+ * @family: AF_INET or AF_INET6
+ * @saddr: the packet's source; for AF_INET only ->ip4 is read
+ * @daddr: its destination, likewise
+ * @proto: its transport protocol
+ * @sport: its source port, 0 if it has none (or is a non-first fragment)
+ * @dport: its destination port, likewise
+ *
+ * The packet path: the caller holds rcu_read_lock() (rcu_read_lock_bh()
+ * alone does not satisfy rhashtable's lockdep check) and may use the entry
+ * until it drops it. O(number of distinct eroute shapes of @family).
+ *
+ * Return: the eroute of highest priority that matches, or NULL.
+ */
+struct klips_eroute *klips_eroute_lookup(struct klips_eroute_table *t,
+					 u8 family,
+					 const union klips_addr *saddr,
+					 const union klips_addr *daddr,
+					 u8 proto, __be16 sport, __be16 dport)
+{
+	struct klips_eroute_key probe = { .family = family };
+	struct klips_eroute_tuple *tp;
+	struct klips_eroute *e;
+	u8 have;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
+			 "eroute lookup needs rcu_read_lock()");
+	if (!addr_bytes(family))
+		return NULL;
+	have = (proto ? NEED_PROTO : 0) | (sport ? NEED_SPORT : 0) |
+	       (dport ? NEED_DPORT : 0);
+	list_for_each_entry_rcu(tp, family_tuples(t, family), list) {
+		/*
+		 * A zero the shape needs would turn the probe into a key of
+		 * a lower shape, and skip the shapes ranked between.
+		 */
+		if (tp->need & ~have)
+			continue;
+		mask_addr(&probe.dst, daddr, &tp->dmask, tp->words);
+		mask_addr(&probe.src, saddr, &tp->smask, tp->words);
+		probe.dst_len = tp->dst_len;
+		probe.src_len = tp->src_len;
+		probe.proto = tp->need & NEED_PROTO ? proto : 0;
+		probe.sport = tp->need & NEED_SPORT ? sport : 0;
+		probe.dport = tp->need & NEED_DPORT ? dport : 0;
+		e = rhashtable_lookup(&t->ht, &probe, eroute_params);
+		if (e)
+			return e;
+	}
+	return NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_eroute_lookup);
+
+/**
+ * klips_eroute_first() - the first eroute in /proc order
+ * @t: the table; the caller holds its lock
+ *
+ * Return: the eroute, or NULL if there is none.
+ */
+struct klips_eroute *klips_eroute_first(struct klips_eroute_table *t)
+{
+	lockdep_assert_held(t->lock);
+	return rb_entry_safe(rb_first(&t->tree), struct klips_eroute, rb);
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_eroute_first);
+
+/**
+ * klips_eroute_next_after() - the eroute that follows a key in /proc order
+ * @t: the table; the caller holds its lock
+ * @key: any key, in the table or not (it may have been deleted since a
+ *	reader dropped the lock)
+ *
+ * O(log n), so that a dump resuming after its last key stays linear.
+ *
+ * Return: the first eroute whose key sorts after @key, or NULL.
+ */
+struct klips_eroute *klips_eroute_next_after(struct klips_eroute_table *t,
+					     const struct klips_eroute_key *key)
+{
+	struct rb_node *n = t->tree.rb_node;
+	struct klips_eroute *e, *next = NULL;
+
+	lockdep_assert_held(t->lock);
+	while (n) {
+		e = rb_entry(n, struct klips_eroute, rb);
+		if (klips_eroute_key_cmp(&e->key, key) > 0) {
+			next = e;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return next;
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_eroute_next_after);
+
+/**
+ * klips_eroute_packets() - how many packets matched an eroute
+ * @e: the eroute
+ *
+ * Return: the sum over all CPUs.
+ */
+u64 klips_eroute_packets(const struct klips_eroute *e)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(*per_cpu_ptr(e->packets, cpu));
+	return sum;
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_eroute_packets);
+
+/* "<net>/<len>", ":<port>" when there is one; IPv6 then in brackets. */
+static int format_selector(u8 family, const union klips_addr *net, u8 len,
+			   __be16 port, char *buf, size_t size)
+{
+	bool bracket = port && family == AF_INET6;
+	int n;
+
+	n = scnprintf(buf, size, "%s", bracket ? "[" : "");
+	n += klips_addr_format(family, net, buf + n, size - n);
+	n += scnprintf(buf + n, size - n, "/%u%s", len, bracket ? "]" : "");
+	if (port)
+		n += scnprintf(buf + n, size - n, ":%u", ntohs(port));
+	return n;
+}
+
+/**
+ * klips_eroute_format() - an eroute's line of /proc/net/ipsec_eroute
+ * @e: the eroute
+ * @buf: where to print
+ * @size: size of @buf; KLIPS_EROUTE_LINE_LEN always suffices
+ *
+ * spec/proc.md: "<count> <src> -> <dst> => <SAID>[:<proto>]", count in 10
+ * columns, each selector in 18, all left-aligned; no newline. Before
+ * ":<proto>" a SAID with a colon (an IPv6 SA) is bracketed so that the
+ * protocol reads unambiguously; shunt names, colon-free, are not.
+ * Truncates and NUL-terminates like scnprintf().
+ *
+ * Return: the number of characters written, NUL excluded.
+ */
+int klips_eroute_format(const struct klips_eroute *e, char *buf, size_t size)
+{
+	const struct klips_eroute_key *k = &e->key;
+	char src[KLIPS_SAID_BUFLEN], dst[KLIPS_SAID_BUFLEN];
+	char said[KLIPS_SAID_BUFLEN];
+	bool bracket;
+	int n;
+
+	format_selector(k->family, &k->src, k->src_len, k->sport, src,
+			sizeof(src));
+	format_selector(k->family, &k->dst, k->dst_len, k->dport, dst,
+			sizeof(dst));
+	klips_said_format(&e->said, said, sizeof(said));
+	n = scnprintf(buf, size, "%-10llu %-18s -> %-18s => ",
+		      klips_eroute_packets(e), src, dst);
+	if (!k->proto)
+		return n + scnprintf(buf + n, size - n, "%s", said);
+	bracket = strchr(said, ':');
+	return n + scnprintf(buf + n, size - n, "%s%s%s:%u",
+			     bracket ? "[" : "", said, bracket ? "]" : "",
+			     k->proto);
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_eroute_format);
