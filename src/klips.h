@@ -48,6 +48,8 @@ enum klips_stat {
 	KLIPS_STAT_MAX
 };
 
+struct klips_eroute_table;
+
 struct klips_stats {
 	unsigned long count[KLIPS_STAT_MAX];
 };
@@ -66,6 +68,7 @@ struct klips_net {
 	unsigned int sa_count;
 	u32 sa_gen;				/* bumped on every change */
 	struct delayed_work larval_work;	/* expires larval SAs */
+	struct klips_eroute_table *eroutes;
 };
 
 extern unsigned int klips_net_id;

@@ -16,6 +16,7 @@
 #include "klips.h"
 #include "debug.h"
 #include "sa.h"
+#include "eroute.h"
 
 static struct genl_family klips_family;
 
@@ -63,6 +64,18 @@ static const struct nla_policy sa_policy[KLIPS_A_SA_SPI_MAX + 1] = {
 
 static const struct nla_policy group_policy[KLIPS_A_GROUP_MAX + 1] = {
 	[KLIPS_A_GROUP_SAID] = NLA_POLICY_NESTED(said_policy),
+};
+
+static const struct nla_policy eroute_policy[KLIPS_A_EROUTE_REPLACE + 1] = {
+	[KLIPS_A_EROUTE_SRC] = NLA_POLICY_NESTED(addr_policy),
+	[KLIPS_A_EROUTE_SRC_LEN] = { .type = NLA_U8 },
+	[KLIPS_A_EROUTE_DST] = NLA_POLICY_NESTED(addr_policy),
+	[KLIPS_A_EROUTE_DST_LEN] = { .type = NLA_U8 },
+	[KLIPS_A_EROUTE_PROTO] = { .type = NLA_U8 },
+	[KLIPS_A_EROUTE_SPORT] = { .type = NLA_BE16 },
+	[KLIPS_A_EROUTE_DPORT] = { .type = NLA_BE16 },
+	[KLIPS_A_EROUTE_SAID] = NLA_POLICY_NESTED(said_policy),
+	[KLIPS_A_EROUTE_REPLACE] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy dev_policy[KLIPS_A_DEV_PHYSICAL + 1] = {
@@ -699,6 +712,207 @@ static int debug_set_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+/* The selectors of an eroute; eroute.c refuses non-canonical ones. */
+static int parse_eroute_key(struct genl_info *info,
+			    struct klips_eroute_key *key)
+{
+	struct nlattr **tb = info->attrs;
+	u8 sfam, dfam;
+	int err;
+
+	memset(key, 0, sizeof(*key));
+	if (!tb[KLIPS_A_EROUTE_SRC] || !tb[KLIPS_A_EROUTE_DST] ||
+	    !tb[KLIPS_A_EROUTE_SRC_LEN] || !tb[KLIPS_A_EROUTE_DST_LEN]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "eroute: --src and --dst (address/length) are required");
+		return -EINVAL;
+	}
+	err = parse_addr(tb[KLIPS_A_EROUTE_SRC], &key->src, &sfam,
+			 info->extack);
+	if (!err)
+		err = parse_addr(tb[KLIPS_A_EROUTE_DST], &key->dst, &dfam,
+				 info->extack);
+	if (err)
+		return err;
+	if (sfam != dfam) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[KLIPS_A_EROUTE_DST],
+				    "eroute: --src and --dst differ in family");
+		return -EINVAL;
+	}
+	key->family = sfam;
+	key->src_len = nla_get_u8(tb[KLIPS_A_EROUTE_SRC_LEN]);
+	key->dst_len = nla_get_u8(tb[KLIPS_A_EROUTE_DST_LEN]);
+	key->proto = get_u8(tb[KLIPS_A_EROUTE_PROTO], 0);
+	key->sport = get_be16(tb[KLIPS_A_EROUTE_SPORT]);
+	key->dport = get_be16(tb[KLIPS_A_EROUTE_DPORT]);
+	return 0;
+}
+
+/*
+ * An eroute leads to a shunt, %passthrough, or an existing SA (the head of
+ * a group); afterwards the SA may go, and the eroute then drops.
+ */
+static int check_target(struct klips_net *kn, const struct klips_said *said,
+			const struct nlattr *nla, struct netlink_ext_ack *extack)
+{
+	struct klips_sa *sa;
+
+	if (said->proto == KLIPS_PROTO_INT) {
+		if (klips_said_shunt_name(said->spi))
+			return 0;
+		NL_SET_ERR_MSG_ATTR(extack, nla, "eroute --said: no such shunt");
+		return -EINVAL;
+	}
+	if (said->proto == IPPROTO_IPIP && !said->spi)
+		return 0;	/* %passthrough */
+	rcu_read_lock();
+	sa = klips_sadb_lookup_rcu(kn, said);
+	rcu_read_unlock();
+	if (!sa) {
+		NL_SET_ERR_MSG_ATTR(extack, nla, "eroute: no SA with this SAID");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int eroute_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klips_net *kn = klips_net(genl_info_net(info));
+	struct nlattr *nla = info->attrs[KLIPS_A_EROUTE_SAID];
+	struct klips_eroute_key key;
+	struct klips_said said;
+	int err;
+
+	err = parse_eroute_key(info, &key);
+	if (!err)
+		err = parse_said(nla, &said, info->extack);
+	if (err)
+		return err;
+	mutex_lock(&kn->lock);
+	err = check_target(kn, &said, nla, info->extack);
+	if (!err)
+		err = klips_eroute_add(kn->eroutes, &key, &said,
+				       nla_get_flag(info->attrs[KLIPS_A_EROUTE_REPLACE]),
+				       info->extack);
+	mutex_unlock(&kn->lock);
+	return err;
+}
+
+static int eroute_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klips_net *kn = klips_net(genl_info_net(info));
+	struct klips_eroute_key key;
+	int err;
+
+	err = parse_eroute_key(info, &key);
+	if (err)
+		return err;
+	mutex_lock(&kn->lock);
+	err = klips_eroute_del(kn->eroutes, &key, info->extack);
+	mutex_unlock(&kn->lock);
+	return err;
+}
+
+static int eroute_flush_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klips_net *kn = klips_net(genl_info_net(info));
+
+	mutex_lock(&kn->lock);
+	klips_eroute_flush(kn->eroutes);
+	mutex_unlock(&kn->lock);
+	return 0;
+}
+
+static int fill_eroute(struct sk_buff *skb, const struct klips_eroute *e,
+		       struct netlink_callback *cb)
+{
+	const struct klips_eroute_key *k = &e->key;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &klips_family, NLM_F_MULTI, KLIPS_CMD_EROUTE_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (put_addr(skb, KLIPS_A_EROUTE_SRC, k->family, &k->src) ||
+	    nla_put_u8(skb, KLIPS_A_EROUTE_SRC_LEN, k->src_len) ||
+	    put_addr(skb, KLIPS_A_EROUTE_DST, k->family, &k->dst) ||
+	    nla_put_u8(skb, KLIPS_A_EROUTE_DST_LEN, k->dst_len) ||
+	    (k->proto && nla_put_u8(skb, KLIPS_A_EROUTE_PROTO, k->proto)) ||
+	    (k->sport && nla_put_be16(skb, KLIPS_A_EROUTE_SPORT, k->sport)) ||
+	    (k->dport && nla_put_be16(skb, KLIPS_A_EROUTE_DPORT, k->dport)) ||
+	    put_said(skb, KLIPS_A_EROUTE_SAID, &e->said) ||
+	    put_u64(skb, KLIPS_A_EROUTE_PACKETS, klips_eroute_packets(e))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* Resumes after the key of the last eroute sent, kept in the callback. */
+struct eroute_dump_ctx {
+	struct klips_eroute_key last;
+	bool started;
+};
+
+static int eroute_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct klips_net *kn = klips_net(sock_net(skb->sk));
+	struct eroute_dump_ctx *c = (void *)cb->ctx;
+	struct klips_eroute *e;
+	int err = 0;
+
+	BUILD_BUG_ON(sizeof(*c) > sizeof(cb->ctx));
+	mutex_lock(&kn->lock);
+	e = c->started ? klips_eroute_next_after(kn->eroutes, &c->last) :
+			 klips_eroute_first(kn->eroutes);
+	for (; e; e = klips_eroute_next_after(kn->eroutes, &e->key)) {
+		err = fill_eroute(skb, e, cb);
+		if (err)
+			break;
+		c->last = e->key;
+		c->started = true;
+	}
+	mutex_unlock(&kn->lock);
+	return err && !skb->len ? err : skb->len;
+}
+
+/* eroute --addin: the inbound policy of the group's tun SA, no eroute. */
+static int policy_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klips_net *kn = klips_net(genl_info_net(info));
+	struct klips_eroute_key key;
+	struct klips_sa *sa, *inner;
+	int err;
+
+	err = parse_eroute_key(info, &key);
+	if (err)
+		return err;
+	mutex_lock(&kn->lock);
+	sa = find_sa(kn, info->attrs[KLIPS_A_EROUTE_SAID], info->extack);
+	err = PTR_ERR_OR_ZERO(sa);
+	if (err)
+		goto out;
+	while ((inner = rcu_dereference_protected(sa->inner,
+						  lockdep_is_held(&kn->lock))))
+		sa = inner;
+	if (sa->said.proto != IPPROTO_IPIP || sa->dir != KLIPS_DIR_IN) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLIPS_A_EROUTE_SAID],
+				    "eroute --addin: the group has no inbound tun SA");
+		err = -EINVAL;
+		goto out;
+	}
+	sa->policy.src.addr = key.src;
+	sa->policy.src.len = key.src_len;
+	sa->policy.dst.addr = key.dst;
+	sa->policy.dst.len = key.dst_len;
+	sa->flags |= KLIPS_SA_FLAGS_INBOUND_POLICY;
+	kn->sa_gen++;
+out:
+	mutex_unlock(&kn->lock);
+	return err;
+}
+
 /* An ipsecN device of this namespace by name. Context: RTNL held. */
 static struct net_device *find_dev(struct net *net, struct genl_info *info)
 {
@@ -872,6 +1086,21 @@ static const struct genl_ops klips_ops[] = {
 		.maxattr = KLIPS_A_GROUP_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
+	OP(KLIPS_CMD_EROUTE_ADD, eroute_add_doit, eroute_policy,
+	   KLIPS_A_EROUTE_REPLACE, GENL_UNS_ADMIN_PERM),
+	OP(KLIPS_CMD_EROUTE_DEL, eroute_del_doit, eroute_policy,
+	   KLIPS_A_EROUTE_REPLACE, GENL_UNS_ADMIN_PERM),
+	{
+		.cmd = KLIPS_CMD_EROUTE_GET,
+		.dumpit = eroute_get_dumpit,
+		.policy = eroute_policy,
+		.maxattr = KLIPS_A_EROUTE_REPLACE,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	OP(KLIPS_CMD_EROUTE_FLUSH, eroute_flush_doit, eroute_policy,
+	   KLIPS_A_EROUTE_REPLACE, GENL_UNS_ADMIN_PERM),
+	OP(KLIPS_CMD_POLICY_SET, policy_set_doit, eroute_policy,
+	   KLIPS_A_EROUTE_REPLACE, GENL_UNS_ADMIN_PERM),
 	OP(KLIPS_CMD_DEV_ADD, dev_add_doit, dev_policy, KLIPS_A_DEV_PHYSICAL,
 	   GENL_UNS_ADMIN_PERM),
 	OP(KLIPS_CMD_DEV_DEL, dev_del_doit, dev_policy, KLIPS_A_DEV_PHYSICAL,

@@ -6,8 +6,15 @@
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
 
+#include <linux/moduleparam.h>
+
 #include "klips.h"
 #include "sa.h"
+#include "eroute.h"
+
+static unsigned int max_eroutes = 1 << 20;
+module_param(max_eroutes, uint, 0444);
+MODULE_PARM_DESC(max_eroutes, "most eroutes one network namespace may hold");
 
 unsigned int klips_net_id __read_mostly;
 
@@ -34,11 +41,18 @@ static int __net_init klips_net_init(struct net *net)
 	err = klips_sadb_init(kn);
 	if (err)
 		goto err_free_stats;
+	kn->eroutes = klips_eroute_table_new(&kn->lock, max_eroutes);
+	if (IS_ERR(kn->eroutes)) {
+		err = PTR_ERR(kn->eroutes);
+		goto err_sadb;
+	}
 	err = klips_proc_net_init(kn);
 	if (err)
-		goto err_sadb;
+		goto err_eroutes;
 	return 0;
 
+err_eroutes:
+	klips_eroute_table_free(kn->eroutes);
 err_sadb:
 	klips_sadb_exit(kn);
 err_free_stats:
@@ -74,6 +88,7 @@ static void __net_exit klips_net_exit_batch(struct list_head *net_exit_list)
 	list_for_each_entry(net, net_exit_list, exit_list) {
 		struct klips_net *kn = klips_net(net);
 
+		klips_eroute_table_free(kn->eroutes);
 		klips_sadb_exit(kn);
 		free_percpu(kn->stats);
 	}

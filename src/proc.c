@@ -10,6 +10,7 @@
 #include "klips.h"
 #include "debug.h"
 #include "sa.h"
+#include "eroute.h"
 
 static const char *const stat_names[KLIPS_STAT_MAX] = {
 	[KLIPS_STAT_IN_HDR_ERROR]		= "InHdrError",
@@ -134,11 +135,67 @@ static int tncfg_show(struct seq_file *seq, void *v)
 	}
 }
 
-/* The eroute table is empty until eroutes exist. */
-static int empty_show(struct seq_file *seq, void *v)
+/*
+ * ipsec_eroute lists in matching order. Between read() chunks the key of
+ * the last line shown is kept, and the walk resumes after it in O(log n).
+ */
+struct eroute_iter {
+	struct seq_net_private p;
+	struct klips_eroute_key last;
+	loff_t last_pos;
+	bool have_last;
+};
+
+static void *eroute_seq_start(struct seq_file *seq, loff_t *pos)
 {
+	struct eroute_iter *it = seq->private;
+	struct klips_net *kn = klips_net(seq_file_net(seq));
+	struct klips_eroute *e;
+	loff_t i;
+
+	mutex_lock(&kn->lock);
+	if (it->have_last && *pos == it->last_pos + 1)
+		return klips_eroute_next_after(kn->eroutes, &it->last);
+	e = klips_eroute_first(kn->eroutes);
+	for (i = 0; e && i < *pos; i++)
+		e = klips_eroute_next_after(kn->eroutes, &e->key);
+	return e;
+}
+
+static void *eroute_seq_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	struct klips_net *kn = klips_net(seq_file_net(seq));
+	struct klips_eroute *e = v;
+
+	++*pos;
+	return klips_eroute_next_after(kn->eroutes, &e->key);
+}
+
+static void eroute_seq_stop(struct seq_file *seq, void *v)
+{
+	mutex_unlock(&klips_net(seq_file_net(seq))->lock);
+}
+
+static int eroute_seq_show(struct seq_file *seq, void *v)
+{
+	struct eroute_iter *it = seq->private;
+	struct klips_eroute *e = v;
+	char line[KLIPS_EROUTE_LINE_LEN];
+
+	klips_eroute_format(e, line, sizeof(line));
+	seq_printf(seq, "%s\n", line);
+	it->last = e->key;
+	it->last_pos = seq->index;
+	it->have_last = true;
 	return 0;
 }
+
+static const struct seq_operations eroute_seq_ops = {
+	.start = eroute_seq_start,
+	.next = eroute_seq_next,
+	.stop = eroute_seq_stop,
+	.show = eroute_seq_show,
+};
 
 /*
  * ipsec_spi and ipsec_spigrp walk the SA list under the config mutex, one
@@ -248,12 +305,16 @@ struct proc_table {
 	umode_t mode;
 	int (*show)(struct seq_file *seq, void *v);	/* single files */
 	const struct seq_operations *ops;		/* tables */
+	unsigned int state_size;
 };
 
 static const struct proc_table proc_files[] = {
-	{ "spi",    "all", "ipsec_spi",    0400, NULL, &spi_seq_ops },
-	{ "eroute", "all", "ipsec_eroute", 0400, empty_show },
-	{ "spigrp", "all", "ipsec_spigrp", 0400, NULL, &spigrp_seq_ops },
+	{ "spi", "all", "ipsec_spi", 0400, NULL, &spi_seq_ops,
+	  sizeof(struct sa_iter) },
+	{ "eroute", "all", "ipsec_eroute", 0400, NULL, &eroute_seq_ops,
+	  sizeof(struct eroute_iter) },
+	{ "spigrp", "all", "ipsec_spigrp", 0400, NULL, &spigrp_seq_ops,
+	  sizeof(struct sa_iter) },
 	{ NULL, "tncfg",      "ipsec_tncfg",      0400, tncfg_show },
 	{ NULL, "version",    "ipsec_version",    0444, version_show },
 	{ NULL, "klipsdebug", "ipsec_klipsdebug", 0400, klipsdebug_show },
@@ -296,7 +357,7 @@ int klips_proc_net_init(struct klips_net *kn)
 			snprintf(target, sizeof(target), "ipsec/%s", f->name);
 		}
 		if (f->ops ? !proc_create_net(f->name, f->mode, parent, f->ops,
-					      sizeof(struct sa_iter)) :
+					      f->state_size) :
 		    !proc_create_net_single(f->name, f->mode, parent, f->show,
 					    NULL))
 			goto err;
