@@ -142,20 +142,23 @@ else
 	record "kunit: no KUnit output" 1
 fi
 
-echo "== namespace tests (debug UML guest)"
-run=$log/netns
-KLIPS_RUN_DIR=$run "$top/scripts/uml-run.sh" debug tests/netns.sh "$mod" > "$run.console" 2>&1
-rc=$?
-count_tap netns "$run/output.txt"
-record "netns: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
-sanitizer_scan netns "$run.console"
+# One guest boot per script, many cases each.
+for t in netns netlink; do
+	echo "== $t tests (debug UML guest)"
+	run=$log/$t
+	KLIPS_RUN_DIR=$run "$top/scripts/uml-run.sh" debug "tests/$t.sh" "$mod" > "$run.console" 2>&1
+	rc=$?
+	count_tap "$t" "$run/output.txt"
+	record "$t: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
+	sanitizer_scan "$t" "$run.console"
+done
 
 echo "== Debian kernels under qemu"
 for hdr in $("$top/scripts/debian-headers.sh"); do
 	name=$(basename "$hdr")
 	series=$(sed -E 's/^linux-headers-([0-9]+\.[0-9]+).*/\1/' <<< "$name")
 	# The smoke test, then the same namespace tests as in UML.
-	for t in qemu-smoke netns; do
+	for t in qemu-smoke netns netlink; do
 		run=$log/qemu-$series-$t
 		arg=$top/build/mod/$name
 		[ $t = qemu-smoke ] && arg=$arg/klips.ko

@@ -64,6 +64,19 @@ check_match() {
 	fi
 }
 
+# absorb: reads unnumbered "ok - what" / "not ok - what" lines (from a
+# helper program) into this script's numbered plan; other lines pass.
+absorb() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) ok "${line#ok - }" ;;
+		"not ok - "*) not_ok "${line#not ok - }" ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done
+}
+
 # A kmemleak scan; passes when nothing new leaked since kmemleak_clear.
 kmemleak_clear() {
 	[ -w /sys/kernel/debug/kmemleak ] || return 0
