@@ -227,10 +227,11 @@ static int check_replay(struct klips_sa *sa, const struct klips_sa_config *cfg,
 	bool has_window = sa->said.proto == IPPROTO_AH ||
 			  sa->said.proto == IPPROTO_ESP;
 
+	/* An outbound SA ignores a window: admins key both directions alike. */
 	if (cfg->replay_window_set && cfg->replay_window &&
-	    (!has_window || !integrity || sa->dir != KLIPS_DIR_IN)) {
+	    (!has_window || !integrity)) {
 		NL_SET_ERR_MSG(extack,
-			       "--replay_window: only inbound SAs with integrity have a replay window");
+			       "--replay_window: only ah and esp SAs with integrity have a replay window");
 		return -EINVAL;
 	}
 	if (cfg->replay_window > KLIPS_REPLAY_MAX) {
