@@ -220,7 +220,7 @@ static int check_authkey(const struct klips_integ *a, unsigned int len,
  * @x: the result
  * @extack: why a name or a key is refused
  *
- * Return: 0, -ENOENT for an unknown name, -EINVAL for a refused combination.
+ * Return: 0, -EOPNOTSUPP for an unknown name, -EINVAL for a refused combination.
  */
 int klips_alg_resolve_esp(const char *name, unsigned int enckey_len,
 			  unsigned int authkey_len, struct klips_xform *x,
@@ -241,7 +241,7 @@ int klips_alg_resolve_esp(const char *name, unsigned int enckey_len,
 		a = dash ? find_integ(dash + 1, false) : NULL;
 		if (!c || !a || c->aead) {
 			NL_SET_ERR_MSG(extack, "--esp: unknown algorithm");
-			return -ENOENT;
+			return -EOPNOTSUPP;
 		}
 	}
 	/* Alone, only the CBC ciphers (compatibility, test vectors). */
@@ -276,7 +276,7 @@ EXPORT_SYMBOL_IF_KUNIT(klips_alg_resolve_esp);
  * @x: the result
  * @extack: why it is refused
  *
- * Return: 0, -ENOENT for an unknown name, -EINVAL for a wrong key.
+ * Return: 0, -EOPNOTSUPP for an unknown name, -EINVAL for a wrong key.
  */
 int klips_alg_resolve_ah(const char *name, unsigned int authkey_len,
 			 struct klips_xform *x, struct netlink_ext_ack *extack)
@@ -286,7 +286,7 @@ int klips_alg_resolve_ah(const char *name, unsigned int authkey_len,
 	memset(x, 0, sizeof(*x));
 	if (!a) {
 		NL_SET_ERR_MSG(extack, "--ah: unknown algorithm");
-		return -ENOENT;
+		return -EOPNOTSUPP;
 	}
 	x->integ = a;
 	return check_authkey(a, authkey_len, x, extack);
@@ -299,7 +299,7 @@ EXPORT_SYMBOL_IF_KUNIT(klips_alg_resolve_ah);
  * @x: the result
  * @extack: why it is refused
  *
- * Return: 0 or -ENOENT.
+ * Return: 0 or -EOPNOTSUPP.
  */
 int klips_alg_resolve_comp(const char *name, struct klips_xform *x,
 			   struct netlink_ext_ack *extack)
@@ -314,7 +314,7 @@ int klips_alg_resolve_comp(const char *name, struct klips_xform *x,
 		}
 	}
 	NL_SET_ERR_MSG(extack, "--comp: unknown algorithm");
-	return -ENOENT;
+	return -EOPNOTSUPP;
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_alg_resolve_comp);
 

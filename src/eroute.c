@@ -165,12 +165,12 @@ static int check_prefixes(const struct klips_eroute_key *k, unsigned int bytes,
 	/* KLIPS masked silently; refusing catches a typo in the prefix. */
 	if (host_bits_set(&k->src, k->src_len, bytes)) {
 		NL_SET_ERR_MSG(extack,
-			       "eroute: source has host bits set beyond its prefix length");
+			       "eroute --src: host bits set beyond the prefix length");
 		return -EINVAL;
 	}
 	if (host_bits_set(&k->dst, k->dst_len, bytes)) {
 		NL_SET_ERR_MSG(extack,
-			       "eroute: destination has host bits set beyond its prefix length");
+			       "eroute --dst: host bits set beyond the prefix length");
 		return -EINVAL;
 	}
 	return 0;

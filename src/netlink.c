@@ -322,6 +322,21 @@ static int put_lifetime(struct sk_buff *skb, int type,
 	return 0;
 }
 
+static int put_policy(struct sk_buff *skb, const struct klips_sa *sa)
+{
+	u8 family = sa->tun_family ?: sa->said.family;
+	struct nlattr *nest = nla_nest_start(skb, KLIPS_A_SA_POLICY);
+
+	if (!nest ||
+	    put_addr(skb, KLIPS_A_POLICY_SRC, family, &sa->policy.src.addr) ||
+	    nla_put_u8(skb, KLIPS_A_POLICY_SRC_LEN, sa->policy.src.len) ||
+	    put_addr(skb, KLIPS_A_POLICY_DST, family, &sa->policy.dst.addr) ||
+	    nla_put_u8(skb, KLIPS_A_POLICY_DST_LEN, sa->policy.dst.len))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 /* The /proc fields of an SA, as attributes. Never a key. */
 static int put_sa_attrs(struct sk_buff *skb, const struct klips_sa *sa,
 			time64_t now)
@@ -370,8 +385,13 @@ static int put_sa_attrs(struct sk_buff *skb, const struct klips_sa *sa,
 	if (sa->natt_type &&
 	    (nla_put_u8(skb, KLIPS_A_SA_NATT_TYPE, sa->natt_type) ||
 	     nla_put_be16(skb, KLIPS_A_SA_NATT_SPORT, sa->natt_sport) ||
-	     nla_put_be16(skb, KLIPS_A_SA_NATT_DPORT, sa->natt_dport)))
+	     nla_put_be16(skb, KLIPS_A_SA_NATT_DPORT, sa->natt_dport) ||
+	     (sa->natt_oa_family &&
+	      put_addr(skb, KLIPS_A_SA_NATT_OA, sa->natt_oa_family,
+		       &sa->natt_oa))))
 		return -EMSGSIZE;
+	if (sa->flags & KLIPS_SA_FLAGS_INBOUND_POLICY)
+		return put_policy(skb, sa);
 	return 0;
 }
 
@@ -406,6 +426,19 @@ static void notify_sa(struct klips_net *kn, const struct klips_sa *sa, u8 cmd)
 		return;
 	}
 	genlmsg_multicast_netns(&klips_family, kn->net, skb, 0, 0, GFP_KERNEL);
+}
+
+/* Every SA of the group goes: each gets its delete event. */
+static void notify_group_del(struct klips_net *kn, struct klips_sa *sa)
+{
+	struct klips_sa *next;
+
+	while ((next = rcu_dereference_protected(sa->inner,
+						 lockdep_is_held(&kn->lock))))
+		sa = next;
+	for (; sa; sa = rcu_dereference_protected(sa->outer,
+						  lockdep_is_held(&kn->lock)))
+		notify_sa(kn, sa, KLIPS_CMD_SA_DEL_NTF);
 }
 
 static int sa_add_doit(struct sk_buff *skb, struct genl_info *info)
@@ -461,7 +494,7 @@ static int sa_del_doit(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&kn->lock);
 	sa = find_sa(kn, info->attrs[KLIPS_A_SA_SAID], info->extack);
 	if (!IS_ERR(sa)) {
-		notify_sa(kn, sa, KLIPS_CMD_SA_DEL_NTF);
+		notify_group_del(kn, sa);
 		klips_sadb_del_group(kn, sa);
 	}
 	mutex_unlock(&kn->lock);

@@ -284,7 +284,9 @@ struct klips_sa *klips_sa_create(struct klips_net *kn,
 	int err;
 
 	if (!klips_said_spi_valid(&cfg->said)) {
-		if (cfg->said.proto == IPPROTO_COMP)
+		if (cfg->said.proto == KLIPS_PROTO_INT)
+			NL_SET_ERR_MSG(extack, "SAID: a shunt is an eroute target, not an SA");
+		else if (cfg->said.proto == IPPROTO_COMP)
 			NL_SET_ERR_MSG(extack, "SAID: a CPI is 2 or 0x100..0xffff");
 		else
 			NL_SET_ERR_MSG(extack, "SAID: SPIs 0..0xff are reserved");

@@ -173,7 +173,7 @@ static u32 random_in(u32 lo, u32 hi)
  * Random and collision-free: random probes first, then a scan of the
  * range from a random start, so a nearly full small range still works.
  *
- * Return: 0, -ENOENT when the range is full, or -ENOMEM/-ENOSPC.
+ * Return: 0, -ENOSPC when the range is full or the cap is reached, -ENOMEM.
  */
 int klips_sadb_getspi(struct klips_net *kn, struct klips_said *said,
 		      u32 lo, u32 hi, struct netlink_ext_ack *extack)
@@ -197,7 +197,7 @@ int klips_sadb_getspi(struct klips_net *kn, struct klips_said *said,
 		try.spi = try.spi == hi ? lo : try.spi + 1;
 	} while (try.spi != start);
 	NL_SET_ERR_MSG(extack, "--range: every SPI of the range is in use");
-	return -ENOENT;
+	return -ENOSPC;
 
 found:
 	sa = klips_sa_create_larval(kn, &try, READ_ONCE(larval_lifetime));

@@ -178,7 +178,7 @@ def cases(g):
          good_sa() + u32(60, 1), errno.EINVAL, None),
         ("unknown algorithm", "sa_add",
          said() + attr(SA_ESP, b"rot13\0") + attr(SA_ENC_KEY, b"k" * 16),
-         errno.ENOENT, "--esp"),
+         errno.EOPNOTSUPP, "--esp"),
         ("reserved SPI 0xff", "sa_add", good_sa(spi=0xff), errno.EINVAL,
          "reserved"),
         ("delete of a missing SA", "sa_del", said(spi=0x9999), errno.ENOENT,

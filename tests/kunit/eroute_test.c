@@ -464,8 +464,8 @@ struct key_case {
 	const char *msg;	/* NULL: accepted */
 };
 
-#define HOST_SRC	"eroute: source has host bits set beyond its prefix length"
-#define HOST_DST	"eroute: destination has host bits set beyond its prefix length"
+#define HOST_SRC	"eroute --src: host bits set beyond the prefix length"
+#define HOST_DST	"eroute --dst: host bits set beyond the prefix length"
 #define LONG_SRC	"eroute: source prefix longer than the address"
 #define LONG_DST	"eroute: destination prefix longer than the address"
 #define NO_PROTO	"eroute: ports need a protocol"

@@ -98,11 +98,11 @@ static const struct esp_case esp_cases[] = {
 	  .msg = "--esp: this cipher needs an integrity algorithm" },
 	{ "aes", 16, 20, -EINVAL,
 	  .msg = "--authkey: this --esp algorithm takes no authentication key" },
-	{ "aes-gcm-16-sha1-96", 20, 20, -ENOENT, .msg = "--esp: unknown algorithm" },
-	{ "aes-md5", 16, 16, -ENOENT, .msg = "--esp: unknown algorithm" },
-	{ "blowfish-sha1-96", 16, 20, -ENOENT, .msg = "--esp: unknown algorithm" },
-	{ "aes512-sha1-96", 64, 20, -ENOENT, .msg = "--esp: unknown algorithm" },
-	{ "", 0, 0, -ENOENT, .msg = "--esp: unknown algorithm" },
+	{ "aes-gcm-16-sha1-96", 20, 20, -EOPNOTSUPP, .msg = "--esp: unknown algorithm" },
+	{ "aes-md5", 16, 16, -EOPNOTSUPP, .msg = "--esp: unknown algorithm" },
+	{ "blowfish-sha1-96", 16, 20, -EOPNOTSUPP, .msg = "--esp: unknown algorithm" },
+	{ "aes512-sha1-96", 64, 20, -EOPNOTSUPP, .msg = "--esp: unknown algorithm" },
+	{ "", 0, 0, -EOPNOTSUPP, .msg = "--esp: unknown algorithm" },
 };
 
 static void esp_desc(const struct esp_case *c, char *desc)
@@ -170,8 +170,8 @@ static const struct ah_case ah_cases[] = {
 	{ "aes-cmac-96", 16, 0, "AH_AES_CMAC", "cmac(aes)" },
 	{ "hmac-sha1-96", 16, -EINVAL },
 	{ "aes-cmac-96", 32, -EINVAL },
-	{ "sha1-96", 20, -ENOENT },
-	{ "hmac-sha1", 20, -ENOENT },
+	{ "sha1-96", 20, -EOPNOTSUPP },
+	{ "hmac-sha1", 20, -EOPNOTSUPP },
 };
 
 static void ah_desc(const struct ah_case *c, char *desc)
