@@ -4,8 +4,11 @@
 # mean anything (UML: one CPU, generic C crypto).
 #
 # For now: plain forwarding and the kernel's own XFRM ESP tunnel
-# (AES-GCM-128) between the gateways of tests/topology.sh. klips figures and
-# the klips/XFRM ratios join when the packet path exists.
+# (AES-GCM-128) between the gateways of tests/topology.sh, and the control
+# plane (installing, dumping and flushing many SAs) against XFRM. klips's
+# traffic figures and their ratios join when the packet path exists.
+#
+#   bench.sh [<directory with klips.ko>]
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/topology.sh"
@@ -81,3 +84,52 @@ echo "XFRM ESP GSO: $(esp_gso)"
 echo "XFRM SAs after the run:"
 ip -n gwA -s xfrm state | awk '/^src/ {s=$0} /bytes/ && /packets/ {print "  " s; print "  " $0}' | head -8
 topo_down
+
+# --- control plane: install, dump and flush N SAs, klips against XFRM -------
+n=${KLIPS_BENCH_SAS:-100000}
+mod=${1:-}
+key=$(topo_key 20)
+secs_of() {	# secs_of <command...>: wall seconds, 3 decimals
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$@" > /dev/null 2>&1
+	t1=$(date +%s.%N)
+	echo "$t0 $t1" | awk '{printf "%.3f", $2 - $1}'
+}
+ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "-" }'; }
+
+if [ -n "$mod" ] && insmod "$mod/klips.ko" 2>/dev/null; then
+	ip netns add cp
+	spi_file=/tmp/klips-sas
+	xfrm_file=/tmp/xfrm-sas
+	awk -v n="$n" -v key="$key" 'BEGIN {
+		for (i = 0; i < n; i++)
+			printf "spi --af inet --edst 10.%d.%d.%d --spi 0x%x --proto esp --src 192.0.2.1 --esp aes-gcm-16 --enckey %s\n",
+				int(i / 65536) % 256, int(i / 256) % 256, i % 256, 4096 + i, key
+	}' > "$spi_file"
+	awk -v n="$n" -v key="$key" 'BEGIN {
+		for (i = 0; i < n; i++)
+			printf "xfrm state add src 192.0.2.1 dst 10.%d.%d.%d proto esp spi 0x%x mode tunnel aead rfc4106(gcm(aes)) %s 128\n",
+				int(i / 65536) % 256, int(i / 256) % 256, i % 256, 4096 + i, key
+	}' > "$xfrm_file"
+	ipsec=$top/tools/ipsec
+	k_add=$(secs_of ip netns exec cp "$ipsec" -f "$spi_file")
+	k_n=$(ip netns exec cp sh -c 'wc -l < /proc/net/ipsec_spi')
+	k_proc=$(secs_of ip netns exec cp cat /proc/net/ipsec_spi)
+	k_dump=$(secs_of ip netns exec cp "$ipsec" spi --json)
+	k_flush=$(secs_of ip netns exec cp "$ipsec" spi --clear)
+	x_add=$(secs_of ip -n cp -batch "$xfrm_file")
+	x_n=$(ip -n cp xfrm state | grep -c '^src')
+	x_dump=$(secs_of ip -n cp xfrm state)
+	x_flush=$(secs_of ip -n cp xfrm state flush)
+	echo
+	echo "control plane, $n AES-GCM SAs in one namespace (seconds; klips/XFRM, lower is better for klips):"
+	printf '%-34s %10s %10s %8s\n' "" "klips" "XFRM" "ratio"
+	printf '%-34s %10s %10s %8s\n' "install (ipsec -f / ip -batch)" "$k_add" "$x_add" "$(ratio "$k_add" "$x_add")"
+	printf '%-34s %10s %10s %8s\n' "dump (ipsec spi --json / ip xfrm state)" "$k_dump" "$x_dump" "$(ratio "$k_dump" "$x_dump")"
+	printf '%-34s %10s %10s %8s\n' "dump (/proc/net/ipsec_spi)" "$k_proc" "" ""
+	printf '%-34s %10s %10s %8s\n' "flush (ipsec spi --clear / ip xfrm state flush)" "$k_flush" "$x_flush" "$(ratio "$k_flush" "$x_flush")"
+	echo "SAs installed: klips $k_n, XFRM ${x_n:-?}"
+	ip netns del cp
+	rmmod klips
+fi
