@@ -1092,6 +1092,9 @@ static int dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 
 #define OP(c, fn, pol, max, fl) {					\
 	.cmd = c, .doit = fn, .policy = pol, .maxattr = max, .flags = fl }
+#define DUMP(c, fn, pol, max) {						\
+	.cmd = c, .dumpit = fn, .policy = pol, .maxattr = max,		\
+	.flags = GENL_UNS_ADMIN_PERM }
 
 static const struct genl_ops klips_ops[] = {
 	OP(KLIPS_CMD_SA_ADD, sa_add_doit, sa_policy, KLIPS_A_SA_SPI_MAX,
@@ -1112,24 +1115,14 @@ static const struct genl_ops klips_ops[] = {
 	   GENL_UNS_ADMIN_PERM),
 	OP(KLIPS_CMD_GRP_ADD, grp_add_doit, group_policy, KLIPS_A_GROUP_MAX,
 	   GENL_UNS_ADMIN_PERM),
-	{
-		.cmd = KLIPS_CMD_GRP_GET,
-		.dumpit = grp_get_dumpit,
-		.policy = group_policy,
-		.maxattr = KLIPS_A_GROUP_MAX,
-		.flags = GENL_UNS_ADMIN_PERM,
-	},
+	DUMP(KLIPS_CMD_GRP_GET, grp_get_dumpit, group_policy,
+	     KLIPS_A_GROUP_MAX),
 	OP(KLIPS_CMD_EROUTE_ADD, eroute_add_doit, eroute_policy,
 	   KLIPS_A_EROUTE_REPLACE, GENL_UNS_ADMIN_PERM),
 	OP(KLIPS_CMD_EROUTE_DEL, eroute_del_doit, eroute_policy,
 	   KLIPS_A_EROUTE_REPLACE, GENL_UNS_ADMIN_PERM),
-	{
-		.cmd = KLIPS_CMD_EROUTE_GET,
-		.dumpit = eroute_get_dumpit,
-		.policy = eroute_policy,
-		.maxattr = KLIPS_A_EROUTE_REPLACE,
-		.flags = GENL_UNS_ADMIN_PERM,
-	},
+	DUMP(KLIPS_CMD_EROUTE_GET, eroute_get_dumpit, eroute_policy,
+	     KLIPS_A_EROUTE_REPLACE),
 	OP(KLIPS_CMD_EROUTE_FLUSH, eroute_flush_doit, eroute_policy,
 	   KLIPS_A_EROUTE_REPLACE, GENL_UNS_ADMIN_PERM),
 	OP(KLIPS_CMD_POLICY_SET, policy_set_doit, eroute_policy,
@@ -1142,13 +1135,8 @@ static const struct genl_ops klips_ops[] = {
 	   KLIPS_A_DEV_PHYSICAL, GENL_UNS_ADMIN_PERM),
 	OP(KLIPS_CMD_DEV_DETACH, dev_detach_doit, dev_policy,
 	   KLIPS_A_DEV_PHYSICAL, GENL_UNS_ADMIN_PERM),
-	{
-		.cmd = KLIPS_CMD_DEV_GET,
-		.dumpit = dev_get_dumpit,
-		.policy = dev_policy,
-		.maxattr = KLIPS_A_DEV_PHYSICAL,
-		.flags = GENL_UNS_ADMIN_PERM,
-	},
+	DUMP(KLIPS_CMD_DEV_GET, dev_get_dumpit, dev_policy,
+	     KLIPS_A_DEV_PHYSICAL),
 	/* Debug areas are module-wide: the host's administrator only. */
 	OP(KLIPS_CMD_DEBUG_SET, debug_set_doit, debug_policy,
 	   KLIPS_A_DEBUG_CLEAR, GENL_ADMIN_PERM),
