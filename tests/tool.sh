@@ -952,6 +952,36 @@ check_eq "ns t1: its SA in its ipsec_spi" 1 \
 check_eq "init ns: not there" "" "$("$I" spi)"
 check "ns t1: deleting the namespace with an SA" ip netns del t1
 
+# --- lifecycle: the physical device goes away under ipsecN ----------------------
+ip link add eth7 type dummy
+check "attach ipsec0 to eth7" "$I" tncfg --attach --virtual ipsec0 --physical eth7
+ip link set eth7 name eth8
+check_match "renaming the physical device detaches ipsec0" '^ipsec0 -> NULL ' \
+	"$(grep '^ipsec0 ' /proc/net/ipsec_tncfg)"
+check "attach ipsec0 to eth8" "$I" tncfg --attach --virtual ipsec0 --physical eth8
+ip link del eth8
+check_match "deleting the physical device detaches ipsec0" '^ipsec0 -> NULL ' \
+	"$(grep '^ipsec0 ' /proc/net/ipsec_tncfg)"
+ip link add eth7 type dummy
+check "attach ipsec0 to a new eth7" "$I" tncfg --attach --virtual ipsec0 --physical eth7
+ip netns add elsewhere
+ip link set eth7 netns elsewhere
+check_match "moving the physical device to another namespace detaches ipsec0" \
+	'^ipsec0 -> NULL ' "$(grep '^ipsec0 ' /proc/net/ipsec_tncfg)"
+ip netns del elsewhere
+
+# State left in place for the unload below: a group, eroutes, an attachment.
+ip link add eth7 type dummy
+"$I" tncfg --attach --virtual ipsec1 --physical eth7
+"$I" spi --said esp.9100@192.0.2.9 --src 192.0.2.2 --esp aes-sha1-96 \
+	--enckey "$(key 16)" --authkey "$(key 20)" 2>/dev/null
+"$I" spi --said tun.9100@192.0.2.9 --src 192.0.2.2 --dst 192.0.2.9 --ip4
+"$I" spigrp --said tun.9100@192.0.2.9 esp.9100@192.0.2.9
+"$I" eroute --add --eraf inet --src 10.1.0.0/16 --dst 10.2.0.0/16 --said tun.9100@192.0.2.9
+"$I" eroute --add --eraf inet --src 0.0.0.0/0 --dst 0.0.0.0/0 --said %trap
+check_eq "state present before rmmod: a group of two, two eroutes" "1 2" \
+	"$(wc -l < /proc/net/ipsec_spigrp) $(wc -l < /proc/net/ipsec_eroute)"
+
 # --- unload -----------------------------------------------------------------------------------------
 check "rmmod klips" rmmod klips
 fails "ipsec spi without the module: exit 1" 1 \
