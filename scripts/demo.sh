@@ -6,6 +6,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 echo "demo: building the guest kernel (cached after the first time) and klips.ko" >&2
 kdir=$("$top/scripts/uml-build.sh" release)
 "$top/scripts/build-module.sh" "$kdir" "$top/build/mod/uml-release" > /dev/null
+make -C "$top/tools" -s
 run=$top/build/runs/demo-$(date +%s)
 mkdir -p "$run"
 KLIPS_RUN_DIR=$run KLIPS_UML_QUIET=1 "$top/scripts/uml-run.sh" release \
