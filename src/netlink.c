@@ -547,15 +547,9 @@ struct dump_ctx {
 
 static struct klips_sa *dump_resume(struct klips_net *kn, struct dump_ctx *c)
 {
-	struct klips_sa *sa;
-	unsigned long i = 0;
-
 	if (c->next && c->gen == kn->sa_gen)
 		return c->next;
-	list_for_each_entry(sa, &kn->sa_list, list)
-		if (i++ == c->pos)
-			return sa;
-	return NULL;
+	return klips_sadb_at(kn, c->pos);
 }
 
 static int sa_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)

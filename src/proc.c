@@ -211,17 +211,6 @@ struct sa_iter {
 	time64_t now;
 };
 
-static struct klips_sa *sa_at(struct klips_net *kn, loff_t pos)
-{
-	struct klips_sa *sa;
-	loff_t i = 0;
-
-	list_for_each_entry(sa, &kn->sa_list, list)
-		if (i++ == pos)
-			return sa;
-	return NULL;
-}
-
 static void *sa_seq_start(struct seq_file *seq, loff_t *pos)
 {
 	struct sa_iter *it = seq->private;
@@ -231,7 +220,7 @@ static void *sa_seq_start(struct seq_file *seq, loff_t *pos)
 	it->now = ktime_get_seconds();
 	if (it->next && it->gen == kn->sa_gen && it->next_pos == *pos)
 		return it->next;
-	return sa_at(kn, *pos);
+	return klips_sadb_at(kn, *pos);
 }
 
 static void *sa_seq_next(struct seq_file *seq, void *v, loff_t *pos)

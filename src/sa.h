@@ -131,12 +131,6 @@ struct klips_sa *klips_sa_create_larval(struct klips_net *kn,
 					time64_t lifetime);
 void klips_sa_put(struct klips_sa *sa);
 
-static inline struct klips_sa *klips_sa_get(struct klips_sa *sa)
-{
-	refcount_inc(&sa->refcnt);
-	return sa;
-}
-
 static inline bool klips_sa_is_grouped(const struct klips_sa *sa)
 {
 	return rcu_access_pointer(sa->inner) || rcu_access_pointer(sa->outer);
@@ -151,8 +145,7 @@ int klips_sadb_init(struct klips_net *kn);
 void klips_sadb_exit(struct klips_net *kn);
 struct klips_sa *klips_sadb_lookup_rcu(struct klips_net *kn,
 				       const struct klips_said *said);
-struct klips_sa *klips_sadb_lookup(struct klips_net *kn,
-				   const struct klips_said *said);
+struct klips_sa *klips_sadb_at(struct klips_net *kn, unsigned long pos);
 int klips_sadb_add(struct klips_net *kn, struct klips_sa *sa,
 		   struct netlink_ext_ack *extack);
 void klips_sadb_del(struct klips_net *kn, struct klips_sa *sa);

@@ -35,18 +35,16 @@ struct klips_sa *klips_sadb_lookup_rcu(struct klips_net *kn,
 	return rhashtable_lookup(&kn->sas, said, sa_params);
 }
 
-/* Process context: the SA with a reference, or NULL. */
-struct klips_sa *klips_sadb_lookup(struct klips_net *kn,
-				   const struct klips_said *said)
+/* The SA at a position of the add-order list (dumps restart with it). */
+struct klips_sa *klips_sadb_at(struct klips_net *kn, unsigned long pos)
 {
 	struct klips_sa *sa;
 
-	rcu_read_lock();
-	sa = klips_sadb_lookup_rcu(kn, said);
-	if (sa && !refcount_inc_not_zero(&sa->refcnt))
-		sa = NULL;
-	rcu_read_unlock();
-	return sa;
+	lockdep_assert_held(&kn->lock);
+	list_for_each_entry(sa, &kn->sa_list, list)
+		if (!pos--)
+			return sa;
+	return NULL;
 }
 
 static void unlink_group(struct klips_sa *sa)
