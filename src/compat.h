@@ -8,6 +8,7 @@
 #define _KLIPS_COMPAT_H
 
 #include <linux/netdevice.h>
+#include <linux/crypto.h>
 
 /* NETIF_F_LLTX became dev->lltx. */
 static inline void klips_compat_set_lltx(struct net_device *dev)
@@ -33,5 +34,18 @@ static inline void klips_compat_set_netns_immutable(struct net_device *dev)
 	dev->features |= NETIF_F_NETNS_LOCAL;
 #endif
 }
+
+/*
+ * Crypto completion callbacks take the request's data pointer (6.3 on) or
+ * the request itself (6.1): declare them with KLIPS_CRYPTO_CB_ARG and read
+ * the data with klips_crypto_cb_data().
+ */
+#ifdef KLIPS_HAVE_CRYPTO_CB_VOID
+#define KLIPS_CRYPTO_CB_ARG void *
+#define klips_crypto_cb_data(arg) (arg)
+#else
+#define KLIPS_CRYPTO_CB_ARG struct crypto_async_request *
+#define klips_crypto_cb_data(arg) ((arg)->data)
+#endif
 
 #endif /* _KLIPS_COMPAT_H */

@@ -9,8 +9,12 @@
 #include <net/ip.h>
 #include <net/rtnetlink.h>
 
+#include <linux/inetdevice.h>
+#include <net/addrconf.h>
+
 #include "klips.h"
 #include "debug.h"
+#include "xform.h"
 
 /*
  * Worst-case overhead of a tunnel group on an IPv6 outer path: enough for
@@ -18,21 +22,23 @@
  */
 #define KLIPS_MAX_OVERHEAD	120
 
-static netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
+static int klips_init(struct net_device *dev)
 {
-	/* No eroute table yet: everything routed in is dropped and counted. */
-	klips_stat_inc(klips_net(dev_net(dev)), KLIPS_STAT_OUT_NO_EROUTE);
-	dev_core_stats_tx_dropped_inc(dev);
-	kfree_skb(skb);
-	return NETDEV_TX_OK;
+	struct klips_dev *kd = netdev_priv(dev);
+
+	return gro_cells_init(&kd->gro_cells, dev);
 }
 
 static void klips_uninit(struct net_device *dev)
 {
+	struct klips_dev *kd = netdev_priv(dev);
+
 	klips_dev_detach(dev);
+	gro_cells_destroy(&kd->gro_cells);
 }
 
 static const struct net_device_ops klips_netdev_ops = {
+	.ndo_init		= klips_init,
 	.ndo_uninit		= klips_uninit,
 	.ndo_start_xmit		= klips_xmit,
 	.ndo_get_stats64	= dev_get_tstats64,
@@ -59,6 +65,14 @@ static void klips_setup(struct net_device *dev)
 	dev->max_mtu = IP_MAX_MTU - KLIPS_MAX_OVERHEAD;
 	dev->pcpu_stat_type = NETDEV_PCPU_STAT_TSTATS;
 	dev->needs_free_netdev = true;
+	/* Partial checksums are completed before the transforms; GSO is not
+	 * advertised, so the core segments before ndo_start_xmit.
+	 */
+	dev->features = NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_HIGHDMA;
+	dev->hw_features = dev->features;
+	/* Room for an outer IPv6 header, ESP, the largest IV and trailer. */
+	dev->needed_headroom = LL_MAX_HEADER + KLIPS_MAX_OVERHEAD;
+	dev->needed_tailroom = 64;
 	klips_compat_set_lltx(dev);
 	/* SAs and the attached device live in this namespace (design.md). */
 	klips_compat_set_netns_immutable(dev);
@@ -157,12 +171,32 @@ void klips_dev_detach(struct net_device *dev)
  * The physical device going away, leaving the namespace (which unregisters
  * it here) or being renamed detaches every ipsecN attached to it.
  */
+/*
+ * What arrives on ipsecN was checked by klips, and what routing sends into
+ * it is klips's to protect: XFRM policy stays out of both (design.md).
+ * IPv6 has no disable_xfrm.
+ */
+static void klips_dev_registered(struct net_device *dev)
+{
+	struct in_device *in_dev = __in_dev_get_rtnl(dev);
+	struct inet6_dev *idev = __in6_dev_get(dev);
+
+	if (in_dev) {
+		IN_DEV_CONF_SET(in_dev, NOPOLICY, 1);
+		IN_DEV_CONF_SET(in_dev, NOXFRM, 1);
+	}
+	if (idev)
+		WRITE_ONCE(idev->cnf.disable_policy, 1);
+}
+
 static int klips_netdev_event(struct notifier_block *nb, unsigned long event,
 			      void *ptr)
 {
 	struct net_device *phys = netdev_notifier_info_to_dev(ptr);
 	struct net_device *dev;
 
+	if (event == NETDEV_REGISTER && klips_is_klips_dev(phys))
+		klips_dev_registered(phys);
 	if (event != NETDEV_UNREGISTER && event != NETDEV_CHANGENAME)
 		return NOTIFY_DONE;
 	if (klips_is_klips_dev(phys))

@@ -14,6 +14,7 @@
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
+#include <net/gro_cells.h>
 
 #define KLIPS_NAME	"klips"
 #define KLIPS_VERSION	"0.1.0"
@@ -96,6 +97,7 @@ struct klips_dev {
 	/* The attached physical device (tncfg --attach); NULL when detached. */
 	struct net_device __rcu *phys;
 	netdevice_tracker phys_tracker;
+	struct gro_cells gro_cells;	/* what klips delivers on this device */
 };
 
 extern struct rtnl_link_ops klips_link_ops;

@@ -8,6 +8,7 @@
 
 #include "klips.h"
 #include "debug.h"
+#include "xform.h"
 
 static unsigned int devices = 4;
 module_param(devices, uint, 0444);
@@ -64,9 +65,16 @@ static int __init klips_init(void)
 	if (err)
 		goto err_device;
 
+	/* Last: from here on packets arrive, and every table exists. */
+	err = klips_input_init();
+	if (err)
+		goto err_netlink;
+
 	pr_info(KLIPS_NAME " " KLIPS_VERSION " loaded, %u devices\n", devices);
 	return 0;
 
+err_netlink:
+	klips_netlink_exit();
 err_device:
 	klips_device_exit();
 err_netns:
@@ -79,8 +87,11 @@ err_wq:
 
 static void __exit klips_exit(void)
 {
+	klips_input_exit();
 	klips_netlink_exit();
 	klips_device_exit();
+	/* No crypto completion may run this module's code after exit. */
+	klips_async_wait();
 	klips_netns_exit();
 	/* SAs are freed by RCU work: let it all run before the code goes. */
 	rcu_barrier();

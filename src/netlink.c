@@ -324,7 +324,7 @@ static int put_lifetime(struct sk_buff *skb, int type,
 
 static int put_policy(struct sk_buff *skb, const struct klips_sa *sa)
 {
-	u8 family = sa->tun_family ?: sa->said.family;
+	u8 family = sa->policy.family;
 	struct nlattr *nest = nla_nest_start(skb, KLIPS_A_SA_POLICY);
 
 	if (!nest ||
@@ -343,7 +343,9 @@ static int put_sa_attrs(struct sk_buff *skb, const struct klips_sa *sa,
 {
 	const struct klips_xform *x = &sa->xform;
 	struct klips_lifetime cur = {};
+	struct klips_replay_view v;
 
+	klips_sa_seq_view(sa, &v);
 	klips_sa_totals(sa, &cur.bytes, &cur.packets);
 	cur.addtime = now - sa->add_time;
 	cur.usetime = sa->first_use ? now - sa->first_use : 0;
@@ -359,9 +361,9 @@ static int put_sa_attrs(struct sk_buff *skb, const struct klips_sa *sa,
 	    nla_put_u32(skb, KLIPS_A_SA_REPLAY_WINDOW, sa->replay_window) ||
 	    nla_put_u32(skb, KLIPS_A_SA_IV_BITS,
 			x->cipher ? x->cipher->iv_bits : 0) ||
-	    put_u64(skb, KLIPS_A_SA_SEQ, sa->seq) ||
-	    put_u64(skb, KLIPS_A_SA_BITMAP, sa->bitmap) ||
-	    nla_put_u32(skb, KLIPS_A_SA_MAX_SEQ_DIFF, sa->max_seq_diff) ||
+	    put_u64(skb, KLIPS_A_SA_SEQ, v.seq) ||
+	    put_u64(skb, KLIPS_A_SA_BITMAP, v.bitmap) ||
+	    nla_put_u32(skb, KLIPS_A_SA_MAX_SEQ_DIFF, v.max_seq_diff) ||
 	    put_u64(skb, KLIPS_A_SA_OOO_ERRS, atomic64_read(&sa->ooo_errs)) ||
 	    nla_put_u32(skb, KLIPS_A_SA_ALEN,
 			x->cipher && x->cipher->aead ? x->cipher->icv_bits :
@@ -933,6 +935,7 @@ static int policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	sa->policy.src.len = key.src_len;
 	sa->policy.dst.addr = key.dst;
 	sa->policy.dst.len = key.dst_len;
+	sa->policy.family = key.family;
 	sa->flags |= KLIPS_SA_FLAGS_INBOUND_POLICY;
 	kn->sa_gen++;
 out:

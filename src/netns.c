@@ -9,6 +9,7 @@
 #include <linux/moduleparam.h>
 
 #include "klips.h"
+#include "xform.h"
 #include "sa.h"
 #include "eroute.h"
 
@@ -84,6 +85,8 @@ static void __net_exit klips_net_exit_batch(struct list_head *net_exit_list)
 				unregister_netdevice_queue(dev, &kill);
 	unregister_netdevice_many(&kill);
 	rtnl_unlock();
+	/* Completions of asynchronous crypto still use the tables. */
+	klips_async_wait();
 
 	list_for_each_entry(net, net_exit_list, exit_list) {
 		struct klips_net *kn = klips_net(net);

@@ -29,6 +29,7 @@ static void sa_free(struct klips_sa *sa)
 		crypto_free_ahash(sa->ahash);
 	if (sa->acomp)
 		crypto_free_acomp(sa->acomp);
+	kfree(sa->replay);
 	free_percpu(sa->pcpu);
 	kfree_sensitive(sa);
 }
@@ -245,6 +246,14 @@ static int check_replay(struct klips_sa *sa, const struct klips_sa_config *cfg,
 		NL_SET_ERR_MSG(extack, "--esn: only ah and esp SAs have sequence numbers");
 		return -EINVAL;
 	}
+	/* Inbound: a window, also of 0, which still infers ESN high bits. */
+	if (has_window && sa->dir == KLIPS_DIR_IN) {
+		sa->replay = kmalloc(sizeof(*sa->replay), GFP_KERNEL_ACCOUNT);
+		if (!sa->replay)
+			return -ENOMEM;
+		return klips_replay_init(sa->replay, sa->replay_window,
+					 sa->flags & KLIPS_SA_FLAGS_ESN);
+	}
 	return 0;
 }
 
@@ -367,6 +376,22 @@ struct klips_sa *klips_sa_create_larval(struct klips_net *kn,
 	return sa;
 }
 
+/**
+ * klips_sa_seq_view() - the seq=, bit= and max_seq_diff= of an SA
+ * @sa: the SA
+ * @v: set to the inbound window's view, or the outbound counter
+ */
+void klips_sa_seq_view(const struct klips_sa *sa, struct klips_replay_view *v)
+{
+	if (sa->replay) {
+		klips_replay_read(sa->replay, v);
+		return;
+	}
+	v->seq = atomic64_read(&sa->out_seq);
+	v->bitmap = 0;
+	v->max_seq_diff = 0;
+}
+
 void klips_sa_totals(const struct klips_sa *sa, u64 *bytes, u64 *packets)
 {
 	int cpu;
@@ -405,9 +430,11 @@ static int fmt_counters(const struct klips_sa *sa, char *buf, size_t size)
 	u64 epad = atomic64_read(&sa->encr_pad_errs);
 	bool ipsec = sa->said.proto == IPPROTO_AH ||
 		     sa->said.proto == IPPROTO_ESP;
+	struct klips_replay_view v;
 	unsigned int alen = 0;
 	int len = 0;
 
+	klips_sa_seq_view(sa, &v);
 	if (x->cipher && x->cipher->aead)
 		alen = x->cipher->icv_bits;
 	else if (x->integ)
@@ -417,14 +444,14 @@ static int fmt_counters(const struct klips_sa *sa, char *buf, size_t size)
 				 sa->replay_window);
 	if (ipsec && ooo)
 		len += scnprintf(buf + len, size - len, " ooo_errs=%llu", ooo);
-	if (ipsec && sa->seq)
-		len += scnprintf(buf + len, size - len, " seq=%llu", sa->seq);
-	if (ipsec && sa->bitmap)
+	if (ipsec && v.seq)
+		len += scnprintf(buf + len, size - len, " seq=%llu", v.seq);
+	if (ipsec && v.bitmap)
 		len += scnprintf(buf + len, size - len, " bit=0x%llx",
-				 sa->bitmap);
-	if (ipsec && sa->max_seq_diff)
+				 v.bitmap);
+	if (ipsec && v.max_seq_diff)
 		len += scnprintf(buf + len, size - len, " max_seq_diff=%u",
-				 sa->max_seq_diff);
+				 v.max_seq_diff);
 	if (sa->flags)
 		len += scnprintf(buf + len, size - len, " flags=0x%x",
 				 sa->flags);
@@ -498,7 +525,7 @@ int klips_sa_format(const struct klips_sa *sa, time64_t now, char *buf,
 			 sa->xform_name, sa->dir == KLIPS_DIR_IN ? "in" : "out");
 	len += klips_addr_format(src_family, &sa->src, buf + len, size - len);
 	if (sa->flags & KLIPS_SA_FLAGS_INBOUND_POLICY) {
-		u8 family = sa->tun_family ?: sa->said.family;
+		u8 family = sa->policy.family;
 
 		len += scnprintf(buf + len, size - len, " policy=");
 		len += fmt_prefix(buf + len, size - len, family,

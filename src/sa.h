@@ -13,9 +13,12 @@
 #include <linux/atomic.h>
 #include <linux/time64.h>
 #include <linux/workqueue.h>
+#include <linux/timekeeping.h>
+#include <linux/percpu.h>
 
 #include "said.h"
 #include "alg.h"
+#include "replay.h"
 
 struct klips_net;
 
@@ -36,6 +39,7 @@ struct klips_prefix {
 struct klips_policy {
 	struct klips_prefix src;
 	struct klips_prefix dst;
+	u8 family;		/* of the inner packets */
 };
 
 /* Counters the packet path bumps on every packet: per CPU. */
@@ -101,10 +105,9 @@ struct klips_sa {
 	time64_t larval_expires;
 	struct klips_sa_pcpu __percpu *pcpu;
 
-	/* Sequence numbers and replay state, kept by the packet path. */
-	u64 seq;
-	u64 bitmap;			/* newest 64 bits of the window */
-	u32 max_seq_diff;
+	/* Sequence numbers: the window of an inbound AH/ESP SA, or NULL. */
+	struct klips_replay *replay;
+	atomic64_t out_seq;		/* outbound: the last number sent */
 	atomic64_t ooo_errs;
 	atomic64_t auth_errs;
 	atomic64_t encr_size_errs;
@@ -137,6 +140,22 @@ static inline bool klips_sa_is_grouped(const struct klips_sa *sa)
 }
 
 void klips_sa_totals(const struct klips_sa *sa, u64 *bytes, u64 *packets);
+void klips_sa_seq_view(const struct klips_sa *sa, struct klips_replay_view *v);
+
+/* Packet path: one more packet of @bytes through @sa's transform. */
+static inline void klips_sa_count(struct klips_sa *sa, unsigned int bytes)
+{
+	struct klips_sa_pcpu *p = this_cpu_ptr(sa->pcpu);
+	time64_t now = ktime_get_seconds();
+
+	p->bytes += bytes;
+	p->packets++;
+	if (READ_ONCE(sa->last_use) != now)
+		WRITE_ONCE(sa->last_use, now);
+	if (!READ_ONCE(sa->first_use))
+		WRITE_ONCE(sa->first_use, now);
+}
+
 int klips_sa_format(const struct klips_sa *sa, time64_t now, char *buf,
 		    size_t size);
 

@@ -334,8 +334,22 @@ static void build_sa(struct kunit *test, const struct fmt_sa *c,
 	sa->dir = c->dir;
 	parse_addr(test, c->src, &sa->src_family, &sa->src);
 	sa->replay_window = c->replay_window;
-	sa->seq = c->seq;
-	sa->bitmap = c->bitmap;
+	if (c->dir == KLIPS_DIR_IN && c->seq) {
+		unsigned int i;
+
+		/* The window as the packet path leaves it: bit i is seq - i. */
+		sa->replay = kunit_kzalloc(test, sizeof(*sa->replay), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, sa->replay);
+		KUNIT_ASSERT_EQ(test, klips_replay_init(sa->replay,
+							c->replay_window, false), 0);
+		for (i = 64; i-- > 0;)
+			if (c->bitmap & BIT_ULL(i))
+				KUNIT_ASSERT_EQ(test,
+						klips_replay_advance(sa->replay,
+								     c->seq - i), 0);
+	} else {
+		atomic64_set(&sa->out_seq, c->seq);
+	}
 	sa->hard.bytes = c->hard_bytes;
 	sa->add_time = now - c->add_ago;
 	sa->first_use = c->use_ago ? now - c->use_ago : 0;
@@ -355,6 +369,7 @@ static void build_sa(struct kunit *test, const struct fmt_sa *c,
 		parse_addr(test, c->policy_dst, &family, &sa->policy.dst.addr);
 		sa->policy.src.len = c->policy_src_len;
 		sa->policy.dst.len = c->policy_dst_len;
+		sa->policy.family = family;
 	}
 	p = per_cpu_ptr(sa->pcpu, 0);
 	p->bytes = c->bytes;

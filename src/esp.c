@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ESP (RFC 4303), both directions, through one AEAD transform per SA: the
+ * kernel's AEADs wrapped in their IV generators, or authenc() /
+ * authencesn() around a cipher and an HMAC (sa.c allocates them as XFRM
+ * does). The associated data, SPI and sequence number (and the high half of
+ * an extended one, RFC 4303 Appendix A), is built in a buffer of its own
+ * rather than over the packet, so that nothing in the skb is borrowed.
+ *
+ * Output works on the packet's current IP header, tunnel or transport
+ * alike: in a tunnel group the IPIP SA has already added the outer header.
+ */
+#include <linux/scatterlist.h>
+#include <crypto/aead.h>
+#include <net/esp.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+
+#include "xform.h"
+#include "debug.h"
+
+/* Largest AAD: SPI, high and low halves of an extended sequence number. */
+#define ESP_AAD_MAX	12
+#define ESP_IV_MAX	16
+
+static atomic_t async_inflight = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(async_wq);
+
+void klips_async_get(void)
+{
+	atomic_inc(&async_inflight);
+}
+
+void klips_async_put(void)
+{
+	if (atomic_dec_and_test(&async_inflight))
+		wake_up(&async_wq);
+}
+
+/* Module exit: no completion may run module code afterwards. */
+void klips_async_wait(void)
+{
+	wait_event(async_wq, !atomic_read(&async_inflight));
+}
+
+/*
+ * One allocation per packet: the AAD, the IV (aligned as the transform
+ * wants it), the request and the scatterlist.
+ */
+static void *esp_alloc_tmp(struct crypto_aead *aead, int nfrags,
+			   struct aead_request **req, u8 **iv,
+			   struct scatterlist **sg)
+{
+	unsigned int align = crypto_aead_alignmask(aead);
+	size_t len;
+	u8 *tmp, *p;
+
+	len = ESP_AAD_MAX + align + ESP_IV_MAX;
+	len = ALIGN(len, crypto_tfm_ctx_alignment());
+	len += sizeof(struct aead_request) + crypto_aead_reqsize(aead);
+	len = ALIGN(len, __alignof__(struct scatterlist));
+	len += sizeof(struct scatterlist) * (nfrags + 1);
+	tmp = kmalloc(len, GFP_ATOMIC);
+	if (!tmp)
+		return NULL;
+	p = PTR_ALIGN(tmp + ESP_AAD_MAX, align + 1);
+	*iv = p;
+	p = PTR_ALIGN(p + ESP_IV_MAX, crypto_tfm_ctx_alignment());
+	*req = (struct aead_request *)p;
+	aead_request_set_tfm(*req, aead);
+	p = PTR_ALIGN(p + sizeof(struct aead_request) +
+		      crypto_aead_reqsize(aead), __alignof__(struct scatterlist));
+	*sg = (struct scatterlist *)p;
+	return tmp;
+}
+
+/* The AAD at the start of tmp; returns its length. */
+static unsigned int esp_aad(u8 *aad, const struct klips_sa *sa, u64 seq)
+{
+	__be32 w[3] = { htonl(sa->said.spi), htonl(seq >> 32), htonl(seq) };
+
+	if (!(sa->flags & KLIPS_SA_FLAGS_ESN)) {
+		w[1] = w[2];
+		memcpy(aad, w, 8);
+		return 8;
+	}
+	memcpy(aad, w, 12);
+	return 12;
+}
+
+static unsigned int esp_block(struct crypto_aead *aead)
+{
+	return ALIGN(crypto_aead_blocksize(aead), 4);
+}
+
+static void esp_output_done(KLIPS_CRYPTO_CB_ARG areq, int err)
+{
+	struct sk_buff *skb = klips_crypto_cb_data(areq);
+
+	kfree(klips_cb(skb)->tmp);
+	klips_output_resume(skb, err);
+	klips_async_put();
+}
+
+/* Where ESP goes: after the IPv4 header, or the IPv6 headers before it. */
+static int esp_hdr_offset(struct sk_buff *skb, unsigned int *nh_off)
+{
+	u8 *nexthdr;
+	int off;
+
+	if (skb->protocol == htons(ETH_P_IP)) {
+		*nh_off = offsetof(struct iphdr, protocol);
+		return ip_hdrlen(skb);
+	}
+	off = ip6_find_1stfragopt(skb, &nexthdr);
+	if (off < 0)
+		return off;
+	*nh_off = nexthdr - skb_network_header(skb);
+	return off;
+}
+
+int klips_esp_output(struct sk_buff *skb, struct klips_sa *sa)
+{
+	struct crypto_aead *aead = sa->aead;
+	unsigned int ivlen = crypto_aead_ivsize(aead);
+	unsigned int icv = crypto_aead_authsize(aead);
+	unsigned int hdrlen, nh_off, plen, clen, padlen, tailen, assoclen;
+	struct ip_esp_hdr *esph;
+	struct aead_request *req;
+	struct scatterlist *sg;
+	struct sk_buff *trailer;
+	u8 *tail, *iv, *tmp, *nh;
+	int nfrags, err, i;
+	u64 seq;
+
+	err = klips_replay_next_out(&sa->out_seq,
+				    sa->flags & KLIPS_SA_FLAGS_ESN, &seq);
+	if (err)
+		return err;
+	err = skb_cow_head(skb, sizeof(*esph) + ivlen + LL_MAX_HEADER);
+	if (err)
+		return err;
+	err = esp_hdr_offset(skb, &nh_off);
+	if (err < 0)
+		return err;
+	hdrlen = err;
+	plen = skb->len - hdrlen;
+	clen = ALIGN(plen + 2, esp_block(aead));
+	padlen = clen - plen - 2;
+	tailen = clen - plen + icv;
+
+	nfrags = skb_cow_data(skb, tailen, &trailer);
+	if (nfrags < 0)
+		return nfrags;
+	tail = pskb_put(skb, trailer, tailen);
+	for (i = 0; i < padlen; i++)
+		tail[i] = i + 1;
+	nh = skb_network_header(skb) + nh_off;
+	tail[padlen] = padlen;
+	tail[padlen + 1] = *nh;
+	*nh = IPPROTO_ESP;
+
+	/* The ESP header and IV go between the IP header(s) and the payload. */
+	skb_push(skb, sizeof(*esph) + ivlen);
+	memmove(skb->data, skb->data + sizeof(*esph) + ivlen, hdrlen);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, hdrlen);
+	esph = (struct ip_esp_hdr *)skb_transport_header(skb);
+	esph->spi = htonl(sa->said.spi);
+	esph->seq_no = htonl((u32)seq);
+
+	tmp = esp_alloc_tmp(aead, nfrags, &req, &iv, &sg);
+	if (!tmp)
+		return -ENOMEM;
+	assoclen = esp_aad(tmp, sa, seq);
+	sg_init_table(sg, nfrags + 1);
+	sg_set_buf(sg, tmp, assoclen);
+	err = skb_to_sgvec(skb, sg + 1, hdrlen + sizeof(*esph),
+			   ivlen + clen + icv);
+	if (unlikely(err < 0))
+		goto out_free;
+	/* The IV generators derive the IV from the sequence number. */
+	memset(iv, 0, ivlen);
+	if (ivlen >= 8) {
+		__be64 nseq = cpu_to_be64(seq);
+
+		memcpy(iv + ivlen - 8, &nseq, 8);
+	}
+	aead_request_set_callback(req, 0, esp_output_done, skb);
+	aead_request_set_crypt(req, sg, sg, ivlen + clen, iv);
+	aead_request_set_ad(req, assoclen);
+	klips_cb(skb)->tmp = tmp;
+	klips_sa_count(sa, plen);
+	klips_async_get();
+	err = crypto_aead_encrypt(req);
+	if (err == -EINPROGRESS)
+		return err;
+	klips_async_put();
+out_free:
+	kfree(tmp);
+	return err;
+}
+
+/* Pad bytes must be 1, 2, 3, ... (RFC 4303 section 2.4). */
+static bool esp_pad_ok(struct sk_buff *skb, unsigned int off, u8 padlen)
+{
+	u8 buf[32];
+	unsigned int i, n;
+
+	for (i = 0; i < padlen; i += n) {
+		unsigned int j;
+
+		n = min_t(unsigned int, padlen - i, sizeof(buf));
+		if (skb_copy_bits(skb, off + i, buf, n))
+			return false;
+		for (j = 0; j < n; j++)
+			if (buf[j] != (u8)(i + j + 1))
+				return false;
+	}
+	return true;
+}
+
+static int esp_input_finish(struct sk_buff *skb, struct klips_sa *sa, int err)
+{
+	struct klips_net *kn = klips_net(dev_net(skb->dev));
+	struct crypto_aead *aead = sa->aead;
+	unsigned int ivlen = crypto_aead_ivsize(aead);
+	unsigned int icv = crypto_aead_authsize(aead);
+	unsigned int elen;
+	u8 nh[2];
+
+	kfree(klips_cb(skb)->tmp);
+	if (err) {
+		if (err == -EBADMSG) {
+			atomic64_inc(&sa->auth_errs);
+			klips_stat_inc(kn, KLIPS_STAT_IN_AUTH_ERROR);
+		}
+		return err;
+	}
+	if (sa->replay && klips_replay_advance(sa->replay, klips_cb(skb)->seq)) {
+		atomic64_inc(&sa->ooo_errs);
+		klips_stat_inc(kn, KLIPS_STAT_IN_REPLAY);
+		return -EINVAL;
+	}
+	elen = skb->len - sizeof(struct ip_esp_hdr) - ivlen - icv;
+	if (skb_copy_bits(skb, skb->len - icv - 2, nh, 2))
+		return -EINVAL;
+	if (nh[0] + 2 > elen ||
+	    !esp_pad_ok(skb, skb->len - icv - 2 - nh[0], nh[0])) {
+		atomic64_inc(&sa->encr_pad_errs);
+		klips_stat_inc(kn, KLIPS_STAT_IN_PAD_ERROR);
+		return -EINVAL;
+	}
+	if (nh[1] == IPPROTO_NONE) {
+		klips_stat_inc(kn, KLIPS_STAT_IN_DUMMY);
+		return -ENODATA;
+	}
+	err = pskb_trim(skb, skb->len - icv - nh[0] - 2);
+	if (err)
+		return err;
+	__skb_pull(skb, sizeof(struct ip_esp_hdr) + ivlen);
+	skb->ip_summed = CHECKSUM_NONE;
+	klips_sa_count(sa, elen - nh[0] - 2);
+	return nh[1];
+}
+
+static void esp_input_done(KLIPS_CRYPTO_CB_ARG areq, int err)
+{
+	struct sk_buff *skb = klips_crypto_cb_data(areq);
+
+	klips_input_resume(skb, esp_input_finish(skb, klips_cb(skb)->sa, err));
+	klips_async_put();
+}
+
+int klips_esp_input(struct sk_buff *skb, struct klips_sa *sa)
+{
+	struct klips_net *kn = klips_net(dev_net(skb->dev));
+	struct crypto_aead *aead = sa->aead;
+	unsigned int ivlen = crypto_aead_ivsize(aead);
+	unsigned int icv = crypto_aead_authsize(aead);
+	struct ip_esp_hdr *esph;
+	struct aead_request *req;
+	struct scatterlist *sg;
+	struct sk_buff *trailer;
+	unsigned int assoclen;
+	int elen, nfrags, err;
+	u8 *tmp, *iv;
+	u64 seq;
+
+	elen = skb->len - sizeof(*esph) - ivlen - icv;
+	if (elen < 2 || elen & (esp_block(aead) - 1) ||
+	    !pskb_may_pull(skb, sizeof(*esph) + ivlen)) {
+		atomic64_inc(&sa->encr_size_errs);
+		klips_stat_inc(kn, KLIPS_STAT_IN_SIZE_ERROR);
+		return -EINVAL;
+	}
+	esph = (struct ip_esp_hdr *)skb->data;
+	seq = ntohl(esph->seq_no);
+	if (sa->replay) {
+		err = klips_replay_check(sa->replay, ntohl(esph->seq_no), &seq);
+		if (err) {
+			atomic64_inc(&sa->ooo_errs);
+			klips_stat_inc(kn, KLIPS_STAT_IN_REPLAY);
+			return err;
+		}
+	}
+	klips_cb(skb)->seq = seq;
+
+	nfrags = skb_cow_data(skb, 0, &trailer);
+	if (nfrags < 0)
+		return nfrags;
+	tmp = esp_alloc_tmp(aead, nfrags, &req, &iv, &sg);
+	if (!tmp)
+		return -ENOMEM;
+	assoclen = esp_aad(tmp, sa, seq);
+	sg_init_table(sg, nfrags + 1);
+	sg_set_buf(sg, tmp, assoclen);
+	err = skb_to_sgvec(skb, sg + 1, sizeof(*esph), ivlen + elen + icv);
+	if (unlikely(err < 0)) {
+		kfree(tmp);
+		return err;
+	}
+	aead_request_set_callback(req, 0, esp_input_done, skb);
+	aead_request_set_crypt(req, sg, sg, ivlen + elen + icv, iv);
+	aead_request_set_ad(req, assoclen);
+	klips_cb(skb)->tmp = tmp;
+	klips_async_get();
+	err = crypto_aead_decrypt(req);
+	if (err == -EINPROGRESS)
+		return err;
+	klips_async_put();
+	return esp_input_finish(skb, sa, err);
+}

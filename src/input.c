@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Receive: ESP from the kernel's xfrm4/xfrm6 protocol chains (design.md,
+ * "Receive registration and coexistence with XFRM"). A packet whose SAID
+ * is not one of this namespace's SAs is left untouched for the next
+ * handler (the kernel's ESP, ip_vti, xfrm interfaces) and counted
+ * InNotOurs. Ours is checked against its SA, decrypted (esp.c), undone
+ * layer by layer as its group says (ESP, then the IPIP SA's outer header),
+ * checked against the inbound policy and delivered as received on the
+ * ipsecN attached to the device it arrived on.
+ */
+#include <linux/module.h>
+#include <linux/icmp.h>
+#include <linux/inetdevice.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <net/esp.h>
+#include <net/gro_cells.h>
+#include <net/inet_ecn.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/ip6_route.h>
+#include <net/route.h>
+#include <net/xfrm.h>
+
+#include "xform.h"
+#include "debug.h"
+
+/* Above ip_vti (100) and xfrm_interface (10): these chains run highest first. */
+#define KLIPS_XFRM_PRIORITY	200
+
+static void in_drop(struct sk_buff *skb, struct klips_net *kn,
+		    enum klips_stat stat)
+{
+	klips_stat_inc(kn, stat);
+	kfree_skb(skb);
+}
+
+static bool prefix_match(u8 family, const union klips_addr *a,
+			 const struct klips_prefix *p)
+{
+	if (family == AF_INET)
+		return !((a->ip4 ^ p->addr.ip4) & inet_make_mask(p->len));
+	return ipv6_prefix_equal(&a->ip6, &p->addr.ip6, p->len);
+}
+
+/* The outer header the packet came with matches the tun SA's addresses. */
+static bool outer_matches(struct sk_buff *skb, const struct klips_sa *tun)
+{
+	if (skb->protocol == htons(ETH_P_IP))
+		return tun->tun_family == AF_INET &&
+		       ip_hdr(skb)->saddr == tun->src.ip4 &&
+		       ip_hdr(skb)->daddr == tun->tun_dst.ip4;
+	return tun->tun_family == AF_INET6 &&
+	       ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &tun->src.ip6) &&
+	       ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &tun->tun_dst.ip6);
+}
+
+/*
+ * Undo the tun SA: skb->data is at the inner header. Validate it before
+ * anything walks it, check the inbound policy, apply RFC 6040 to ECN.
+ */
+static int ipip_input(struct sk_buff *skb, struct klips_sa *tun, int nexthdr,
+		      struct klips_net *kn)
+{
+	u8 outer_tos = klips_cb(skb)->outer_tos;
+	union klips_addr saddr = {}, daddr = {};
+	unsigned int len;
+	u8 family, state = READ_ONCE(tun->state);
+
+	if (state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING)
+		return KLIPS_STAT_IN_STATE_INVALID;
+	if (!outer_matches(skb, tun))
+		return KLIPS_STAT_IN_POLICY_ERROR;
+	if (nexthdr == IPPROTO_IPIP) {
+		const struct iphdr *iph;
+
+		if (!pskb_may_pull(skb, sizeof(*iph)))
+			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
+		iph = (const struct iphdr *)skb->data;
+		if (iph->version != 4 || iph->ihl < 5 ||
+		    !pskb_may_pull(skb, iph->ihl * 4))
+			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
+		iph = (const struct iphdr *)skb->data;
+		len = ntohs(iph->tot_len);
+		if (ip_fast_csum(iph, iph->ihl) || len < iph->ihl * 4 ||
+		    len > skb->len)
+			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
+		family = AF_INET;
+		saddr.ip4 = iph->saddr;
+		daddr.ip4 = iph->daddr;
+		skb->protocol = htons(ETH_P_IP);
+	} else {
+		const struct ipv6hdr *ip6h;
+
+		if (!pskb_may_pull(skb, sizeof(*ip6h)))
+			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
+		ip6h = (const struct ipv6hdr *)skb->data;
+		len = sizeof(*ip6h) + ntohs(ip6h->payload_len);
+		if (ip6h->version != 6 || !ip6h->payload_len || len > skb->len)
+			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
+		family = AF_INET6;
+		saddr.ip6 = ip6h->saddr;
+		daddr.ip6 = ip6h->daddr;
+		skb->protocol = htons(ETH_P_IPV6);
+	}
+	if (pskb_trim(skb, len))
+		return KLIPS_STAT_IN_INNER_HEADER_ERROR;
+	if (tun->flags & KLIPS_SA_FLAGS_INBOUND_POLICY &&
+	    (tun->policy.family != family ||
+	     !prefix_match(family, &saddr, &tun->policy.src) ||
+	     !prefix_match(family, &daddr, &tun->policy.dst)))
+		return KLIPS_STAT_IN_POLICY_ERROR;
+	skb_reset_network_header(skb);
+	if (INET_ECN_is_ce(outer_tos)) {
+		/* RFC 6040: CE onto Not-ECT is dropped, onto ECT copied. */
+		if (family == AF_INET ? !IP_ECN_set_ce(ip_hdr(skb)) :
+					!IP6_ECN_set_ce(skb, ipv6_hdr(skb)))
+			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
+	}
+	klips_sa_count(tun, skb->len);
+	return KLIPS_STAT_MAX;
+}
+
+/* Transport mode: close the gap ESP left behind the IP header(s). */
+static void transport_input(struct sk_buff *skb, int nexthdr)
+{
+	unsigned int hdr_off = skb_transport_header(skb) -
+			       skb_network_header(skb);
+
+	memmove(skb->data - hdr_off, skb_network_header(skb), hdr_off);
+	skb_push(skb, hdr_off);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, hdr_off);
+	if (skb->protocol == htons(ETH_P_IP)) {
+		struct iphdr *iph = ip_hdr(skb);
+
+		iph->protocol = nexthdr;
+		iph->tot_len = htons(skb->len);
+		ip_send_check(iph);
+	} else {
+		skb_network_header(skb)[klips_cb(skb)->nhoff] = nexthdr;
+		ipv6_hdr(skb)->payload_len =
+			htons(skb->len - sizeof(struct ipv6hdr));
+	}
+}
+
+/* The ipsecN attached to @phys, or NULL. Context: rcu_read_lock(). */
+static struct net_device *klips_dev_of(struct net_device *phys)
+{
+	struct net_device *dev;
+
+	for_each_netdev_rcu(dev_net(phys), dev) {
+		struct klips_dev *kd;
+
+		if (!klips_is_klips_dev(dev))
+			continue;
+		kd = netdev_priv(dev);
+		if (rcu_access_pointer(kd->phys) == phys)
+			return dev;
+	}
+	return NULL;
+}
+
+static void deliver(struct sk_buff *skb, struct klips_net *kn)
+{
+	struct net_device *dev = klips_dev_of(skb->dev);
+	struct klips_dev *kd;
+
+	if (!dev) {
+		in_drop(skb, kn, KLIPS_STAT_IN_NO_DEVICE);
+		return;
+	}
+	kd = netdev_priv(dev);
+	skb_scrub_packet(skb, false);
+	skb->dev = dev;
+	skb_reset_mac_header(skb);
+	skb->mac_len = 0;
+	dev_sw_netstats_rx_add(dev, skb->len);
+	gro_cells_receive(&kd->gro_cells, skb);
+}
+
+/*
+ * After ESP: @nexthdr is what it carried, or a negative errno when the
+ * packet is to be dropped (counted already). Consumes the skb, the SA
+ * reference and the hold on skb->dev.
+ */
+void klips_input_resume(struct sk_buff *skb, int nexthdr)
+{
+	struct net_device *phys = skb->dev;
+	struct klips_net *kn = klips_net(dev_net(phys));
+	struct klips_sa *sa = klips_cb(skb)->sa, *inner;
+	int stat = KLIPS_STAT_MAX;
+
+	if (nexthdr < 0) {
+		if (nexthdr == -ENODATA)
+			consume_skb(skb);
+		else
+			kfree_skb(skb);
+		goto out;
+	}
+	rcu_read_lock();
+	inner = rcu_dereference(sa->inner);
+	if (nexthdr == IPPROTO_IPIP || nexthdr == IPPROTO_IPV6) {
+		if (inner && inner->said.proto == IPPROTO_IPIP)
+			stat = ipip_input(skb, inner, nexthdr, kn);
+		else
+			stat = KLIPS_STAT_IN_POLICY_ERROR;
+	} else if (inner) {
+		/* The group has a layer inside this one: it was skipped. */
+		stat = KLIPS_STAT_IN_POLICY_ERROR;
+	} else {
+		transport_input(skb, nexthdr);
+	}
+	if (stat == KLIPS_STAT_MAX)
+		deliver(skb, kn);
+	else
+		in_drop(skb, kn, stat);
+	rcu_read_unlock();
+out:
+	klips_sa_put(sa);
+	dev_put(phys);
+}
+
+static int esp_rcv(struct sk_buff *skb, u8 family)
+{
+	struct net *net = dev_net(skb->dev);
+	struct klips_net *kn = klips_net(net);
+	struct klips_said said;
+	struct klips_sa *sa;
+	u16 nhoff = 0;
+	u8 state, tos;
+	int ret;
+
+	/* A namespace on its way out: its tables go after an RCU grace period. */
+	if (!check_net(net))
+		return -EINVAL;
+	if (!pskb_may_pull(skb, sizeof(struct ip_esp_hdr))) {
+		in_drop(skb, kn, KLIPS_STAT_IN_HDR_ERROR);
+		return 0;
+	}
+	memset(&said, 0, sizeof(said));
+	said.proto = IPPROTO_ESP;
+	said.family = family;
+	said.spi = ntohl(((struct ip_esp_hdr *)skb->data)->spi);
+	if (family == AF_INET) {
+		said.dst.ip4 = ip_hdr(skb)->daddr;
+		tos = ipv4_get_dsfield(ip_hdr(skb));
+	} else {
+		said.dst.ip6 = ipv6_hdr(skb)->daddr;
+		tos = ipv6_get_dsfield(ipv6_hdr(skb));
+		nhoff = IP6CB(skb)->nhoff;
+	}
+	sa = klips_sadb_lookup_rcu(kn, &said);
+	if (!sa || !refcount_inc_not_zero(&sa->refcnt)) {
+		klips_stat_inc(kn, KLIPS_STAT_IN_NOT_OURS);
+		return -EINVAL;
+	}
+	state = READ_ONCE(sa->state);
+	if (state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING) {
+		klips_sa_put(sa);
+		in_drop(skb, kn, KLIPS_STAT_IN_STATE_INVALID);
+		return 0;
+	}
+	/* The outer source must be the SA's peer (design.md). */
+	if (sa->src_family &&
+	    (family != sa->src_family ||
+	     (family == AF_INET ? ip_hdr(skb)->saddr != sa->src.ip4 :
+	      !ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &sa->src.ip6)))) {
+		klips_sa_put(sa);
+		in_drop(skb, kn, KLIPS_STAT_IN_POLICY_ERROR);
+		return 0;
+	}
+	klips_cb(skb)->sa = sa;
+	klips_cb(skb)->nhoff = nhoff;
+	klips_cb(skb)->outer_tos = tos;
+	dev_hold(skb->dev);
+	ret = klips_esp_input(skb, sa);
+	if (ret != -EINPROGRESS)
+		klips_input_resume(skb, ret);
+	return 0;
+}
+
+static int esp4_rcv(struct sk_buff *skb)
+{
+	return esp_rcv(skb, AF_INET);
+}
+
+static int esp6_rcv(struct sk_buff *skb)
+{
+	return esp_rcv(skb, AF_INET6);
+}
+
+/* From a UDP-encapsulating socket (NAT-T, issue 5): ESP as above. */
+static int esp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
+		      int encap_type)
+{
+	return esp_rcv(skb, AF_INET);
+}
+
+static int esp6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
+		      int encap_type)
+{
+	return esp_rcv(skb, AF_INET6);
+}
+
+/* XFRM's own packets, after XFRM processed them: not ours. */
+static int esp_rcv_cb(struct sk_buff *skb, int err)
+{
+	return 1;
+}
+
+/* An ICMP error about an ESP packet we sent: ours if the SA is. */
+static struct klips_sa *err_sa(struct sk_buff *skb, u8 family,
+			       const union klips_addr *daddr,
+			       unsigned int esp_off)
+{
+	struct klips_said said;
+	struct ip_esp_hdr esph;
+
+	if (skb_copy_bits(skb, esp_off, &esph, 8))
+		return NULL;
+	memset(&said, 0, sizeof(said));
+	said.proto = IPPROTO_ESP;
+	said.family = family;
+	said.spi = ntohl(esph.spi);
+	said.dst = *daddr;
+	return klips_sadb_lookup_rcu(klips_net(dev_net(skb->dev)), &said);
+}
+
+static int esp4_err(struct sk_buff *skb, u32 info)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	struct net *net = dev_net(skb->dev);
+	union klips_addr daddr = { .ip4 = iph->daddr };
+
+	if (!err_sa(skb, AF_INET, &daddr, iph->ihl * 4))
+		return -ENOENT;
+	if (icmp_hdr(skb)->type == ICMP_DEST_UNREACH &&
+	    icmp_hdr(skb)->code == ICMP_FRAG_NEEDED)
+		ipv4_update_pmtu(skb, net, info, 0, IPPROTO_ESP);
+	return 0;
+}
+
+static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
+		    u8 code, int offset, __be32 info)
+{
+	const struct ipv6hdr *ip6h = (const struct ipv6hdr *)skb->data;
+	struct net *net = dev_net(skb->dev);
+	union klips_addr daddr = { .ip6 = ip6h->daddr };
+
+	if (!err_sa(skb, AF_INET6, &daddr, offset))
+		return -ENOENT;
+	if (type == ICMPV6_PKT_TOOBIG)
+		ip6_update_pmtu(skb, net, info, 0, 0, sock_net_uid(net, NULL));
+	return 0;
+}
+
+static struct xfrm4_protocol esp4_protocol = {
+	.handler	= esp4_rcv,
+	.input_handler	= esp4_input,
+	.cb_handler	= esp_rcv_cb,
+	.err_handler	= esp4_err,
+	.priority	= KLIPS_XFRM_PRIORITY,
+};
+
+static struct xfrm6_protocol esp6_protocol = {
+	.handler	= esp6_rcv,
+	.input_handler	= esp6_input,
+	.cb_handler	= esp_rcv_cb,
+	.err_handler	= esp6_err,
+	.priority	= KLIPS_XFRM_PRIORITY,
+};
+
+int klips_input_init(void)
+{
+	int err;
+
+	err = xfrm4_protocol_register(&esp4_protocol, IPPROTO_ESP);
+	if (err)
+		goto err_msg;
+	err = xfrm6_protocol_register(&esp6_protocol, IPPROTO_ESP);
+	if (err) {
+		xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
+		goto err_msg;
+	}
+	return 0;
+
+err_msg:
+	pr_err(KLIPS_NAME ": cannot register for ESP at priority %d: %d%s\n",
+	       KLIPS_XFRM_PRIORITY, err,
+	       err == -EEXIST ? " (another handler has that priority)" : "");
+	return err;
+}
+
+void klips_input_exit(void)
+{
+	xfrm6_protocol_deregister(&esp6_protocol, IPPROTO_ESP);
+	xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
+}

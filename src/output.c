@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transmit: what routing sends into ipsecN. The eroute table decides (most
+ * specific first) between a shunt and an SA group; the group is applied
+ * inner to outer (IPIP, then ESP), and the result, like a %pass packet, is
+ * routed out of the attached physical device, pinned to it and never back
+ * into an ipsecN device (design.md, "Transmit routing").
+ *
+ * ipsecN advertises no offloads but scatter-gather and checksumming: the
+ * core segments GSO packets before they get here, and a partial checksum
+ * is completed before any transform.
+ */
+#include <linux/icmp.h>
+#include <linux/moduleparam.h>
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <net/icmp.h>
+#include <net/inet_ecn.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
+#include <net/route.h>
+#include <net/addrconf.h>
+#include <net/esp.h>
+#include <crypto/aead.h>
+
+#include "xform.h"
+#include "eroute.h"
+#include "debug.h"
+
+unsigned int klips_ttl = 64;
+
+static int ttl_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, 255);
+}
+
+static const struct kernel_param_ops ttl_ops = {
+	.set = ttl_set,
+	.get = param_get_uint,
+};
+module_param_cb(ttl, &ttl_ops, &klips_ttl, 0644);
+MODULE_PARM_DESC(ttl, "TTL / hop limit of the outer header of tunnel packets (1-255)");
+
+/* What the eroute lookup needs from a packet. */
+struct klips_flow {
+	union klips_addr saddr;
+	union klips_addr daddr;
+	u8 family;
+	u8 proto;
+	__be16 sport;
+	__be16 dport;
+	bool df;		/* IPv4 DF, or IPv6: never fragmented en route */
+};
+
+static bool proto_has_ports(u8 proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	       proto == IPPROTO_UDPLITE || proto == IPPROTO_SCTP ||
+	       proto == IPPROTO_DCCP;
+}
+
+static int parse_flow(struct sk_buff *skb, struct klips_flow *f)
+{
+	unsigned int thoff;
+	__be16 ports[2];
+	bool frag;
+
+	memset(f, 0, sizeof(*f));
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph;
+
+		if (!pskb_network_may_pull(skb, sizeof(*iph)))
+			return -EINVAL;
+		iph = ip_hdr(skb);
+		if (iph->version != 4 || iph->ihl < 5 ||
+		    !pskb_network_may_pull(skb, iph->ihl * 4))
+			return -EINVAL;
+		iph = ip_hdr(skb);
+		f->family = AF_INET;
+		f->saddr.ip4 = iph->saddr;
+		f->daddr.ip4 = iph->daddr;
+		f->proto = iph->protocol;
+		f->df = iph->frag_off & htons(IP_DF);
+		frag = ip_is_fragment(iph);
+		thoff = skb_network_offset(skb) + iph->ihl * 4;
+	} else if (skb->protocol == htons(ETH_P_IPV6)) {
+		const struct ipv6hdr *ip6h;
+		unsigned short fragoff = 0;
+		int off;
+
+		if (!pskb_network_may_pull(skb, sizeof(*ip6h)))
+			return -EINVAL;
+		ip6h = ipv6_hdr(skb);
+		if (ip6h->version != 6)
+			return -EINVAL;
+		f->family = AF_INET6;
+		f->saddr.ip6 = ip6h->saddr;
+		f->daddr.ip6 = ip6h->daddr;
+		f->df = true;
+		off = skb_network_offset(skb) + sizeof(*ip6h);
+		f->proto = ip6h->nexthdr;
+		off = ipv6_skip_exthdr(skb, off, &f->proto, (__be16 *)&fragoff);
+		if (off < 0)
+			return -EINVAL;
+		frag = fragoff != 0;
+		thoff = off;
+	} else {
+		return -EPROTONOSUPPORT;
+	}
+	/* A non-first fragment has no ports (design.md: see klips_xmit). */
+	if (!frag && proto_has_ports(f->proto) &&
+	    !skb_copy_bits(skb, thoff, ports, sizeof(ports))) {
+		f->sport = ports[0];
+		f->dport = ports[1];
+	}
+	return 0;
+}
+
+static bool is_local(struct net *net, const struct klips_flow *f)
+{
+	if (f->family == AF_INET)
+		return inet_addr_type(net, f->saddr.ip4) == RTN_LOCAL;
+	return ipv6_chk_addr(net, &f->saddr.ip6, NULL, 0);
+}
+
+/* Without an eroute only the host's own IKE and ESP/AH pass (cli.md). */
+static bool own_keying(struct net *net, const struct klips_flow *f)
+{
+	bool ike = f->proto == IPPROTO_UDP &&
+		   (f->sport == htons(500) || f->sport == htons(4500));
+
+	if (!ike && f->proto != IPPROTO_ESP && f->proto != IPPROTO_AH)
+		return false;
+	return is_local(net, f);
+}
+
+static void drop(struct sk_buff *skb, struct net_device *dev,
+		 enum klips_stat stat)
+{
+	if (stat < KLIPS_STAT_MAX)
+		klips_stat_inc(klips_net(dev_net(dev)), stat);
+	dev_core_stats_tx_dropped_inc(dev);
+	kfree_skb(skb);
+}
+
+/*
+ * Route the finished packet out of the attached device. The FIB lookup is
+ * pinned to that device and skips XFRM policy: klips's own packets are
+ * never captured by an XFRM policy of the same namespace (design.md).
+ */
+static void klips_send(struct sk_buff *skb, struct net_device *dev)
+{
+	struct klips_dev *kd = netdev_priv(dev);
+	struct net *net = dev_net(dev);
+	unsigned int len = skb->len;
+	struct net_device *phys;
+	struct dst_entry *dst;
+	int err;
+
+	rcu_read_lock();
+	phys = rcu_dereference(kd->phys);
+	if (!phys) {
+		rcu_read_unlock();
+		DEV_STATS_INC(dev, tx_carrier_errors);
+		drop(skb, dev, KLIPS_STAT_MAX);
+		return;
+	}
+	skb_scrub_packet(skb, false);
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph = ip_hdr(skb);
+		struct flowi4 fl4 = {
+			.flowi4_oif = phys->ifindex,
+			.flowi4_proto = iph->protocol,
+			.flowi4_flags = FLOWI_FLAG_ANYSRC,
+			.flowi4_mark = skb->mark,
+			.daddr = iph->daddr,
+			.saddr = iph->saddr,
+		};
+		struct rtable *rt = __ip_route_output_key(net, &fl4);
+
+		if (IS_ERR(rt)) {
+			rcu_read_unlock();
+			DEV_STATS_INC(dev, tx_carrier_errors);
+			drop(skb, dev, KLIPS_STAT_MAX);
+			return;
+		}
+		dst = &rt->dst;
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+		/* No source: the lookup then keeps strictly to the oif. */
+		struct flowi6 fl6 = {
+			.flowi6_oif = phys->ifindex,
+			.flowi6_mark = skb->mark,
+			.flowi6_proto = ip6h->nexthdr,
+			.daddr = ip6h->daddr,
+		};
+
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (dst->error) {
+			dst_release(dst);
+			rcu_read_unlock();
+			DEV_STATS_INC(dev, tx_carrier_errors);
+			drop(skb, dev, KLIPS_STAT_MAX);
+			return;
+		}
+	}
+	rcu_read_unlock();
+	if (klips_is_klips_dev(dst->dev)) {
+		dst_release(dst);
+		drop(skb, dev, KLIPS_STAT_OUT_LOOP);
+		return;
+	}
+	skb_dst_set(skb, dst);
+	if (skb->protocol == htons(ETH_P_IP)) {
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+		err = ip_local_out(net, NULL, skb);
+	} else {
+		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+		/* We are the source of an outer IPv6 packet: it may fragment. */
+		skb->ignore_df = 1;
+		err = ip6_local_out(net, NULL, skb);
+	}
+	if (likely(!net_xmit_eval(err)))
+		dev_sw_netstats_tx_add(dev, 1, len);
+	else
+		DEV_STATS_INC(dev, tx_errors);
+}
+
+/* Add the outer header of a tunnel SA (IPIP, or IPv6 for 41). */
+static int ipip_output(struct sk_buff *skb, struct klips_sa *sa)
+{
+	struct net *net = dev_net(skb->dev);
+	unsigned int inner_len = skb->len;
+	u8 dsfield, proto;
+	__be16 df = 0;
+	int err;
+
+	if (skb->protocol == htons(ETH_P_IP)) {
+		dsfield = ipv4_get_dsfield(ip_hdr(skb));
+		df = ip_hdr(skb)->frag_off & htons(IP_DF);
+		proto = IPPROTO_IPIP;
+	} else {
+		dsfield = ipv6_get_dsfield(ipv6_hdr(skb));
+		proto = IPPROTO_IPV6;
+	}
+	/* DSCP copied, ECN as RFC 6040's normal mode (design.md). */
+	dsfield = INET_ECN_encapsulate(dsfield, dsfield);
+
+	if (sa->tun_family == AF_INET) {
+		struct iphdr *iph;
+
+		err = skb_cow_head(skb, sizeof(*iph) + LL_MAX_HEADER + 32);
+		if (err)
+			return err;
+		skb_push(skb, sizeof(*iph));
+		skb_reset_network_header(skb);
+		iph = ip_hdr(skb);
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->tos = dsfield;
+		iph->tot_len = htons(skb->len);
+		iph->frag_off = df;
+		iph->ttl = klips_ttl;
+		iph->protocol = proto;
+		iph->saddr = sa->src.ip4;
+		iph->daddr = sa->tun_dst.ip4;
+		skb->protocol = htons(ETH_P_IP);
+		ip_select_ident(net, skb, NULL);
+		skb_set_transport_header(skb, sizeof(*iph));
+	} else {
+		struct ipv6hdr *ip6h;
+
+		err = skb_cow_head(skb, sizeof(*ip6h) + LL_MAX_HEADER + 32);
+		if (err)
+			return err;
+		skb_push(skb, sizeof(*ip6h));
+		skb_reset_network_header(skb);
+		ip6h = ipv6_hdr(skb);
+		ip6_flow_hdr(ip6h, dsfield, 0);
+		ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
+		ip6h->nexthdr = proto;
+		ip6h->hop_limit = klips_ttl;
+		ip6h->saddr = sa->src.ip6;
+		ip6h->daddr = sa->tun_dst.ip6;
+		skb->protocol = htons(ETH_P_IPV6);
+		skb_set_transport_header(skb, sizeof(*ip6h));
+	}
+	klips_sa_count(sa, inner_len);
+	return 0;
+}
+
+static int apply(struct sk_buff *skb, struct klips_sa *sa)
+{
+	u8 state = READ_ONCE(sa->state);
+
+	if (state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING)
+		return -EKEYEXPIRED;
+	switch (sa->said.proto) {
+	case IPPROTO_IPIP:
+		return ipip_output(skb, sa);
+	case IPPROTO_ESP:
+		return klips_esp_output(skb, sa);
+	default:
+		/* AH and IPComp: not on the packet path yet. */
+		return -EPROTONOSUPPORT;
+	}
+}
+
+/*
+ * Apply @sa and the SAs outside it, then send. Consumes the skb, the
+ * reference on @sa and the one on skb->dev (taken by klips_xmit).
+ */
+static void output_chain(struct sk_buff *skb, struct klips_sa *sa)
+{
+	struct net_device *dev = skb->dev;
+	struct klips_sa *next;
+	int err;
+
+	while (sa) {
+		klips_cb(skb)->sa = sa;
+		err = apply(skb, sa);
+		if (err == -EINPROGRESS)
+			return;
+		if (err) {
+			klips_dbg(KLIPS_DBG_XMIT, "%s: transform failed: %d\n",
+				  dev->name, err);
+			klips_sa_put(sa);
+			drop(skb, dev, err == -EKEYEXPIRED || err == -EOVERFLOW ?
+				       KLIPS_STAT_OUT_STATE_EXPIRED :
+				       KLIPS_STAT_MAX);
+			dev_put(dev);
+			return;
+		}
+		rcu_read_lock();
+		next = rcu_dereference(sa->outer);
+		if (next && !refcount_inc_not_zero(&next->refcnt))
+			next = NULL;
+		rcu_read_unlock();
+		klips_sa_put(sa);
+		sa = next;
+	}
+	klips_send(skb, dev);
+	dev_put(dev);
+}
+
+/* An asynchronous transform finished: go on with the next SA. */
+void klips_output_resume(struct sk_buff *skb, int err)
+{
+	struct klips_sa *sa = klips_cb(skb)->sa, *next = NULL;
+	struct net_device *dev = skb->dev;
+
+	if (err) {
+		klips_sa_put(sa);
+		drop(skb, dev, KLIPS_STAT_MAX);
+		dev_put(dev);
+		return;
+	}
+	rcu_read_lock();
+	next = rcu_dereference(sa->outer);
+	if (next && !refcount_inc_not_zero(&next->refcnt))
+		next = NULL;
+	rcu_read_unlock();
+	klips_sa_put(sa);
+	if (next) {
+		output_chain(skb, next);
+		return;
+	}
+	klips_send(skb, dev);
+	dev_put(dev);
+}
+
+/*
+ * What @sa's group adds to a packet of @len bytes whose IP header is
+ * @hlen bytes long. Context: rcu_read_lock().
+ */
+static unsigned int group_overhead(struct klips_sa *sa, unsigned int len,
+				   unsigned int hlen)
+{
+	unsigned int total = len;
+
+	for (; sa; sa = rcu_dereference(sa->outer)) {
+		if (sa->said.proto == IPPROTO_IPIP) {
+			hlen = sa->tun_family == AF_INET ?
+			       sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+			total += hlen;
+		} else if (sa->said.proto == IPPROTO_ESP) {
+			struct crypto_aead *aead = sa->aead;
+			unsigned int plen = total - hlen;
+
+			total = hlen + sizeof(struct ip_esp_hdr) +
+				crypto_aead_ivsize(aead) +
+				ALIGN(plen + 2,
+				      ALIGN(crypto_aead_blocksize(aead), 4)) +
+				crypto_aead_authsize(aead);
+		}
+	}
+	return total - len;
+}
+
+static void send_too_big(struct sk_buff *skb, const struct klips_flow *f,
+			 unsigned int mtu)
+{
+	if (f->family == AF_INET)
+		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+			      htonl(mtu));
+	else
+		icmpv6_ndo_send(skb, ICMPV6_PKT_TOOBIG, 0,
+				max_t(unsigned int, mtu, IPV6_MIN_MTU));
+}
+
+static void reject(struct sk_buff *skb, const struct klips_flow *f)
+{
+	if (f->family == AF_INET)
+		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_PKT_FILTERED, 0);
+	else
+		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_ADM_PROHIBITED,
+				0);
+}
+
+/*
+ * The packet does not fit the attached device once transformed and may not
+ * be fragmented: tell the sender the MTU that would fit.
+ */
+static bool too_big(struct sk_buff *skb, struct net_device *dev,
+		    struct klips_sa *sa, const struct klips_flow *f)
+{
+	struct klips_dev *kd = netdev_priv(dev);
+	struct net_device *phys = rcu_dereference(kd->phys);
+	unsigned int over;
+
+	if (!phys || !f->df)
+		return false;
+	over = group_overhead(sa, skb->len, f->family == AF_INET ?
+			      ip_hdrlen(skb) : sizeof(struct ipv6hdr));
+	if (skb->len + over <= phys->mtu)
+		return false;
+	send_too_big(skb, f, phys->mtu > over ? phys->mtu - over : 0);
+	return true;
+}
+
+netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct klips_net *kn = klips_net(dev_net(dev));
+	struct klips_eroute *e;
+	struct klips_said said;
+	struct klips_flow f;
+	struct klips_sa *sa;
+
+	skb_reset_network_header(skb);
+	if (parse_flow(skb, &f)) {
+		drop(skb, dev, KLIPS_STAT_MAX);
+		return NETDEV_TX_OK;
+	}
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb)) {
+		drop(skb, dev, KLIPS_STAT_MAX);
+		return NETDEV_TX_OK;
+	}
+
+	rcu_read_lock();
+	e = klips_eroute_lookup(kn->eroutes, f.family, &f.saddr, &f.daddr,
+				f.proto, f.sport, f.dport);
+	if (!e) {
+		rcu_read_unlock();
+		if (own_keying(dev_net(dev), &f)) {
+			dev_hold(dev);
+			klips_send(skb, dev);
+			dev_put(dev);
+			return NETDEV_TX_OK;
+		}
+		drop(skb, dev, KLIPS_STAT_OUT_NO_EROUTE);
+		return NETDEV_TX_OK;
+	}
+	klips_eroute_count_packet(e);
+	said = e->said;
+	if (said.proto == KLIPS_PROTO_INT) {
+		rcu_read_unlock();
+		switch (said.spi) {
+		case KLIPS_SHUNT_PASS:
+			dev_hold(dev);
+			klips_send(skb, dev);
+			dev_put(dev);
+			return NETDEV_TX_OK;
+		case KLIPS_SHUNT_REJECT:
+			reject(skb, &f);
+			break;
+		}
+		/* %hold and %trap keep nothing yet: dropped like %drop. */
+		drop(skb, dev, KLIPS_STAT_OUT_SHUNT);
+		return NETDEV_TX_OK;
+	}
+	sa = klips_sadb_lookup_rcu(kn, &said);
+	if (!sa || !refcount_inc_not_zero(&sa->refcnt)) {
+		rcu_read_unlock();
+		/* The eroute's group is gone: it drops until replaced. */
+		drop(skb, dev, KLIPS_STAT_OUT_STATE_EXPIRED);
+		return NETDEV_TX_OK;
+	}
+	if (too_big(skb, dev, sa, &f)) {
+		rcu_read_unlock();
+		klips_sa_put(sa);
+		drop(skb, dev, KLIPS_STAT_OUT_MTU);
+		return NETDEV_TX_OK;
+	}
+	rcu_read_unlock();
+	dev_hold(dev);
+	output_chain(skb, sa);
+	return NETDEV_TX_OK;
+}

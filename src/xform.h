@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The packet path: transmit through ipsecN (output.c), receive from the
+ * kernel's xfrm protocol chains (input.c), and the transforms they apply
+ * (esp.c). A transform either finishes at once or, with an asynchronous
+ * crypto implementation, returns -EINPROGRESS and resumes the path from
+ * its completion: the state it needs travels in skb->cb.
+ */
+#ifndef _KLIPS_XFORM_H
+#define _KLIPS_XFORM_H
+
+#include <linux/skbuff.h>
+
+#include "klips.h"
+#include "sa.h"
+
+struct klips_skb_cb {
+	struct klips_sa *sa;	/* the SA being applied; one reference */
+	void *tmp;		/* crypto request, IV, AAD, scatterlist */
+	u64 seq;		/* inbound: the full sequence number */
+	u16 nhoff;		/* IPv6 inbound: the next-header byte before ESP */
+	u8 outer_tos;		/* inbound: outer DSCP/ECN, for RFC 6040 */
+};
+
+static inline struct klips_skb_cb *klips_cb(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct klips_skb_cb) > sizeof(skb->cb));
+	return (struct klips_skb_cb *)skb->cb;
+}
+
+/* Outer TTL / hop limit of tunnel packets (module parameter). */
+extern unsigned int klips_ttl;
+
+/* output.c */
+netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev);
+void klips_output_resume(struct sk_buff *skb, int err);
+
+/* input.c */
+int klips_input_init(void);
+void klips_input_exit(void);
+void klips_input_resume(struct sk_buff *skb, int nexthdr);
+
+/*
+ * esp.c. Output: 0, -EINPROGRESS, or an error (the skb is the caller's to
+ * drop). Input, with skb->data at the ESP header: the next header, the
+ * payload at skb->data; -EINPROGRESS; or an error, already counted
+ * (-ENODATA: a dummy packet, to be dropped quietly).
+ */
+int klips_esp_output(struct sk_buff *skb, struct klips_sa *sa);
+int klips_esp_input(struct sk_buff *skb, struct klips_sa *sa);
+
+/* Asynchronous requests in flight: module exit waits for none. */
+void klips_async_get(void);
+void klips_async_put(void);
+void klips_async_wait(void);
+
+#endif /* _KLIPS_XFORM_H */
