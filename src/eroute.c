@@ -633,6 +633,26 @@ struct klips_eroute *klips_eroute_lookup(struct klips_eroute_table *t,
 EXPORT_SYMBOL_IF_KUNIT(klips_eroute_lookup);
 
 /**
+ * klips_eroute_has_ports() - does any eroute of @family match on ports?
+ * @t: the table
+ * @family: AF_INET or AF_INET6
+ *
+ * A fragment without ports must then be reassembled before the lookup.
+ * Context: rcu_read_lock().
+ */
+bool klips_eroute_has_ports(struct klips_eroute_table *t, u8 family)
+{
+	struct klips_eroute_tuple *tp;
+
+	if (!addr_bytes(family))
+		return false;
+	list_for_each_entry_rcu(tp, family_tuples(t, family), list)
+		if (tp->need & (NEED_SPORT | NEED_DPORT))
+			return true;
+	return false;
+}
+
+/**
  * klips_eroute_first() - the first eroute in /proc order
  * @t: the table; the caller holds its lock
  *

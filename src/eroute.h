@@ -82,6 +82,8 @@ struct klips_eroute *klips_eroute_lookup(struct klips_eroute_table *t,
 					 const union klips_addr *daddr,
 					 u8 proto, __be16 sport, __be16 dport);
 
+bool klips_eroute_has_ports(struct klips_eroute_table *t, u8 family);
+
 /* Listing in matching order, for /proc and netlink dumps. */
 struct klips_eroute *klips_eroute_first(struct klips_eroute_table *t);
 struct klips_eroute *klips_eroute_next_after(struct klips_eroute_table *t,

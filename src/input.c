@@ -328,17 +328,31 @@ static struct klips_sa *err_sa(struct sk_buff *skb, u8 family,
 	return klips_sadb_lookup_rcu(klips_net(dev_net(skb->dev)), &said);
 }
 
+/* An ICMP too-big for the outer path lowers the group's effective MTU. */
+static void learn_pmtu(struct klips_sa *sa, u32 mtu, u32 min)
+{
+	if (mtu < min)
+		return;
+	if (!READ_ONCE(sa->pmtu) || mtu < READ_ONCE(sa->pmtu))
+		WRITE_ONCE(sa->pmtu, mtu);
+	klips_dbg(KLIPS_DBG_RCV, "esp.%x: outer path MTU %u\n", sa->said.spi,
+		  mtu);
+}
+
 static int esp4_err(struct sk_buff *skb, u32 info)
 {
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	struct net *net = dev_net(skb->dev);
 	union klips_addr daddr = { .ip4 = iph->daddr };
+	struct klips_sa *sa = err_sa(skb, AF_INET, &daddr, iph->ihl * 4);
 
-	if (!err_sa(skb, AF_INET, &daddr, iph->ihl * 4))
+	if (!sa)
 		return -ENOENT;
 	if (icmp_hdr(skb)->type == ICMP_DEST_UNREACH &&
-	    icmp_hdr(skb)->code == ICMP_FRAG_NEEDED)
+	    icmp_hdr(skb)->code == ICMP_FRAG_NEEDED) {
+		learn_pmtu(sa, info, 68);
 		ipv4_update_pmtu(skb, net, info, 0, IPPROTO_ESP);
+	}
 	return 0;
 }
 
@@ -348,11 +362,14 @@ static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
 	const struct ipv6hdr *ip6h = (const struct ipv6hdr *)skb->data;
 	struct net *net = dev_net(skb->dev);
 	union klips_addr daddr = { .ip6 = ip6h->daddr };
+	struct klips_sa *sa = err_sa(skb, AF_INET6, &daddr, offset);
 
-	if (!err_sa(skb, AF_INET6, &daddr, offset))
+	if (!sa)
 		return -ENOENT;
-	if (type == ICMPV6_PKT_TOOBIG)
+	if (type == ICMPV6_PKT_TOOBIG) {
+		learn_pmtu(sa, ntohl(info), IPV6_MIN_MTU);
 		ip6_update_pmtu(skb, net, info, 0, 0, sock_net_uid(net, NULL));
+	}
 	return 0;
 }
 

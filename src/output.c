@@ -52,6 +52,7 @@ struct klips_flow {
 	__be16 sport;
 	__be16 dport;
 	bool df;		/* IPv4 DF, or IPv6: never fragmented en route */
+	bool frag;		/* a fragment: ports unknown */
 };
 
 static bool proto_has_ports(u8 proto)
@@ -104,12 +105,15 @@ static int parse_flow(struct sk_buff *skb, struct klips_flow *f)
 		off = ipv6_skip_exthdr(skb, off, &f->proto, (__be16 *)&fragoff);
 		if (off < 0)
 			return -EINVAL;
-		frag = fragoff != 0;
+		thoff = 0;	/* ipv6_find_hdr() starts at the network header */
+		frag = ipv6_find_hdr(skb, &thoff, NEXTHDR_FRAGMENT, NULL,
+				     NULL) >= 0;
 		thoff = off;
 	} else {
 		return -EPROTONOSUPPORT;
 	}
 	/* A non-first fragment has no ports (design.md: see klips_xmit). */
+	f->frag = frag;
 	if (!frag && proto_has_ports(f->proto) &&
 	    !skb_copy_bits(skb, thoff, ports, sizeof(ports))) {
 		f->sport = ports[0];
@@ -399,6 +403,36 @@ static unsigned int group_overhead(struct klips_sa *sa, unsigned int len,
 	return total - len;
 }
 
+/**
+ * klips_group_mtu() - the largest packet @sa's group turns into one that fits
+ * @sa: the first (innermost) SA of the group
+ * @mtu: the attached device's MTU
+ * @hlen: the IP header length of the packets entering the group
+ *
+ * An MTU learned from ICMP for the outer path lowers @mtu (design.md).
+ * Context: rcu_read_lock().
+ *
+ * Return: the effective MTU, 0 if nothing fits.
+ */
+unsigned int klips_group_mtu(struct klips_sa *sa, unsigned int mtu,
+			     unsigned int hlen)
+{
+	struct klips_sa *s;
+	unsigned int len;
+
+	for (s = sa; s; s = rcu_dereference(s->outer)) {
+		u32 pmtu = READ_ONCE(s->pmtu);
+
+		if (pmtu && pmtu < mtu)
+			mtu = pmtu;
+	}
+	len = mtu - min(mtu, group_overhead(sa, mtu, hlen));
+	/* ESP padding: a shorter packet may pad to the same length. */
+	while (len < mtu && len + 1 + group_overhead(sa, len + 1, hlen) <= mtu)
+		len++;
+	return len;
+}
+
 static void send_too_big(struct sk_buff *skb, const struct klips_flow *f,
 			 unsigned int mtu)
 {
@@ -420,29 +454,44 @@ static void reject(struct sk_buff *skb, const struct klips_flow *f)
 }
 
 /*
- * The packet does not fit the attached device once transformed and may not
- * be fragmented: tell the sender the MTU that would fit.
+ * The packet does not fit the attached device (or the outer path) once
+ * transformed and may not be fragmented: tell the sender what would fit.
  */
 static bool too_big(struct sk_buff *skb, struct net_device *dev,
 		    struct klips_sa *sa, const struct klips_flow *f)
 {
 	struct klips_dev *kd = netdev_priv(dev);
 	struct net_device *phys = rcu_dereference(kd->phys);
-	unsigned int over;
+	unsigned int hlen, mtu;
 
 	if (!phys || !f->df)
 		return false;
-	over = group_overhead(sa, skb->len, f->family == AF_INET ?
-			      ip_hdrlen(skb) : sizeof(struct ipv6hdr));
-	if (skb->len + over <= phys->mtu)
+	hlen = f->family == AF_INET ? ip_hdrlen(skb) : sizeof(struct ipv6hdr);
+	mtu = klips_group_mtu(sa, READ_ONCE(phys->mtu), hlen);
+	if (skb->len <= mtu)
 		return false;
-	send_too_big(skb, f, phys->mtu > over ? phys->mtu - over : 0);
+	send_too_big(skb, f, mtu);
 	return true;
 }
+
+/* Any eroute with ports makes fragments (which have none) special. */
+static bool ports_matter(struct klips_net *kn, const struct klips_flow *f)
+{
+	bool ret;
+
+	rcu_read_lock();
+	ret = klips_eroute_has_ports(kn->eroutes, f->family);
+	rcu_read_unlock();
+	return ret;
+}
+
+/* Our own reassembly queue, apart from the stack's local delivery. */
+#define KLIPS_DEFRAG_USER	(IP_DEFRAG_MACVLAN + 0x4b4c)
 
 netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct klips_net *kn = klips_net(dev_net(dev));
+	bool portless = false;
 	struct klips_eroute *e;
 	struct klips_said said;
 	struct klips_flow f;
@@ -453,17 +502,38 @@ netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
 		drop(skb, dev, KLIPS_STAT_MAX);
 		return NETDEV_TX_OK;
 	}
+	/*
+	 * Non-first fragments carry no ports (design.md). IPv4 fragments are
+	 * reassembled before the lookup; IPv6 fragments are all looked up
+	 * without ports, alike, and never sent in clear by a %pass.
+	 */
+	if (f.frag && ports_matter(kn, &f)) {
+		if (f.family == AF_INET6) {
+			portless = true;
+		} else {
+			memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+			if (ip_defrag(dev_net(dev), skb, KLIPS_DEFRAG_USER))
+				return NETDEV_TX_OK;
+			skb_reset_network_header(skb);
+			if (parse_flow(skb, &f)) {
+				drop(skb, dev, KLIPS_STAT_MAX);
+				return NETDEV_TX_OK;
+			}
+		}
+	}
 	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb)) {
 		drop(skb, dev, KLIPS_STAT_MAX);
 		return NETDEV_TX_OK;
 	}
 
 	rcu_read_lock();
+	if (portless)
+		f.sport = f.dport = 0;
 	e = klips_eroute_lookup(kn->eroutes, f.family, &f.saddr, &f.daddr,
 				f.proto, f.sport, f.dport);
 	if (!e) {
 		rcu_read_unlock();
-		if (own_keying(dev_net(dev), &f)) {
+		if (!portless && own_keying(dev_net(dev), &f)) {
 			dev_hold(dev);
 			klips_send(skb, dev);
 			dev_put(dev);
@@ -478,6 +548,8 @@ netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
 		rcu_read_unlock();
 		switch (said.spi) {
 		case KLIPS_SHUNT_PASS:
+			if (portless)
+				break;
 			dev_hold(dev);
 			klips_send(skb, dev);
 			dev_put(dev);

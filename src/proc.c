@@ -6,11 +6,14 @@
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 
 #include "klips.h"
 #include "debug.h"
 #include "sa.h"
 #include "eroute.h"
+#include "xform.h"
 
 static const char *const stat_names[KLIPS_STAT_MAX] = {
 	[KLIPS_STAT_IN_HDR_ERROR]		= "InHdrError",
@@ -90,15 +93,48 @@ static int namecmp(const char *a, const char *b)
 	return !!*a - !!*b;
 }
 
+/*
+ * The smallest effective MTU of the groups the namespace's eroutes lead
+ * to, through @phys (design.md); @mtu when there are none.
+ * Context: the namespace's mutex and rcu_read_lock() held.
+ */
+static unsigned int effective_mtu(struct klips_net *kn,
+				  struct net_device *phys, unsigned int mtu)
+{
+	unsigned int eff = 0, m;
+	struct klips_eroute *e;
+
+	if (!phys)
+		return mtu;
+	for (e = klips_eroute_first(kn->eroutes); e;
+	     e = klips_eroute_next_after(kn->eroutes, &e->key)) {
+		struct klips_sa *sa;
+
+		if (e->said.proto == KLIPS_PROTO_INT)
+			continue;
+		sa = klips_sadb_lookup_rcu(kn, &e->said);
+		if (!sa)
+			continue;
+		m = klips_group_mtu(sa, READ_ONCE(phys->mtu),
+				    e->key.family == AF_INET ?
+				    sizeof(struct iphdr) :
+				    sizeof(struct ipv6hdr));
+		if (!eff || m < eff)
+			eff = m;
+	}
+	return eff ?: mtu;
+}
+
 static void tncfg_line(struct seq_file *seq, struct net_device *dev)
 {
+	struct klips_net *kn = klips_net(dev_net(dev));
 	struct klips_dev *kd = netdev_priv(dev);
 	struct net_device *phys = rcu_dereference(kd->phys);
 	unsigned int mtu = READ_ONCE(dev->mtu);
 
-	/* No SA groups yet, so the effective MTU is the device MTU. */
 	seq_printf(seq, "%s -> %s mtu=%u(%u) -> %u\n", dev->name,
-		   phys ? phys->name : "NULL", mtu, mtu,
+		   phys ? phys->name : "NULL", mtu,
+		   effective_mtu(kn, phys, mtu),
 		   phys ? READ_ONCE(phys->mtu) : 0);
 }
 
@@ -115,6 +151,7 @@ static int tncfg_show(struct seq_file *seq, void *v)
 	for (;;) {
 		struct net_device *dev, *next = NULL;
 
+		mutex_lock(&klips_net(net)->lock);
 		rcu_read_lock();
 		for_each_netdev_rcu(net, dev) {
 			if (!klips_is_klips_dev(dev))
@@ -129,6 +166,7 @@ static int tncfg_show(struct seq_file *seq, void *v)
 			strscpy(prev, next->name, sizeof(prev));
 		}
 		rcu_read_unlock();
+		mutex_unlock(&klips_net(net)->lock);
 		if (!next)
 			return 0;
 		first = false;

@@ -121,6 +121,8 @@ struct klips_sa {
 	__be16 natt_dport;
 	union klips_addr natt_oa;
 
+	u32 pmtu;			/* outer path MTU from ICMP, or 0 */
+
 	/* The SA's group, inner to outer; NULL at either end. */
 	struct klips_sa __rcu *inner;
 	struct klips_sa __rcu *outer;

@@ -34,6 +34,8 @@ extern unsigned int klips_ttl;
 /* output.c */
 netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev);
 void klips_output_resume(struct sk_buff *skb, int err);
+unsigned int klips_group_mtu(struct klips_sa *sa, unsigned int mtu,
+			     unsigned int hlen);
 
 /* input.c */
 int klips_input_init(void);
