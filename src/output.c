@@ -527,8 +527,10 @@ netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
 	}
 
 	rcu_read_lock();
-	if (portless)
-		f.sport = f.dport = 0;
+	if (portless) {
+		f.sport = 0;
+		f.dport = 0;
+	}
 	e = klips_eroute_lookup(kn->eroutes, f.family, &f.saddr, &f.daddr,
 				f.proto, f.sport, f.dport);
 	if (!e) {
