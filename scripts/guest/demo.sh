@@ -1,58 +1,92 @@
 #!/bin/bash
-# The demo, run inside the release UML guest by scripts/demo.sh: what an
-# admin sees after `insmod klips.ko` on a gateway, configured with the
-# ipsec tool as a KLIPS admin would. (It carries traffic once the packet
-# path exists; for now it shows the configuration.)
+# The demo, run inside the release UML guest by scripts/demo.sh: two KLIPS
+# gateways between two hosts (tests/topology.sh, every box a namespace),
+# the tunnel keyed by hand with the ipsec tool exactly as a KLIPS admin
+# did, a ping and an iperf3 run across, then what the admin reads back.
 set -u
 mod=${1:?usage: demo.sh <module dir>}/klips.ko
-ipsec=$(cd "$(dirname "$0")/../.." && pwd)/tools/ipsec
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/topology.sh"
+ipsec=$top/tools/ipsec
+keys=$(mktemp -d /tmp/demo-keys.XXXXXX)
+chmod 700 "$keys"
+
 # Fresh random keys in files (the guest's own /tmp): keys stay off the
 # command line and out of this output.
 key() {	# key <file> <bytes>
-	echo "0x$(od -An -tx1 -N"$2" /dev/urandom | tr -d ' \n')" > "/tmp/$1"
-	chmod 600 "/tmp/$1"
-	echo "@/tmp/$1"
+	[ -f "$keys/$1" ] || topo_key "$2" > "$keys/$1"
+	echo "@$keys/$1"
 }
 
-show() {
-	printf '\n$ %s\n' "$*"
-	"$@"
+show() {	# show <namespace> <command...>: print it as a prompt, run it
+	local ns=$1
+	shift
+	printf '\n%s# %s\n' "$ns" "$*"
+	ip netns exec "$ns" "$@"
 }
 
-show insmod "$mod"
-ipsec() { "$ipsec" "$@"; }
-ip link add eth1 type dummy
-ip addr add 192.1.2.23/24 dev eth1
-ip link set eth1 up
-show ip -br link show type klips
-show ipsec version
-show ipsec tncfg --attach --virtual ipsec0 --physical eth1
-show ipsec spi --af inet --edst 192.1.2.45 --spi 0x12345678 --proto esp \
-	--src 192.1.2.23 --esp aes-gcm-16 --enckey "$(key out.key 20)"
-show ipsec spi --af inet --edst 192.1.2.45 --spi 0x12345678 --proto tun \
-	--src 192.1.2.23 --dst 192.1.2.45 --ip4
-show ipsec spigrp inet 192.1.2.45 0x12345678 tun inet 192.1.2.45 0x12345678 esp
-show ipsec eroute --add --eraf inet --src 192.0.2.0/24 --dst 192.0.1.0/24 \
-	--said tun.12345678@192.1.2.45
-show ipsec eroute --add --eraf inet --src 192.1.2.23/32 --dst 192.0.1.1/32 --said %drop
-show ipsec spi --said esp.87654321@192.1.2.23 --src 192.1.2.45 \
-	--esp aes256-sha2_256-128 --enckey "$(key in.enc 32)" \
-	--authkey "$(key in.auth 32)"
-show ipsec spi --said esp.1@192.1.2.23 --src 192.1.2.45 --esp aes-gcm-16 --enckey 0x00
-show cat /proc/net/ipsec_spi
-show cat /proc/net/ipsec_spigrp
-show cat /proc/net/ipsec_eroute
-show cat /proc/net/ipsec_tncfg
-show ipsec look
-printf '\n$ ls -l /proc/net/ | grep ipsec\n'
-ls -l /proc/net/ | grep ipsec
+# One side of the tunnel: <ns> <my outer> <peer outer> <my subnet> <peer
+# subnet> <SPI out> <SPI in>. The outbound key of one side is the inbound
+# key of the other.
+gateway() {
+	local ns=$1 me=$2 peer=$3 mine=$4 theirs=$5 out=$6 in=$7
+	show "$ns" ip link add ipsec0 type klips
+	show "$ns" ipsec tncfg --attach --virtual ipsec0 --physical eth0
+	show "$ns" ip link set ipsec0 up
+	show "$ns" ipsec spi --af inet --edst "$peer" --spi "0x$out" --proto esp \
+		--src "$me" --esp aes-gcm-16 --enckey "$(key "esp$out" 20)"
+	show "$ns" ipsec spi --af inet --edst "$peer" --spi "0x$out" --proto tun \
+		--src "$me" --dst "$peer" --ip4
+	show "$ns" ipsec spigrp inet "$peer" "0x$out" tun inet "$peer" "0x$out" esp
+	show "$ns" ipsec spi --af inet --edst "$me" --spi "0x$in" --proto esp \
+		--src "$peer" --esp aes-gcm-16 --enckey "$(key "esp$in" 20)"
+	show "$ns" ipsec spi --af inet --edst "$me" --spi "0x$in" --proto tun \
+		--src "$peer" --dst "$me" --ip4
+	show "$ns" ipsec spigrp inet "$me" "0x$in" tun inet "$me" "0x$in" esp
+	show "$ns" ipsec eroute --add --eraf inet --src "$mine" --dst "$theirs" \
+		--said "tun.$out@$peer"
+	show "$ns" ipsec eroute --addin --eraf inet --src "$theirs" --dst "$mine" \
+		--said "tun.$in@$me"
+	show "$ns" ip route add "$theirs" dev ipsec0
+}
+
+# The tool and the guest's PATH: `ipsec` as an admin types it.
+mkdir -p /tmp/demo-bin
+ln -sf "$ipsec" /tmp/demo-bin/ipsec
+export PATH=/tmp/demo-bin:$PATH
+
+printf '# insmod %s\n' "$mod"
+insmod "$mod" || exit 1
+echo "# Topology: hostA 10.1.0.2 - gwA 192.0.2.1 == router == 198.51.100.1 gwB - hostB 10.2.0.2"
+topo_up
+gateway gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 1001 2001
+gateway gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 2001 1001
+
+# The router knows only the gateways' outer subnets: hostA reaches hostB
+# through the tunnel or not at all.
+ip netns exec router tcpdump -nli eth0 -c 4 esp > "$keys/wire" 2>/dev/null &
+cap=$!
+sleep 0.5
+show hostA ping -c 3 10.2.0.2
+ip netns exec hostB iperf3 -s -D -1 > /dev/null 2>&1
+sleep 0.3
+show hostA iperf3 -c 10.2.0.2 -t 3 -f m
+wait "$cap" 2>/dev/null
+printf '\nrouter# tcpdump -ni eth0 esp     (the wire between the gateways)\n'
+cat "$keys/wire"
+
+show gwA ipsec look
+show gwA cat /proc/net/ipsec_spi
+show gwB cat /proc/net/ipsec_spi
+show gwA cat /proc/net/ipsec_tncfg
+show gwA awk '$2 != 0 { print; n++ } END { if (!n) print "(every counter is 0)" }' \
+	/proc/net/ipsec/stats
+show gwA ipsec spi --said tun.1001@198.51.100.1 --del
+show gwA cat /proc/net/ipsec_spi
 echo
-echo "# A namespace of its own: its own devices and tables."
-ip netns add demo
-show ip netns exec demo ip link add ipsec0 type klips
-show ip netns exec demo cat /proc/net/ipsec_tncfg
-show ip netns exec demo cat /proc/net/ipsec_spi
-ip netns del demo
-show ipsec spi --said tun.12345678@192.1.2.45 --del
-show cat /proc/net/ipsec_spi
-show rmmod klips
+echo "# With its group gone the eroute stays and drops (OutStateExpired):"
+show hostA ping -c 1 -W 1 10.2.0.2
+topo_down
+rm -rf "$keys"
+printf '\n# rmmod klips\n'
+rmmod klips && echo "(unloaded)"
