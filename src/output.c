@@ -503,23 +503,23 @@ netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
 		return NETDEV_TX_OK;
 	}
 	/*
-	 * Non-first fragments carry no ports (design.md). IPv4 fragments are
-	 * reassembled before the lookup; IPv6 fragments are all looked up
-	 * without ports, alike, and never sent in clear by a %pass.
+	 * IPv4 fragments are reassembled first: non-first fragments carry no
+	 * ports (design.md), and ESP in transport mode protects a whole
+	 * datagram, not a fragment. IPv6 fragments (ESP goes before their
+	 * fragment header) are looked up without ports when any eroute has
+	 * them, alike, and never leave in clear by a %pass.
 	 */
-	if (f.frag && ports_matter(kn, &f)) {
-		if (f.family == AF_INET6) {
-			portless = true;
-		} else {
-			memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
-			if (ip_defrag(dev_net(dev), skb, KLIPS_DEFRAG_USER))
-				return NETDEV_TX_OK;
-			skb_reset_network_header(skb);
-			if (parse_flow(skb, &f)) {
-				drop(skb, dev, KLIPS_STAT_MAX);
-				return NETDEV_TX_OK;
-			}
+	if (f.frag && f.family == AF_INET) {
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+		if (ip_defrag(dev_net(dev), skb, KLIPS_DEFRAG_USER))
+			return NETDEV_TX_OK;
+		skb_reset_network_header(skb);
+		if (parse_flow(skb, &f)) {
+			drop(skb, dev, KLIPS_STAT_MAX);
+			return NETDEV_TX_OK;
 		}
+	} else if (f.frag && ports_matter(kn, &f)) {
+		portless = true;
 	}
 	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb)) {
 		drop(skb, dev, KLIPS_STAT_MAX);
