@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit: ESP through the module's own receive transform, klips_esp_input(),
- * on SAs that klips_sa_create() builds and keys.
+ * KUnit: ESP through the module's own transform, klips_esp_input() and
+ * klips_esp_output() on SAs that klips_sa_create() builds and keys.
  *
  * Published packets must decrypt byte for byte to their plaintext through
  * the receive transform: RFC 3602 section 4 cases 5-8 (AES-CBC without
@@ -10,9 +10,16 @@
  * published ESP packet uses authencesn (ESN with an HMAC): those vectors
  * were built for this file outside the kernel, and their ICV is computed
  * again here with the kernel's hmac() shash over SPI, Seq low, IV,
- * ciphertext, Seq high (RFC 4303 section 2.2.1 and Appendix A).
+ * ciphertext, Seq high (RFC 4303 section 2.2.1 and Appendix A), the order
+ * the output direction is checked against too.
  *
- * Received packets come linear, paged, with a frag_list and cloned: a
+ * Every ESP suite of the algorithm table (alg.c), with and without ESN,
+ * also goes out through klips_esp_output() and back in, IPv4 and IPv6,
+ * with one random key on both SAs; and the refusals are pinned: a bad ICV,
+ * a replayed or too old sequence number, a truncated packet, bad padding.
+ *
+ * Received packets come linear, paged, with a frag_list and cloned; sent
+ * ones with IPv4 options, an IPv6 Hop-by-Hop header, paged and cloned: a
  * clone must never see the transform's writes.
  *
  * Calls run as the packet path runs them, bottom halves off, on an skb of
@@ -40,6 +47,7 @@
 
 #define TEST_SRC4	0xc0000201	/* 192.0.2.1 */
 #define TEST_DST4	0xc0000202	/* 192.0.2.2 */
+#define MAX_KEY		64
 
 /* A published (or constructed) inbound ESP packet and what it carries. */
 struct esp_vector {
@@ -1079,6 +1087,11 @@ KUNIT_DEFINE_ACTION_WRAPPER(skb_free_action, kfree_skb, struct sk_buff *);
 KUNIT_DEFINE_ACTION_WRAPPER(shash_free_action, crypto_free_shash,
 			    struct crypto_shash *);
 
+static unsigned long stat_read(enum klips_stat stat)
+{
+	return klips_stat_read(klips_net(&init_net), stat);
+}
+
 /* What an SA is made of here. */
 struct sa_spec {
 	const char *alg;
@@ -1135,6 +1148,16 @@ static struct sk_buff *new_skb(struct kunit *test, unsigned int len)
 	skb_reserve(skb, LL_MAX_HEADER);
 	skb->dev = init_net.loopback_dev;
 	return skb;
+}
+
+static struct sk_buff *copy_skb(struct kunit *test, struct sk_buff *skb)
+{
+	struct sk_buff *copy = skb_copy(skb, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, copy);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, skb_free_action,
+							copy), 0);
+	return copy;
 }
 
 /*
@@ -1214,6 +1237,17 @@ static int esp_in(struct kunit *test, struct sk_buff *skb, struct klips_sa *sa)
 
 	local_bh_disable();
 	ret = klips_esp_input(skb, sa);
+	local_bh_enable();
+	KUNIT_ASSERT_NE(test, ret, -EINPROGRESS);
+	return ret;
+}
+
+static int esp_out(struct kunit *test, struct sk_buff *skb, struct klips_sa *sa)
+{
+	int ret;
+
+	local_bh_disable();
+	ret = klips_esp_output(skb, sa);
 	local_bh_enable();
 	KUNIT_ASSERT_NE(test, ret, -EINPROGRESS);
 	return ret;
@@ -1344,8 +1378,590 @@ static void esp_vector_test(struct kunit *test)
 	}
 }
 
+/* Every ESP suite of alg.c, with and without ESN. */
+struct esp_suite {
+	const char *alg;
+	unsigned int enckey;	/* bytes, salt included */
+	unsigned int authkey;
+	bool esn;
+};
+
+static const struct esp_suite esp_suites[] = {
+	{ "3des-md5-96", 24, 16, false }, { "3des-md5-96", 24, 16, true },
+	{ "3des-sha1-96", 24, 20, false }, { "3des-sha1-96", 24, 20, true },
+	{ "3des-sha2_256-128", 24, 32, false }, { "3des-sha2_256-128", 24, 32, true },
+	{ "3des-sha2_384-192", 24, 48, false }, { "3des-sha2_384-192", 24, 48, true },
+	{ "3des-sha2_512-256", 24, 64, false }, { "3des-sha2_512-256", 24, 64, true },
+	{ "aes-md5-96", 16, 16, false }, { "aes-md5-96", 16, 16, true },
+	{ "aes-sha1-96", 24, 20, false }, { "aes-sha1-96", 24, 20, true },
+	{ "aes-sha2_256-128", 32, 32, false }, { "aes-sha2_256-128", 32, 32, true },
+	{ "aes-sha2_384-192", 16, 48, false }, { "aes-sha2_384-192", 16, 48, true },
+	{ "aes-sha2_512-256", 32, 64, false }, { "aes-sha2_512-256", 32, 64, true },
+	{ "aesctr-md5-96", 20, 16, false }, { "aesctr-md5-96", 20, 16, true },
+	{ "aesctr-sha1-96", 28, 20, false }, { "aesctr-sha1-96", 28, 20, true },
+	{ "aesctr-sha2_256-128", 36, 32, false }, { "aesctr-sha2_256-128", 36, 32, true },
+	{ "aesctr-sha2_384-192", 20, 48, false }, { "aesctr-sha2_384-192", 20, 48, true },
+	{ "aesctr-sha2_512-256", 36, 64, false }, { "aesctr-sha2_512-256", 36, 64, true },
+	{ "null-md5-96", 0, 16, false }, { "null-md5-96", 0, 16, true },
+	{ "null-sha1-96", 0, 20, false }, { "null-sha1-96", 0, 20, true },
+	{ "null-sha2_256-128", 0, 32, false }, { "null-sha2_256-128", 0, 32, true },
+	{ "null-sha2_384-192", 0, 48, false }, { "null-sha2_384-192", 0, 48, true },
+	{ "null-sha2_512-256", 0, 64, false }, { "null-sha2_512-256", 0, 64, true },
+	{ "aes", 16, 0, false }, { "aes", 16, 0, true },
+	{ "aes", 32, 0, false }, { "aes", 32, 0, true },
+	{ "3des", 24, 0, false }, { "3des", 24, 0, true },
+	{ "aes-gcm-8", 20, 0, false }, { "aes-gcm-8", 20, 0, true },
+	{ "aes-gcm-12", 28, 0, false }, { "aes-gcm-12", 28, 0, true },
+	{ "aes-gcm-16", 36, 0, false }, { "aes-gcm-16", 36, 0, true },
+	{ "aes-ccm-8", 19, 0, false }, { "aes-ccm-8", 19, 0, true },
+	{ "aes-ccm-12", 27, 0, false }, { "aes-ccm-12", 27, 0, true },
+	{ "aes-ccm-16", 35, 0, false }, { "aes-ccm-16", 35, 0, true },
+	{ "chacha20poly1305", 36, 0, false }, { "chacha20poly1305", 36, 0, true },
+	{ "null-aes-gmac", 20, 0, false }, { "null-aes-gmac", 20, 0, true },
+	{ "null-aes-gmac", 36, 0, false }, { "null-aes-gmac", 36, 0, true },
+};
+
+static void suite_desc(const struct esp_suite *s, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s enc=%u auth=%u%s", s->alg,
+		 s->enckey * 8, s->authkey * 8, s->esn ? " esn" : "");
+}
+
+KUNIT_ARRAY_PARAM(suite, esp_suites, suite_desc);
+
+/* The first number an ESN pair sends: three packets before 2^33. */
+#define ESN_FIRST	0x1fffffffdULL
+
+/* An outbound and an inbound SA of one suite with the same random keys. */
+struct esp_pair {
+	struct klips_sa *out;
+	struct klips_sa *in;
+	u8 enckey[MAX_KEY];
+	u8 authkey[MAX_KEY];
+	unsigned int ivlen;
+	unsigned int icv;
+	unsigned int block;	/* the cipher's block size */
+	bool null;		/* no encryption, payload in the clear */
+	bool esn;
+};
+
+static void make_pair(struct kunit *test, const struct esp_suite *s,
+		      struct esp_pair *p)
+{
+	struct sa_spec spec = {
+		.alg = s->alg,
+		.enckey = p->enckey,
+		.enckey_len = s->enckey,
+		.authkey = p->authkey,
+		.authkey_len = s->authkey,
+		.spi = 0x1000 + s->enckey,
+		.esn = s->esn,
+	};
+
+	get_random_bytes(p->enckey, sizeof(p->enckey));
+	get_random_bytes(p->authkey, sizeof(p->authkey));
+	spec.dir = KLIPS_DIR_OUT;
+	p->out = make_sa(test, &spec);
+	spec.dir = KLIPS_DIR_IN;
+	p->in = make_sa(test, &spec);
+	KUNIT_ASSERT_NOT_NULL(test, p->in->replay);
+	KUNIT_ASSERT_NULL(test, p->out->replay);
+	p->ivlen = crypto_aead_ivsize(p->out->aead);
+	p->icv = crypto_aead_authsize(p->out->aead);
+	p->block = crypto_aead_blocksize(p->out->aead);
+	p->null = !strncmp(s->alg, "null", 4);	/* also null-aes-gmac */
+	p->esn = s->esn;
+	/* ESN: the low half wraps within the test, so the high half matters. */
+	if (s->esn) {
+		atomic64_set(&p->out->out_seq, ESN_FIRST - 1);
+		KUNIT_ASSERT_EQ(test, klips_replay_advance(p->in->replay,
+							   ESN_FIRST - 1), 0);
+	}
+}
+
+/* A packet to send: the headers in front of the payload. */
+struct tx_packet {
+	const char *what;
+	u8 family;
+	bool ext;		/* IPv4 options, or an IPv6 Hop-by-Hop header */
+	bool paged;		/* the payload in a page fragment */
+	u8 proto;
+	unsigned int len;	/* payload bytes */
+};
+
+static const struct tx_packet tx_packets[] = {
+	{ "IPv4 UDP", AF_INET, false, false, IPPROTO_UDP, 37 },
+	{ "IPv6 TCP", AF_INET6, false, false, IPPROTO_TCP, 64 },
+	{ "IPv6 hop-by-hop", AF_INET6, true, false, IPPROTO_ICMPV6, 1 },
+	{ "IPv4 options", AF_INET, true, false, IPPROTO_TCP, 20 },
+	{ "IPv4 empty", AF_INET, false, false, IPPROTO_UDP, 0 },
+	{ "IPv4 paged", AF_INET, false, true, IPPROTO_IPIP, 1400 },
+	{ "IPv6 paged", AF_INET6, false, true, IPPROTO_IPV6, 333 },
+};
+
+#define TX_MAX_LEN	1400
+
+static unsigned int tx_hdrlen(const struct tx_packet *t)
+{
+	if (t->family == AF_INET)
+		return sizeof(struct iphdr) + (t->ext ? 4 : 0);
+	return sizeof(struct ipv6hdr) + (t->ext ? 8 : 0);
+}
+
+/* A packet as ipsecN hands it to the transform: network header first. */
+static struct sk_buff *tx_skb(struct kunit *test, const struct tx_packet *t,
+			      const u8 *payload, u8 proto)
+{
+	unsigned int hdrlen = tx_hdrlen(t);
+	struct sk_buff *skb = new_skb(test, hdrlen + (t->paged ? 0 : t->len));
+
+	skb_reset_network_header(skb);
+	if (t->family == AF_INET) {
+		struct iphdr *iph = skb_put_zero(skb, hdrlen);
+
+		iph->version = 4;
+		iph->ihl = hdrlen / 4;
+		iph->tot_len = htons(hdrlen + t->len);
+		iph->ttl = 64;
+		iph->protocol = proto;
+		iph->saddr = htonl(TEST_SRC4);
+		iph->daddr = htonl(TEST_DST4);
+		if (t->ext)		/* No Operation, three times; End */
+			memset(iph + 1, IPOPT_NOOP, 3);
+		ip_send_check(iph);
+		skb->protocol = htons(ETH_P_IP);
+	} else {
+		struct ipv6hdr *ip6h = skb_put_zero(skb, hdrlen);
+
+		ip6h->version = 6;
+		ip6h->payload_len = htons(hdrlen - sizeof(*ip6h) + t->len);
+		ip6h->nexthdr = t->ext ? NEXTHDR_HOP : proto;
+		ip6h->hop_limit = 64;
+		ip6h->saddr.s6_addr32[0] = htonl(0x20010db8);
+		ip6h->saddr.s6_addr32[3] = htonl(1);
+		ip6h->daddr.s6_addr32[0] = htonl(0x20010db8);
+		ip6h->daddr.s6_addr32[3] = htonl(2);
+		if (t->ext) {
+			u8 *hop = (u8 *)(ip6h + 1);
+
+			hop[0] = proto;		/* next header; length 0: 8 bytes */
+			hop[2] = IPV6_TLV_PADN;
+			hop[3] = 4;
+		}
+		skb->protocol = htons(ETH_P_IPV6);
+	}
+	skb_set_transport_header(skb, hdrlen);
+	if (t->paged) {
+		struct page *page = alloc_page(GFP_KERNEL);
+
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		memcpy(page_address(page), payload, t->len);
+		skb_add_rx_frag(skb, 0, page, 0, t->len, PAGE_SIZE);
+	} else {
+		skb_put_data(skb, payload, t->len);
+	}
+	return skb;
+}
+
+/* The Next Header / Protocol byte that ESP's header replaces. */
+static u8 *tx_nexthdr(struct sk_buff *skb, const struct tx_packet *t)
+{
+	if (t->family == AF_INET)
+		return &ip_hdr(skb)->protocol;
+	if (t->ext)
+		return skb_network_header(skb) + sizeof(struct ipv6hdr);
+	return &ipv6_hdr(skb)->nexthdr;
+}
+
+/*
+ * Send @t through p->out; check the packet's layout (RFC 4303 section 2)
+ * and leave skb->data at its ESP header, as the receive path has it. A
+ * clone taken before (a tap on ipsecN) must still see the plain packet.
+ */
+static struct sk_buff *send_one(struct kunit *test, struct esp_pair *p,
+				const struct tx_packet *t, u8 *payload, u8 proto)
+{
+	unsigned int hdrlen = tx_hdrlen(t);
+	u64 seq = atomic64_read(&p->out->out_seq) + 1;
+	unsigned int clen, align = ALIGN(p->block, 4);
+	u8 hdr[sizeof(struct ipv6hdr) + 8];
+	struct sk_buff *skb, *tap, *plain;
+	struct ip_esp_hdr *esph;
+
+	get_random_bytes(payload, t->len);
+	skb = tx_skb(test, t, payload, proto);
+	plain = copy_skb(test, skb);
+	tap = clone_skb(test, skb);
+	KUNIT_ASSERT_EQ_MSG(test, esp_out(test, skb, p->out), 0, "%s", t->what);
+	KUNIT_ASSERT_FALSE(test, skb_is_nonlinear(skb));
+	KUNIT_EXPECT_PTR_EQ(test, skb_network_header(skb), skb->data);
+	KUNIT_EXPECT_EQ(test, skb_transport_offset(skb), (int)hdrlen);
+	/* Of the headers only the Next Header / Protocol byte changes. */
+	memcpy(hdr, plain->data, hdrlen);
+	hdr[tx_nexthdr(plain, t) - plain->data] = IPPROTO_ESP;
+	KUNIT_EXPECT_MEMEQ_MSG(test, skb->data, hdr, hdrlen, "%s", t->what);
+	KUNIT_ASSERT_EQ(test, tap->len, plain->len);
+	KUNIT_ASSERT_TRUE(test, pskb_may_pull(tap, tap->len));
+	KUNIT_EXPECT_MEMEQ_MSG(test, tap->data, plain->data, plain->len, "%s",
+			       t->what);
+
+	esph = (struct ip_esp_hdr *)(skb->data + hdrlen);
+	KUNIT_EXPECT_EQ(test, ntohl(esph->spi), p->out->said.spi);
+	KUNIT_EXPECT_EQ(test, ntohl(esph->seq_no), lower_32_bits(seq));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p->out->out_seq), seq);
+
+	/* Payload, padding, Pad Length and Next Header, aligned (2.4). */
+	KUNIT_ASSERT_GE(test, skb->len, hdrlen + sizeof(*esph) + p->ivlen + p->icv);
+	clen = skb->len - hdrlen - sizeof(*esph) - p->ivlen - p->icv;
+	KUNIT_EXPECT_GE_MSG(test, clen, t->len + 2, "%s", t->what);
+	KUNIT_EXPECT_LT_MSG(test, clen, t->len + 2 + align, "%s", t->what);
+	KUNIT_EXPECT_EQ_MSG(test, clen % align, 0, "%s", t->what);
+	/* Encrypted, unless the cipher is null. */
+	if (!p->null && t->len >= 16)
+		KUNIT_EXPECT_MEMNEQ(test, (u8 *)(esph + 1) + p->ivlen, payload,
+				    t->len);
+
+	__skb_pull(skb, hdrlen);
+	skb_reset_transport_header(skb);
+	return skb;
+}
+
+static void esp_roundtrip_test(struct kunit *test)
+{
+	const struct esp_suite *s = test->param_value;
+	unsigned long dummy = stat_read(KLIPS_STAT_IN_DUMMY);
+	struct sk_buff *skb;
+	struct esp_pair p;
+	unsigned int i;
+	u8 *payload;
+
+	make_pair(test, s, &p);
+	payload = kunit_kzalloc(test, TX_MAX_LEN, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, payload);
+	for (i = 0; i < ARRAY_SIZE(tx_packets); i++) {
+		const struct tx_packet *t = &tx_packets[i];
+		u64 seq;
+
+		skb = send_one(test, &p, t, payload, t->proto);
+		seq = atomic64_read(&p.out->out_seq);
+
+		KUNIT_ASSERT_EQ_MSG(test, esp_in(test, skb, p.in), t->proto,
+				    "%s", t->what);
+		KUNIT_ASSERT_EQ_MSG(test, skb->len, t->len, "%s", t->what);
+		KUNIT_EXPECT_MEMEQ_MSG(test, skb->data, payload, t->len, "%s",
+				       t->what);
+		KUNIT_EXPECT_EQ(test, window_top(p.in), seq);
+	}
+
+	/* Next Header 59: a dummy packet (RFC 4303 section 2.6), dropped. */
+	skb = send_one(test, &p, &tx_packets[0], payload, IPPROTO_NONE);
+	KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), -ENODATA);
+	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_DUMMY), dummy + 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->ooo_errs), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->encr_size_errs), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->encr_pad_errs), 0);
+}
+
+/*
+ * A flipped byte of the ICV, then of the ciphertext: -EBADMSG, auth_errs
+ * and InAuthError, the window unmoved; a good packet still passes after.
+ * Without integrity nothing can tell: the packet is not an auth error.
+ */
+static void esp_bad_icv_test(struct kunit *test)
+{
+	const struct esp_suite *s = test->param_value;
+	unsigned long stat = stat_read(KLIPS_STAT_IN_AUTH_ERROR);
+	const struct tx_packet *t = &tx_packets[0];
+	struct sk_buff *skb;
+	struct esp_pair p;
+	u8 payload[64];
+	u64 top;
+	int ret;
+
+	make_pair(test, s, &p);
+	top = window_top(p.in);
+	skb = send_one(test, &p, t, payload, t->proto);
+	skb->data[skb->len - 1] ^= 0x01;
+	ret = esp_in(test, skb, p.in);
+	if (!p.icv) {
+		KUNIT_EXPECT_NE(test, ret, -EBADMSG);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 0);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, ret, -EBADMSG);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 1);
+	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_AUTH_ERROR), stat + 1);
+	KUNIT_EXPECT_EQ(test, window_top(p.in), top);
+
+	skb = send_one(test, &p, t, payload, t->proto);
+	skb->data[sizeof(struct ip_esp_hdr) + p.ivlen] ^= 0x80;
+	KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), -EBADMSG);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 2);
+	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_AUTH_ERROR), stat + 2);
+	KUNIT_EXPECT_EQ(test, window_top(p.in), top);
+
+	skb = send_one(test, &p, t, payload, t->proto);
+	KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), t->proto);
+	KUNIT_EXPECT_MEMEQ(test, skb->data, payload, t->len);
+	KUNIT_EXPECT_EQ(test, window_top(p.in), atomic64_read(&p.out->out_seq));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->ooo_errs), 0);
+}
+
+/*
+ * A packet received twice: the copy is refused before its ICV is checked,
+ * ooo_errs and InReplay. One behind the window: the same without ESN; with
+ * ESN the receiver takes it for one 2^32 ahead and its ICV fails instead
+ * (replay.c). An SA without integrity has no window (RFC 4303 3.4.3).
+ */
+static void esp_replay_test(struct kunit *test)
+{
+	const struct esp_suite *s = test->param_value;
+	unsigned long stat = stat_read(KLIPS_STAT_IN_REPLAY);
+	const struct tx_packet *t = &tx_packets[0];
+	struct sk_buff *skb, *copy;
+	struct esp_pair p;
+	u8 payload[64];
+	u64 seq;
+
+	make_pair(test, s, &p);
+	skb = send_one(test, &p, t, payload, t->proto);
+	copy = copy_skb(test, skb);
+	KUNIT_ASSERT_EQ(test, esp_in(test, skb, p.in), t->proto);
+	if (!p.icv) {
+		KUNIT_EXPECT_EQ(test, p.in->replay_window, 0);
+		KUNIT_EXPECT_EQ(test, esp_in(test, copy, p.in), t->proto);
+		KUNIT_EXPECT_MEMEQ(test, copy->data, payload, t->len);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->ooo_errs), 0);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, p.in->replay_window, KLIPS_REPLAY_DEFAULT);
+	KUNIT_EXPECT_EQ(test, esp_in(test, copy, p.in), -EEXIST);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->ooo_errs), 1);
+	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_REPLAY), stat + 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 0);
+
+	/* Later packets moved the window past the next one. */
+	skb = send_one(test, &p, t, payload, t->proto);
+	seq = atomic64_read(&p.out->out_seq);
+	KUNIT_ASSERT_EQ(test, klips_replay_advance(p.in->replay,
+						   seq + p.in->replay_window), 0);
+	if (p.esn) {
+		KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), -EBADMSG);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 1);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->ooo_errs), 1);
+	} else {
+		KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), -ERANGE);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->ooo_errs), 2);
+		KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_REPLAY), stat + 2);
+	}
+}
+
+/*
+ * Truncated packets: no room for the trailer, a ciphertext off its block,
+ * not even an ESP header. Refused before any crypto or window change, as
+ * encr_size_errs and InSizeError; the whole packet still passes after.
+ */
+static void esp_truncated_test(struct kunit *test)
+{
+	const struct esp_suite *s = test->param_value;
+	unsigned long stat = stat_read(KLIPS_STAT_IN_SIZE_ERROR);
+	const struct tx_packet *t = &tx_packets[0];
+	struct sk_buff *skb, *cut;
+	struct esp_pair p;
+	u8 payload[64];
+	u64 top;
+
+	make_pair(test, s, &p);
+	top = window_top(p.in);
+	skb = send_one(test, &p, t, payload, t->proto);
+
+	cut = copy_skb(test, skb);
+	skb_trim(cut, sizeof(struct ip_esp_hdr) + p.ivlen + 1 + p.icv);
+	KUNIT_EXPECT_EQ(test, esp_in(test, cut, p.in), -EINVAL);
+	cut = copy_skb(test, skb);
+	skb_trim(cut, skb->len - 1);
+	KUNIT_EXPECT_EQ(test, esp_in(test, cut, p.in), -EINVAL);
+	cut = copy_skb(test, skb);
+	skb_trim(cut, sizeof(struct ip_esp_hdr) / 2);
+	KUNIT_EXPECT_EQ(test, esp_in(test, cut, p.in), -EINVAL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->encr_size_errs), 3);
+	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_SIZE_ERROR), stat + 3);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 0);
+	KUNIT_EXPECT_EQ(test, window_top(p.in), top);
+
+	KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), t->proto);
+	KUNIT_EXPECT_MEMEQ(test, skb->data, payload, t->len);
+}
+
+/*
+ * Bad padding behind a good ICV (or none): encr_pad_errs and InPadError.
+ * RFC 3602 case 5 has no integrity: a bit flipped in its next to last
+ * ciphertext block flips the same bit of a pad byte, then of Pad Length.
+ */
+static void esp_bad_pad_cbc_test(struct kunit *test)
+{
+	const struct esp_vector *v = &esp_vectors[0];
+	unsigned long stat = stat_read(KLIPS_STAT_IN_PAD_ERROR);
+	/* The next to last block; the last holds 14 pad bytes, 0x0e, 0x01. */
+	unsigned int prev = v->esp_len - 32;
+	struct klips_sa *sa;
+	struct sk_buff *skb;
+
+	KUNIT_ASSERT_STREQ(test, v->name, "rfc3602-case5");
+	sa = vector_sa(test, v, 0);
+	skb = rx_skb(test, v->esp, v->esp_len, RX_LINEAR);
+	skb->data[prev + 3] ^= 0x01;		/* pad byte 4 reads 5 */
+	KUNIT_EXPECT_EQ(test, esp_in(test, skb, sa), -EINVAL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&sa->encr_pad_errs), 1);
+
+	sa = vector_sa(test, v, 0);
+	skb = rx_skb(test, v->esp, v->esp_len, RX_LINEAR);
+	skb->data[prev + 14] ^= 0x80;		/* Pad Length 142 of 80 bytes */
+	KUNIT_EXPECT_EQ(test, esp_in(test, skb, sa), -EINVAL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&sa->encr_pad_errs), 1);
+	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_PAD_ERROR), stat + 2);
+
+	/* The unchanged packet, for contrast. */
+	sa = vector_sa(test, v, 0);
+	skb = rx_skb(test, v->esp, v->esp_len, RX_LINEAR);
+	KUNIT_EXPECT_EQ(test, esp_in(test, skb, sa), IPPROTO_ICMP);
+}
+
+/*
+ * With null-sha1-96 the trailer is in the clear: rewrite it, compute the
+ * ICV again over the result, and only the padding is wrong.
+ */
+static int null_resealed(struct kunit *test, struct esp_pair *p,
+			 const u8 *trailer, unsigned int tlen)
+{
+	const struct tx_packet *t = &tx_packets[0];
+	u8 payload[64], mac[HASH_MAX_DIGESTSIZE];
+	struct sk_buff *skb;
+	unsigned int end;
+
+	skb = send_one(test, p, t, payload, t->proto);
+	end = skb->len - p->icv;
+	KUNIT_ASSERT_GE(test, end, sizeof(struct ip_esp_hdr) + tlen);
+	memcpy(skb->data + end - tlen, trailer, tlen);
+	hmac_icv(test, "hmac(sha1)", p->authkey, 20, skb->data, end, NULL, mac);
+	memcpy(skb->data + end, mac, p->icv);
+	return esp_in(test, skb, p->in);
+}
+
+static void esp_bad_pad_auth_test(struct kunit *test)
+{
+	const struct esp_suite s = { "null-sha1-96", 0, 20, false };
+	unsigned long stat = stat_read(KLIPS_STAT_IN_PAD_ERROR);
+	/* The last bytes of the 40 the 37 of UDP take (39 rounded up to 4). */
+	const u8 good[] = { 1, 2, 3, 3, IPPROTO_UDP };
+	const u8 bad_byte[] = { 1, 7, 3, 3, IPPROTO_UDP };
+	const u8 bad_len[] = { 1, 2, 3, 255, IPPROTO_UDP };
+	u8 all_pad[40];
+	struct esp_pair p;
+	unsigned int i;
+
+	make_pair(test, &s, &p);
+	KUNIT_ASSERT_EQ(test, p.icv, 12);
+	KUNIT_EXPECT_EQ(test, null_resealed(test, &p, good, sizeof(good)),
+			IPPROTO_UDP);
+	KUNIT_EXPECT_EQ(test, null_resealed(test, &p, bad_byte, sizeof(bad_byte)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, null_resealed(test, &p, bad_len, sizeof(bad_len)),
+			-EINVAL);
+	/* All padding: an empty payload. One more pad byte is too many. */
+	for (i = 0; i < 38; i++)
+		all_pad[i] = i + 1;
+	all_pad[38] = 38;
+	all_pad[39] = IPPROTO_UDP;
+	KUNIT_EXPECT_EQ(test, null_resealed(test, &p, all_pad, sizeof(all_pad)),
+			IPPROTO_UDP);
+	all_pad[38] = 39;
+	KUNIT_EXPECT_EQ(test, null_resealed(test, &p, all_pad, sizeof(all_pad)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->encr_pad_errs), 3);
+	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_PAD_ERROR), stat + 3);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 0);
+}
+
+/* authenc and authencesn on output: the ICV is RFC 4303's HMAC. */
+struct integ_case {
+	const char *alg;
+	unsigned int enckey;
+	unsigned int authkey;
+	const char *hmac;
+};
+
+static const struct integ_case integ_cases[] = {
+	{ "3des-md5-96", 24, 16, "hmac(md5)" },
+	{ "3des-sha2_512-256", 24, 64, "hmac(sha512)" },
+	{ "aes-sha1-96", 16, 20, "hmac(sha1)" },
+	{ "aes-sha2_256-128", 32, 32, "hmac(sha256)" },
+	{ "aes-sha2_384-192", 24, 48, "hmac(sha384)" },
+	{ "aesctr-sha1-96", 20, 20, "hmac(sha1)" },
+	{ "aesctr-sha2_512-256", 36, 64, "hmac(sha512)" },
+	{ "null-sha1-96", 0, 20, "hmac(sha1)" },
+	{ "null-sha2_256-128", 0, 32, "hmac(sha256)" },
+};
+
+static void integ_desc(const struct integ_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", c->alg);
+}
+
+KUNIT_ARRAY_PARAM(integ, integ_cases, integ_desc);
+
+/*
+ * Without ESN the ICV covers the ESP packet; with ESN (authencesn) also
+ * the high half of the number, after it, where the packet does not carry
+ * it: over 2^32 it changes, and leaving it out gives another ICV.
+ */
+static void esp_output_icv_test(struct kunit *test)
+{
+	const struct integ_case *c = test->param_value;
+	const struct tx_packet *t = &tx_packets[0];
+	u8 payload[64], mac[HASH_MAX_DIGESTSIZE];
+	unsigned int esn, i;
+
+	for (esn = 0; esn < 2; esn++) {
+		const struct esp_suite s = { c->alg, c->enckey, c->authkey, esn };
+		struct esp_pair p;
+
+		make_pair(test, &s, &p);
+		for (i = 0; i < 4; i++) {
+			struct sk_buff *skb = send_one(test, &p, t, payload,
+						       t->proto);
+			u64 seq = atomic64_read(&p.out->out_seq);
+			__be32 hi = htonl(upper_32_bits(seq));
+			unsigned int end = skb->len - p.icv;
+
+			hmac_icv(test, c->hmac, p.authkey, c->authkey,
+				 skb->data, end, esn ? &hi : NULL, mac);
+			KUNIT_EXPECT_MEMEQ_MSG(test, skb->data + end, mac, p.icv,
+					       "seq %llx", seq);
+			if (esn) {
+				hmac_icv(test, c->hmac, p.authkey, c->authkey,
+					 skb->data, end, NULL, mac);
+				KUNIT_EXPECT_MEMNEQ(test, skb->data + end, mac,
+						    p.icv);
+			}
+			KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), t->proto);
+			KUNIT_EXPECT_MEMEQ(test, skb->data, payload, t->len);
+		}
+		KUNIT_EXPECT_EQ(test, window_top(p.in),
+				esn ? ESN_FIRST + 3 : 4);
+	}
+}
+
 static struct kunit_case klips_esp_cases[] = {
 	KUNIT_CASE_PARAM(esp_vector_test, vector_gen_params),
+	KUNIT_CASE_PARAM(esp_roundtrip_test, suite_gen_params),
+	KUNIT_CASE_PARAM(esp_bad_icv_test, suite_gen_params),
+	KUNIT_CASE_PARAM(esp_replay_test, suite_gen_params),
+	KUNIT_CASE_PARAM(esp_truncated_test, suite_gen_params),
+	KUNIT_CASE(esp_bad_pad_cbc_test),
+	KUNIT_CASE(esp_bad_pad_auth_test),
+	KUNIT_CASE_PARAM(esp_output_icv_test, integ_gen_params),
 	{}
 };
 
