@@ -15,6 +15,7 @@
 #include <net/esp.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#include <kunit/visibility.h>
 
 #include "xform.h"
 #include "debug.h"
@@ -200,6 +201,7 @@ out_free:
 	kfree(tmp);
 	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_esp_output);
 
 /* Pad bytes must be 1, 2, 3, ... (RFC 4303 section 2.4). */
 static bool esp_pad_ok(struct sk_buff *skb, unsigned int off, u8 padlen)
@@ -331,3 +333,4 @@ int klips_esp_input(struct sk_buff *skb, struct klips_sa *sa)
 	klips_async_put();
 	return esp_input_finish(skb, sa, err);
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_esp_input);

@@ -7,6 +7,7 @@
 #include <linux/slab.h>
 
 #include <linux/moduleparam.h>
+#include <kunit/visibility.h>
 
 #include "klips.h"
 #include "xform.h"
@@ -18,6 +19,7 @@ module_param(max_eroutes, uint, 0444);
 MODULE_PARM_DESC(max_eroutes, "most eroutes one network namespace may hold");
 
 unsigned int klips_net_id __read_mostly;
+EXPORT_SYMBOL_IF_KUNIT(klips_net_id);
 
 unsigned long klips_stat_read(struct klips_net *kn, enum klips_stat stat)
 {
@@ -28,6 +30,7 @@ unsigned long klips_stat_read(struct klips_net *kn, enum klips_stat stat)
 		sum += per_cpu_ptr(kn->stats, cpu)->count[stat];
 	return sum;
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_stat_read);
 
 static int __net_init klips_net_init(struct net *net)
 {

@@ -49,6 +49,7 @@ void klips_sa_put(struct klips_sa *sa)
 	if (sa && refcount_dec_and_test(&sa->refcnt))
 		queue_rcu_work(klips_wq, &sa->free_work);
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_sa_put);
 
 static struct klips_sa *sa_alloc(const struct klips_said *said)
 {
@@ -349,6 +350,7 @@ err_free:
 	sa_free(sa);
 	return ERR_PTR(err);
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_sa_create);
 
 /**
  * klips_sa_create_larval() - an SA that reserves a SPI (getspi)
