@@ -426,8 +426,10 @@ unsigned int klips_group_mtu(struct klips_sa *sa, unsigned int mtu,
 		if (pmtu && pmtu < mtu)
 			mtu = pmtu;
 	}
+	/* A first guess, then exact: ESP padding varies with the length. */
 	len = mtu - min(mtu, group_overhead(sa, mtu, hlen));
-	/* ESP padding: a shorter packet may pad to the same length. */
+	while (len && len + group_overhead(sa, len, hlen) > mtu)
+		len--;
 	while (len < mtu && len + 1 + group_overhead(sa, len + 1, hlen) <= mtu)
 		len++;
 	return len;
