@@ -73,6 +73,8 @@ static void klips_setup(struct net_device *dev)
 	/* Room for an outer IPv6 header, ESP, the largest IV and trailer. */
 	dev->needed_headroom = LL_MAX_HEADER + KLIPS_MAX_OVERHEAD;
 	dev->needed_tailroom = 64;
+	/* Keep the route: ICMP errors sent from ndo_start_xmit need it. */
+	netif_keep_dst(dev);
 	klips_compat_set_lltx(dev);
 	/* SAs and the attached device live in this namespace (design.md). */
 	klips_compat_set_netns_immutable(dev);

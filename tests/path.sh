@@ -1,0 +1,287 @@
+#!/bin/bash
+# The packet path around the tunnel: asynchronous crypto (cryptd),
+# coexistence with the kernel's XFRM, routing (transport mode, shunts,
+# fragments against port eroutes, PMTU, outer header fields) and the
+# lifecycle of SAs and eroutes under traffic. Run inside a test guest.
+#
+#   tests/path.sh <directory with klips.ko>
+#
+# The cryptd block comes first: the crypto instances it registers must
+# exist before any transform of the same name is allocated in this boot,
+# and from then on every GCM and CBC transform of klips (and XFRM) in this
+# run is asynchronous.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/topology.sh"
+. "$here/gateway.sh"
+mod=${1:?usage: path.sh <module dir>}/klips.ko
+py=/usr/bin/python3
+tmp=$(mktemp -d /var/tmp/klips-path.XXXXXX)
+cap=
+
+stat_of() { ip netns exec "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/ipsec/stats; }
+ping_ok() { ip netns exec "$1" ping -c "${4:-2}" -W 2 -i 0.2 "${@:5}" -s "${3:-56}" "$2" > /dev/null 2>&1; }
+
+# A klips tunnel gwA <-> gwB for the inner IPv4 (and IPv6) subnets.
+tunnel_up() {	# tunnel_up <esp> [<mode>]
+	local esp=$1 mode=${2:-tun} k1 k2
+	k1=$(gw_keys "$esp") k2=$(gw_keys "$esp")
+	if [ "$mode" = transport ]; then
+		gw_klips gwA 192.0.2.1 198.51.100.1 - - 1001 2001 transport "$esp" "$k1" "$k2" &&
+			gw_klips gwB 198.51.100.1 192.0.2.1 - - 2001 1001 transport "$esp" "$k2" "$k1"
+		return
+	fi
+	gw_klips gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 1001 2001 tun "$esp" "$k1" "$k2" &&
+		gw_klips gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 2001 1001 tun "$esp" "$k2" "$k1"
+}
+tunnel_down() { gw_down gwA; gw_down gwB; }
+
+# A TCP transfer whose bytes are checked (sha256) at the other end.
+xfer_ok() {	# xfer_ok <bytes>
+	ip netns exec hostB timeout 60 $py "$here/xfer.py" serve 10.2.0.2 7000 1 &
+	sleep 0.5
+	ip netns exec hostA $py "$here/xfer.py" --timeout 50 put 10.2.0.2 7000 "$1"
+	local rc=$?
+	wait
+	return $rc
+}
+
+# cap_start <var> <ns> <tcpdump args...>: a capture, once it is listening.
+cap_start() {
+	local var=$1 ns=$2 _
+	shift 2
+	rm -f "$tmp/cap.err"
+	# -Z root: Debian's tcpdump otherwise drops to a user that cannot
+	# write the capture file.
+	# --immediate-mode -U: every packet reaches the file before a kill.
+	ip netns exec "$ns" tcpdump -Z root --immediate-mode -U -nl "$@" 2> "$tmp/cap.err" &
+	printf -v "$var" '%s' $!
+	for _ in $(seq 50); do
+		grep -q 'listening on' "$tmp/cap.err" 2> /dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+cap_stop() { sleep 0.3; kill "$1" 2> /dev/null; wait "$1" 2> /dev/null; }
+
+check "insmod klips.ko" insmod "$mod"
+topo_up
+ip netns exec hostB iperf3 -s -D > /dev/null 2>&1
+
+# --- asynchronous crypto: cryptd --------------------------------------------
+modprobe -a cryptd crypto_user
+# GCM as one asynchronous AEAD; CBC+HMAC through an asynchronous HMAC.
+check "cryptd instances registered (crypto user API)" $py "$here/cryptd.py" \
+	'cryptd(gcm_base(ctr(aes-generic),ghash-generic))' aead \
+	'cryptd(hmac(sha256-generic))' ahash
+for esp in aes-gcm-16 aes128-sha2_256-128; do
+	tunnel_up "$esp"
+	check "cryptd $esp: ping through the tunnel" ping_ok hostA 10.2.0.2 56 3
+	check "cryptd $esp: 3000-byte pings" ping_ok hostA 10.2.0.2 3000 2
+	check "cryptd $esp: 2 MB over TCP arrive whole" xfer_ok 2000000
+	drv=$(awk '/^driver/ { d = $3 } /^refcnt/ && $3 > 1 && d ~ /^cryptd/ { print d }' /proc/crypto | sort -u | tr '\n' ' ')
+	check_match "cryptd $esp: a cryptd transform is in use" 'cryptd\(' "$drv"
+	tunnel_down
+done
+
+# --- coexistence with XFRM ----------------------------------------------------
+modprobe -a esp4 esp6 ip_vti xfrm_interface xfrm_user
+# Two more namespaces keyed by XFRM alone, beside the klips tunnel.
+ip netns add xA
+ip netns add xB
+ip link add x0 netns xA type veth peer name x0 netns xB
+ip -n xA addr add 203.0.113.1/24 dev x0
+ip -n xB addr add 203.0.113.2/24 dev x0
+ip -n xA link set x0 up
+ip -n xB link set x0 up
+xk1=$(gw_keys aes-gcm-16) xk2=$(gw_keys aes-gcm-16)
+gw_xfrm xA 203.0.113.1 203.0.113.2 - - 3001 3002 transport aes-gcm-16 "$xk1" "$xk2"
+gw_xfrm xB 203.0.113.2 203.0.113.1 - - 3002 3001 transport aes-gcm-16 "$xk2" "$xk1"
+tunnel_up aes-gcm-16
+check "coexist: klips tunnel carries hostA -> hostB" ping_ok hostA 10.2.0.2
+check "coexist: XFRM carries xA -> xB at the same time" ping_ok xA 203.0.113.2
+xst=$(ip -n xB -s xfrm state | awk '/spi 0x00003001/ { f = 1 } f && /packets/ && !/INF/ { print; exit }')
+check_match "coexist: the XFRM SA counted the packets" '[1-9][0-9]*\(packets\)|packets [1-9]|[1-9][0-9]* packets' "$xst"
+nn=$(stat_of gwB InNotOurs)
+# A 0/0 XFRM output policy in a klips gateway's own namespace (IPv4). It
+# rightly captures what gwA forwards in clear (the decrypted replies to
+# hostA: a policy of higher priority lets those go); klips's own traffic,
+# into ipsec0 and the ESP out of eth0, it must not capture.
+ip -n gwA xfrm policy add src 0.0.0.0/0 dst 0.0.0.0/0 dir out priority 100 \
+	tmpl src 192.0.2.1 dst 198.51.100.1 proto esp mode tunnel
+ip -n gwA xfrm policy add src 10.2.0.0/24 dst 10.1.0.0/24 dir out priority 1
+check "coexist: a 0/0 XFRM policy beside klips captures none of its traffic" \
+	ping_ok hostA 10.2.0.2 56 3
+check "coexist: ... nor large packets" ping_ok hostA 10.2.0.2 3000 2
+ip -n gwA xfrm policy flush
+check_eq "coexist: klips passed no packet of its own on as not ours" "$nn" "$(stat_of gwB InNotOurs)"
+ip netns del xA
+ip netns del xB
+tunnel_down
+
+# --- routing --------------------------------------------------------------------
+tunnel_up aes-gcm-16 transport
+check "transport: gwA pings gwB through ESP" ping_ok gwA 198.51.100.1 56 3
+check "transport: 3000-byte datagrams too" ping_ok gwA 198.51.100.1 3000 2
+check_eq "transport: no packet looped back into ipsec0" 0 "$(stat_of gwA OutLoop)"
+seq=$(ip netns exec gwA cat /proc/net/ipsec_spi | grep -o 'esp.1001@198.51.100.1 .*' | grep -o ' seq=[0-9]*')
+check_match "transport: the outbound SA numbered the packets" ' seq=[1-9]' "$seq"
+tunnel_down
+
+tunnel_up aes-gcm-16
+# Shunts for single hosts, more specific than the tunnel's /24.
+ip -n router route add 10.2.0.0/24 via 198.51.100.1
+ip -n router route add 10.1.0.0/24 via 192.0.2.1
+ip -n hostB addr add 10.2.0.3/24 dev eth0
+ip -n hostB addr add 10.2.0.4/24 dev eth0
+ip -n hostB addr add 10.2.0.5/24 dev eth0
+gw_ipsec gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 --said %pass
+gw_ipsec gwB eroute --add --eraf inet --src 10.2.0.3/32 --dst 10.1.0.0/24 --said %pass
+gw_ipsec gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.4/32 --said %reject
+gw_ipsec gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.5/32 --said %drop
+cap_start cap router -i eth0 -w "$tmp/pass.pcap" icmp
+check "%pass: hostA reaches 10.2.0.3 in clear" ping_ok hostA 10.2.0.3
+cap_stop "$cap"
+clear=$(tcpdump -nr "$tmp/pass.pcap" 2> /dev/null | grep -c '10.1.0.2 > 10.2.0.3: ICMP echo request')
+check_match "%pass: the router saw the echo requests in clear" '^[1-9]' "$clear"
+check_eq "%pass: sent out of eth0, never back into ipsec0" 0 "$(stat_of gwA OutLoop)"
+cap_start cap hostA -i eth0 -w "$tmp/rej.pcap" icmp
+check_fails "%reject: 10.2.0.4 unreachable" ping_ok hostA 10.2.0.4 56 1
+cap_stop "$cap"
+rej=$(tcpdump -vnr "$tmp/rej.pcap" 2> /dev/null | grep -o 'ICMP.*unreachable.*' | head -1)
+check_match "%reject: answered ICMP unreachable code 13 (administratively prohibited)" \
+	'10.2.0.4 unreachable - admin prohibited filter' "$rej"
+shunt=$(stat_of gwA OutShunt)
+check_fails "%drop: 10.2.0.5 unreachable" ping_ok hostA 10.2.0.5 56 1
+check_eq "%drop: counted OutShunt" $((shunt + 1)) "$(stat_of gwA OutShunt)"
+
+# A port eroute narrower than a %pass: fragments of its datagrams must not
+# leave in clear by the broader shunt (design.md).
+gw_ipsec gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 --said %pass
+gw_ipsec gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 \
+	--transport-proto udp --dst-port 9999 --said tun.1001@198.51.100.1
+cap_start cap router -i eth0 -w "$tmp/frag.pcap" not esp and not arp
+ip netns exec hostB timeout 5 $py -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.2.0.3", 9999))
+d, a = s.recvfrom(65535)
+sys.stdout.write("%d %s\n" % (len(d), a[0]))' > "$tmp/udp.out" &
+rx=$!
+sleep 0.5
+ip netns exec hostA $py -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"k" * 4000, ("10.2.0.3", 9999))'
+wait "$rx"
+sleep 0.3
+cap_stop "$cap"
+check_eq "fragments: the 4000-byte datagram arrived whole through the tunnel" "4000 10.1.0.2" "$(cat "$tmp/udp.out")"
+leak=$(tcpdump -nr "$tmp/frag.pcap" 2> /dev/null | grep -c -e '10.1.0.2' -e 'frag')
+check_eq "fragments: none of it crossed the router in clear" 0 "$leak"
+gw_ipsec gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 \
+	--transport-proto udp --dst-port 9999
+gw_ipsec gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32
+gw_ipsec gwB eroute --del --eraf inet --src 10.2.0.3/32 --dst 10.1.0.0/24
+gw_ipsec gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.4/32
+gw_ipsec gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.5/32
+ip -n router route del 10.2.0.0/24
+ip -n router route del 10.1.0.0/24
+
+# Outer header fields (design.md): TTL 64, DSCP copied, ECN per RFC 6040,
+# DF copied from the inner IPv4 header.
+cap_start cap router -v -i eth0 -c 2 esp > "$tmp/hdr.txt"
+ip netns exec hostA ping -c 1 -W 2 -Q 0xb9 -M "do" 10.2.0.2 > /dev/null 2>&1
+sleep 0.5
+cap_stop "$cap"
+hdr=$(grep -m1 '192.0.2.1 > 198.51.100.1' -B1 "$tmp/hdr.txt" | head -1)
+check_match "outer header: DSCP EF copied, ECT(1) kept, TTL 64, DF copied" \
+	'tos 0xb9.*ttl 64.*flags \[DF\]' "$hdr"
+cap_start cap router -v -i eth0 -c 2 esp > "$tmp/hdr.txt"
+ip netns exec hostA ping -c 1 -W 2 -Q 0x03 -M dont 10.2.0.2 > /dev/null 2>&1
+sleep 0.5
+cap_stop "$cap"
+hdr=$(grep -m1 '192.0.2.1 > 198.51.100.1' -B1 "$tmp/hdr.txt" | head -1)
+check_match "outer header: inner CE becomes ECT(0) outside (RFC 6040), no DF" \
+	'tos 0x2,.*flags \[none\]' "$hdr"
+
+# A narrower link between the gateways: ICMP too-big from the router lowers
+# the group's effective MTU; large transfers still complete.
+eff0=$(ip netns exec gwA cat /proc/net/ipsec_tncfg)
+ip -n router link set eth1 mtu 1300
+ip -n gwB link set eth0 mtu 1300
+ping_ok hostA 10.2.0.2 1380 1 -M "do"
+check "PMTU: 2 MB over TCP complete across the 1300-byte link" xfer_ok 2000000
+eff1=$(ip netns exec gwA cat /proc/net/ipsec_tncfg)
+check_match "PMTU: ipsec_tncfg shows the lower effective MTU" \
+	'^ipsec0 -> eth0 mtu=1420\(1[12][0-9][0-9]\) -> 1500$' "$eff1"
+check_match "PMTU: ... where it showed the device's before" \
+	'^ipsec0 -> eth0 mtu=1420\(14[0-9][0-9]\) -> 1500$' "$eff0"
+ip -n router link set eth1 mtu 1500
+ip -n gwB link set eth0 mtu 1500
+tunnel_down
+
+# --- lifecycle under traffic -------------------------------------------------------
+tunnel_up aes-gcm-16
+timeout 30 ip netns exec hostA iperf3 -c 10.2.0.2 -t 8 -J > "$tmp/rekey.json" 2> /dev/null &
+perf=$!
+sleep 2
+# Make before break: new SAs on both sides, the eroutes replaced, then the
+# old SAs deleted.
+n1=$(gw_keys aes-gcm-16) n2=$(gw_keys aes-gcm-16)
+for side in "gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 1101 2101 $n1 $n2" \
+	"gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 2101 1101 $n2 $n1"; do
+	read -r ns me peer mine theirs out in ko ki <<< "$side"
+	gw_ipsec "$ns" spi --af inet --edst "$peer" --spi "0x$out" --proto esp --src "$me" \
+		--esp aes-gcm-16 --enckey "${ko%,}" 2> /dev/null
+	gw_ipsec "$ns" spi --af inet --edst "$peer" --spi "0x$out" --proto tun --src "$me" \
+		--dst "$peer" --ip4
+	gw_ipsec "$ns" spigrp inet "$peer" "0x$out" tun inet "$peer" "0x$out" esp
+	gw_ipsec "$ns" spi --af inet --edst "$me" --spi "0x$in" --proto esp --src "$peer" \
+		--esp aes-gcm-16 --enckey "${ki%,}" 2> /dev/null
+	gw_ipsec "$ns" spi --af inet --edst "$me" --spi "0x$in" --proto tun --src "$peer" \
+		--dst "$me" --ip4
+	gw_ipsec "$ns" spigrp inet "$me" "0x$in" tun inet "$me" "0x$in" esp
+	gw_ipsec "$ns" eroute --addin --eraf inet --src "$theirs" --dst "$mine" --said "tun.$in@$me"
+done
+gw_ipsec gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said tun.1101@198.51.100.1
+gw_ipsec gwB eroute --replace --eraf inet --src 10.2.0.0/24 --dst 10.1.0.0/24 --said tun.2101@192.0.2.1
+sleep 1
+gw_ipsec gwA spi --said tun.1001@198.51.100.1 --del
+gw_ipsec gwB spi --said tun.2001@192.0.2.1 --del
+sleep 1
+gw_ipsec gwA spi --said tun.2001@192.0.2.1 --del
+gw_ipsec gwB spi --said tun.1001@198.51.100.1 --del
+wait "$perf"
+check "rekey: the TCP connection survived make-before-break" \
+	$py -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e.get("error", "")); sys.exit(1 if "error" in e or e["end"]["sum_received"]["bytes"] == 0 else 0)' "$tmp/rekey.json"
+new=$(ip netns exec gwB cat /proc/net/ipsec_spi | grep -o 'esp.1101@198.51.100.1 .*packets([0-9]*')
+check_match "rekey: the new SAs carried the traffic" 'packets\([1-9]' "$new"
+
+# Tear-downs while iperf3 runs: nothing may crash, leak or get stuck.
+timeout 20 ip netns exec hostA iperf3 -c 10.2.0.2 -t 6 > /dev/null 2>&1 &
+perf=$!
+sleep 1
+gw_ipsec gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said %drop
+sleep 0.5
+gw_ipsec gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said tun.1101@198.51.100.1
+sleep 0.5
+gw_ipsec gwB spi --clear
+sleep 0.5
+gw_ipsec gwA spi --said esp.1101@198.51.100.1 --del
+wait "$perf"
+ok "lifecycle: eroute replace, spi --clear and --del under traffic survived"
+tunnel_down
+tunnel_up aes128-sha2_256-128
+timeout 20 ip netns exec hostA iperf3 -c 10.2.0.2 -t 5 > /dev/null 2>&1 &
+perf=$!
+sleep 1.5
+ip netns del gwB
+wait "$perf"
+ok "lifecycle: deleting a gateway's namespace under traffic survived"
+topo_down
+check "rmmod klips after all of it (async crypto drained)" rmmod klips
+check_kmemleak "path tests"
+rm -rf "$tmp"
+done_testing

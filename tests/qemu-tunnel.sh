@@ -1,0 +1,68 @@
+#!/bin/bash
+# On Debian's own kernels under qemu: a klips gateway against an XFRM
+# gateway (AES-GCM tunnel) carries traffic both ways; with more than one
+# CPU the crypto is made asynchronous through pcrypt and SAs and eroutes
+# are replaced and deleted while traffic runs (a short race hunt).
+#
+#   tests/qemu-tunnel.sh <directory with klips.ko>
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/topology.sh"
+. "$here/gateway.sh"
+mod=${1:?usage: qemu-tunnel.sh <module dir>}/klips.ko
+py=/usr/bin/python3
+cpus=$(nproc)
+
+modprobe -a veth esp4 xfrm_user 2> /dev/null
+if [ "$cpus" -gt 1 ]; then
+	modprobe -a pcrypt crypto_user
+	# pcrypt spreads the AEAD's work over the CPUs, asynchronously.
+	check "pcrypt instance registered ($cpus CPUs)" $py "$here/cryptd.py" \
+		'pcrypt(rfc4106(gcm(aes)))' aead
+fi
+check "insmod klips.ko on $(uname -r)" insmod "$mod"
+topo_up
+ip netns exec hostB iperf3 -s -D > /dev/null 2>&1
+k1=$(gw_keys aes-gcm-16) k2=$(gw_keys aes-gcm-16)
+check "gwA by klips" gw_klips gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 \
+	1001 2001 tun aes-gcm-16 "$k1" "$k2"
+check "gwB by XFRM" gw_xfrm gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 \
+	2001 1001 tun aes-gcm-16 "$k2" "$k1"
+check "hostA -> hostB through klips and XFRM" \
+	ip netns exec hostA ping -c 3 -W 3 10.2.0.2
+check "hostB -> hostA" ip netns exec hostB ping -c 3 -W 3 10.1.0.2
+check "hostA -> hostB, 3000-byte pings" ip netns exec hostA ping -c 2 -W 3 -s 3000 10.2.0.2
+check "1 MB over TCP" sh -c "ip netns exec hostA iperf3 -c 10.2.0.2 -n 1M -J |
+	$py -c 'import json,sys; e=json.load(sys.stdin)[\"end\"]; sys.exit(0 if e[\"sum_received\"][\"bytes\"] == e[\"sum_sent\"][\"bytes\"] > 0 else 1)'"
+spi=$(ip netns exec gwA cat /proc/net/ipsec_spi | grep -o 'esp.2001@192.0.2.1 .*')
+check_match "the inbound SA counted packets" 'packets\([1-9]' "$spi"
+if [ "$cpus" -gt 1 ]; then
+	drv=$(awk '/^driver/ { d = $3 } /^refcnt/ && $3 > 1 && d ~ /^pcrypt/ { print d }' /proc/crypto | sort -u | tr '\n' ' ')
+	check_match "a pcrypt transform is in use" 'pcrypt\(' "$drv"
+	# Replace and delete under traffic, in parallel with it.
+	ip netns exec hostA iperf3 -c 10.2.0.2 -t 12 -P 2 > /dev/null 2>&1 &
+	perf=$!
+	end=$((SECONDS + 10))
+	i=0
+	while [ $SECONDS -lt $end ]; do
+		i=$((i + 1))
+		spi_out=$(printf '%x' $((0x3000 + i)))
+		gw_ipsec gwA spi --af inet --edst 198.51.100.1 --spi "0x$spi_out" --proto esp \
+			--src 192.0.2.1 --esp aes-gcm-16 --enckey "$(topo_key 20)" 2> /dev/null
+		gw_ipsec gwA spi --af inet --edst 198.51.100.1 --spi "0x$spi_out" --proto tun \
+			--src 192.0.2.1 --dst 198.51.100.1 --ip4
+		gw_ipsec gwA spigrp inet 198.51.100.1 "0x$spi_out" tun inet 198.51.100.1 "0x$spi_out" esp
+		gw_ipsec gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 \
+			--said "tun.$spi_out@198.51.100.1"
+		gw_ipsec gwA spi --said "tun.$spi_out@198.51.100.1" --del
+		gw_ipsec gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 \
+			--said tun.1001@198.51.100.1
+	done
+	wait "$perf"
+	check_match "stress: $i replace/delete rounds under traffic" '^[1-9]' "$i"
+	check "stress: the tunnel still carries traffic" ip netns exec hostA ping -c 2 -W 3 10.2.0.2
+fi
+topo_down
+check "rmmod klips" rmmod klips
+done_testing
