@@ -4,9 +4,11 @@
 #
 # Stages: static checks (W=1 builds against Debian's 6.1 and 6.12 headers,
 # sparse, checkpatch --strict), KUnit in the debug UML guest, the namespace
-# tests in the debug UML guest, and on Debian's own 6.1 and 6.12 kernels
-# under qemu a smoke test and the same namespace tests. A guest that dies, times out or logs a KASAN,
-# UBSAN, lockdep or kmemleak report fails its stage.
+# and packet-path tests in the debug UML guest, and on Debian's own 6.1 and
+# 6.12 kernels under qemu a smoke test, the same namespace tests and a
+# klips-against-XFRM tunnel with a pcrypt stress run on four CPUs. A guest
+# that dies, times out or logs a KASAN, UBSAN, lockdep or kmemleak report
+# fails its stage.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -143,7 +145,7 @@ else
 fi
 
 # One guest boot per script, many cases each.
-for t in netns netlink tool; do
+for t in netns netlink tool path; do
 	echo "== $t tests (debug UML guest)"
 	run=$log/$t
 	KLIPS_RUN_DIR=$run "$top/scripts/uml-run.sh" debug "tests/$t.sh" "$mod" > "$run.console" 2>&1
@@ -157,12 +159,15 @@ echo "== Debian kernels under qemu"
 for hdr in $("$top/scripts/debian-headers.sh"); do
 	name=$(basename "$hdr")
 	series=$(sed -E 's/^linux-headers-([0-9]+\.[0-9]+).*/\1/' <<< "$name")
-	# The smoke test, then the same namespace tests as in UML.
-	for t in qemu-smoke netns netlink; do
+	# The smoke test, the same namespace tests as in UML, and a klips
+	# gateway against an XFRM one on four CPUs with pcrypt.
+	for t in qemu-smoke netns netlink qemu-tunnel; do
 		run=$log/qemu-$series-$t
 		arg=$top/build/mod/$name
+		smp=2
 		[ $t = qemu-smoke ] && arg=$arg/klips.ko
-		KLIPS_RUN_DIR=$run "$top/scripts/qemu-run.sh" "$series" "tests/$t.sh" \
+		[ $t = qemu-tunnel ] && smp=4
+		KLIPS_QEMU_SMP=$smp KLIPS_RUN_DIR=$run "$top/scripts/qemu-run.sh" "$series" "tests/$t.sh" \
 			"$arg" > "$run.console" 2>&1
 		rc=$?
 		count_tap "qemu $series $t" "$run/output.txt"

@@ -18,6 +18,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 NETLINK_CRYPTO = 21
 CRYPTO_MSG_NEWALG = 0x10
@@ -44,6 +45,30 @@ def newalg(sock, seq, driver, typ):
     return -err
 
 
+def instantiated(driver):
+    """Is there an instance of this template over this algorithm name?
+
+    The kernel names the instance after the drivers underneath
+    (pcrypt(rfc4106(gcm(aes))) becomes pcrypt(rfc4106(gcm_base(...)))),
+    so compare the template and the algorithm name, not the driver name.
+    """
+    template, _, inner = driver.partition("(")
+    inner = inner[:-1]
+    name = drv = None
+    with open("/proc/crypto") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            key, value = key.strip(), value.strip()
+            if key == "name":
+                name = value
+            elif key == "driver":
+                drv = value
+                if drv == driver or (drv.startswith(template + "(") and
+                                     name == inner):
+                    return True
+    return False
+
+
 def main(argv):
     if len(argv) < 3 or len(argv) % 2 == 0:
         print(__doc__.strip().splitlines()[0], file=sys.stderr)
@@ -53,8 +78,15 @@ def main(argv):
     status = 0
     for i in range(1, len(argv), 2):
         driver, typ = argv[i], argv[i + 1]
-        err = newalg(sock, i, driver, typ)
-        if err and err != errno.EEXIST:
+        # EAGAIN: the instance was still being built (and self-tested)
+        # when the lookup returned; it exists once that is done.
+        for attempt in range(20):
+            err = newalg(sock, i * 100 + attempt, driver, typ)
+            if err != errno.EAGAIN:
+                break
+            time.sleep(0.1)
+        if err and not (err in (errno.EEXIST, errno.EAGAIN, errno.ENOENT)
+                        and instantiated(driver)):
             print("cryptd.py: %s: %s" % (driver, os.strerror(err)),
                   file=sys.stderr)
             status = 1
