@@ -211,6 +211,24 @@ static int key_canon(const struct klips_eroute_key *in,
 	return 0;
 }
 
+/**
+ * klips_eroute_key_check() - validate selectors as the table would
+ * @in: the selectors from a request
+ * @out: set to their canonical form
+ * @extack: why they are refused
+ *
+ * For the inbound policy of eroute --addin, which is no table entry but
+ * takes the same prefixes.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int klips_eroute_key_check(const struct klips_eroute_key *in,
+			   struct klips_eroute_key *out,
+			   struct netlink_ext_ack *extack)
+{
+	return key_canon(in, out, extack);
+}
+
 static int cmp_uint(unsigned int a, unsigned int b)
 {
 	return a < b ? -1 : a > b;

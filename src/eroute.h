@@ -82,6 +82,9 @@ struct klips_eroute *klips_eroute_lookup(struct klips_eroute_table *t,
 					 const union klips_addr *daddr,
 					 u8 proto, __be16 sport, __be16 dport);
 
+int klips_eroute_key_check(const struct klips_eroute_key *in,
+			   struct klips_eroute_key *out,
+			   struct netlink_ext_ack *extack);
 bool klips_eroute_has_ports(struct klips_eroute_table *t, u8 family);
 
 /* Listing in matching order, for /proc and netlink dumps. */

@@ -910,11 +910,19 @@ static int eroute_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 static int policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct klips_net *kn = klips_net(genl_info_net(info));
-	struct klips_eroute_key key;
+	struct klips_eroute_key req, key;
 	struct klips_sa *sa, *inner;
 	int err;
 
-	err = parse_eroute_key(info, &key);
+	err = parse_eroute_key(info, &req);
+	if (err)
+		return err;
+	if (req.proto || req.sport || req.dport) {
+		NL_SET_ERR_MSG(info->extack,
+			       "eroute --addin: an inbound policy has no protocol or ports");
+		return -EINVAL;
+	}
+	err = klips_eroute_key_check(&req, &key, info->extack);
 	if (err)
 		return err;
 	mutex_lock(&kn->lock);

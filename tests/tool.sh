@@ -671,6 +671,10 @@ check "klipsdebug --none" "$I" klipsdebug --none
 	check_match "spi --json: the policy" '"policy":"192.0.1.0/24->192.0.2.0/24"' \
 		"$("$I" spi --json | grep '"tun.1002@')"
 	check_eq "--addin adds no eroute" 7 "$(wc -l < /proc/net/ipsec_eroute)"
+	refused "--addin: host bits beyond the prefix" \
+		'Invalid argument: eroute --dst: host bits set beyond the prefix length' \
+		eroute --addin --eraf inet --src 192.0.1.0/24 --dst 192.0.2.1/24 \
+		--said tun.1002@192.1.2.23
 	fails "--addin takes no ports" 2 "ipsec eroute: --transport-proto: not with --addin" \
 		eroute --addin --eraf inet --src 192.0.1.0/24 --dst 192.0.2.0/24 \
 		--transport-proto 6 --said tun.1002@192.1.2.23
