@@ -89,19 +89,8 @@ static uint64_t allowed_opts(int action)
 static int check_action(const struct ctx *ctx, const struct cmdline *cl,
 			int *action)
 {
-	const struct given *a = first_of(cl, ACTIONS), *g;
-
-	if (!a)
-		return fail(ctx, EXIT_USAGE, "no action: --add, --replace, "
-			    "--addin, --del or --clear");
-	*action = a->id;
-	g = first_of(cl, ACTIONS & ~BIT(a->id));
-	if (!g)
-		g = first_of(cl, ~(allowed_opts(a->id) | BIT(a->id)));
-	if (g)
-		return fail(ctx, EXIT_USAGE, "%s: not with %s", g->name,
-			    a->name);
-	return 0;
+	return one_action(ctx, cl, ACTIONS, allowed_opts, "no action: --add, "
+			  "--replace, --addin, --del or --clear", action);
 }
 
 static int parse_tproto(const struct ctx *ctx, const char *text,

@@ -86,6 +86,9 @@ static inline bool has(const struct cmdline *cl, int id)
 
 /* The first option given among @mask, or NULL. */
 const struct given *first_of(const struct cmdline *cl, uint64_t mask);
+int one_action(const struct ctx *ctx, const struct cmdline *cl,
+	       uint64_t actions, uint64_t (*allowed)(int action),
+	       const char *none, int *action);
 
 /* Values. Each returns 0 or prints the error (naming @what) and returns 2. */
 int parse_u32(const struct ctx *ctx, const char *what, const char *text,

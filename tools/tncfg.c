@@ -65,21 +65,15 @@ static int check_name(const struct ctx *ctx, const char *what,
 static int check_args(const struct ctx *ctx, const struct cmdline *cl,
 		      int *action)
 {
-	const struct given *a = first_of(cl, ACTIONS), *g;
+	const struct given *g;
 
-	if (!a)
-		return fail(ctx, EXIT_USAGE, "no action: --attach, --detach, "
-			    "--clear, --create or --delete");
-	*action = a->id;
-	g = first_of(cl, ACTIONS & ~BIT(a->id));
-	if (!g)
-		g = first_of(cl, ~(allowed_opts(a->id) | BIT(a->id)));
-	if (g)
-		return fail(ctx, EXIT_USAGE, "%s: not with %s", g->name,
-			    a->name);
-	if ((a->id == O_ATTACH || a->id == O_DETACH) && !has(cl, O_VIRTUAL))
+	if (one_action(ctx, cl, ACTIONS, allowed_opts, "no action: --attach, "
+		       "--detach, --clear, --create or --delete", action))
+		return EXIT_USAGE;
+	if ((*action == O_ATTACH || *action == O_DETACH) &&
+	    !has(cl, O_VIRTUAL))
 		return fail(ctx, EXIT_USAGE, "--virtual: missing");
-	if (a->id == O_ATTACH && !has(cl, O_PHYSICAL))
+	if (*action == O_ATTACH && !has(cl, O_PHYSICAL))
 		return fail(ctx, EXIT_USAGE, "--physical: missing");
 	for (g = cl->opt; g < cl->opt + cl->nopt; g++)
 		if (g->val && check_name(ctx, g->name, g->val))

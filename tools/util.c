@@ -149,6 +149,29 @@ const struct given *first_of(const struct cmdline *cl, uint64_t mask)
 }
 
 /* KLIPS's radix rule: "0x" for hex, else decimal. No sign, no spaces. */
+/*
+ * Exactly one of the options in @actions, and besides it only what
+ * @allowed(action) permits: the action's id in *@action, or a usage error
+ * (@none when no action was given).
+ */
+int one_action(const struct ctx *ctx, const struct cmdline *cl,
+	       uint64_t actions, uint64_t (*allowed)(int action),
+	       const char *none, int *action)
+{
+	const struct given *a = first_of(cl, actions), *g;
+
+	if (!a)
+		return fail(ctx, EXIT_USAGE, "%s", none);
+	*action = a->id;
+	g = first_of(cl, actions & ~BIT(a->id));
+	if (!g)
+		g = first_of(cl, ~(allowed(a->id) | BIT(a->id)));
+	if (g)
+		return fail(ctx, EXIT_USAGE, "%s: not with %s", g->name,
+			    a->name);
+	return 0;
+}
+
 static int parse_num(const char *text, uint64_t max, uint64_t *val)
 {
 	unsigned int base = 10;
