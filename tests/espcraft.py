@@ -354,9 +354,10 @@ class Injector:
         self.seq[label] += 1
         return self.seq[label]
 
-    def echo(self, v6=False, size=32, src=None, dst=None):
+    def echo(self, v6=False, size=32, src=None, dst=None, tos=0, ce=False):
         """An inner ICMP echo request from hostA to hostB, and what hostB
-        must receive: the same bytes, TTL / hop limit one less."""
+        must receive: the same bytes, TTL / hop limit one less (and with
+        @ce, ECN marked CE)."""
         from scapy.layers.inet import IP, ICMP
         from scapy.layers.inet6 import IPv6, ICMPv6EchoRequest
         self.ident += 1
@@ -369,9 +370,11 @@ class Injector:
             q.hlim -= 1
         else:
             p = IP(src=src or "10.1.0.2", dst=dst or "10.2.0.2", ttl=64,
-                   id=self.ident) / ICMP(id=self.ident, seq=1) / data
+                   tos=tos, id=self.ident) / ICMP(id=self.ident, seq=1) / data
             q = IP(bytes(p))
             q.ttl -= 1
+            if ce:
+                q.tos |= 3
             del q.chksum
         return bytes(p), bytes(q)
 
@@ -414,7 +417,8 @@ class Injector:
             b = b[:-1] + bytes([b[-1] ^ 0x80])
         return b
 
-    def frames(self, label, espbytes, src=None, frag=0, reverse=False):
+    def frames(self, label, espbytes, src=None, frag=0, reverse=False,
+               tos=0):
         """The outer packet(s) as Ethernet frames from the router."""
         from scapy.layers.inet import IP, fragment
         from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment, fragment6
@@ -432,7 +436,7 @@ class Injector:
             eth = self.eth6
         else:
             p = IP(src=src or sa.src, dst=sa.dst, proto=50, ttl=64,
-                   id=self.ident) / Raw(espbytes)
+                   tos=tos, id=self.ident) / Raw(espbytes)
             if frag:
                 out = [bytes(f) for f in fragment(p, fragsize=frag)]
             else:
@@ -558,6 +562,12 @@ def inject(safile, gwb_mac, router_mac):
                spi):
         return
 
+    # First, while it lives (30 s): the larval SA wire.sh made by getspi.
+    e = bytearray(w.esp("cbc4", w.echo()[0]))
+    e[0:4] = struct.pack("!L", 0x8000)
+    w.dropped("larval SA esp.8000 (getspi, never filled in)",
+              w.frames("cbc4", bytes(e)), {"InStateInvalid": 1}, "cbc4")
+
     # 2. Injected packets, each a different SA and inner protocol.
     drain(w.wire)
     inner, expect = w.echo()
@@ -585,6 +595,10 @@ def inject(safile, gwb_mac, router_mac):
                      ", last first" if rev else ""), "cbc4", inner, expect,
                     w.frames("cbc4", w.esp("cbc4", inner), frag=frag,
                              reverse=rev))
+    inner, expect = w.echo(size=64)
+    w.delivered("ESP header and IV split across 8-byte outer fragments, "
+                "last first", "cbc4", inner, expect,
+                w.frames("cbc4", w.esp("cbc4", inner), frag=8, reverse=True))
     inner, expect = w.echo(size=3000)
     w.delivered("%d-byte ICMP echo, AES-GCM-16, fragmented outer" %
                 len(inner), "gcm4", inner, expect,
@@ -754,6 +768,26 @@ def bad_cases(w, cbc, gcm, v6):
                        src="2001:db8:2::7"),
               {"InPolicyError": 1}, "cbc6")
 
+    w.dropped("next header 50 (ESP inside ESP) in a tunnel group",
+              w.frames("cbc4", w.esp("cbc4", w.esp("gcm4", inner, seq=1),
+                                     nh=50)),
+              {"InPolicyError": 1}, "cbc4")
+
+    # RFC 6040 on decapsulation: CE onto ECT is copied, onto Not-ECT the
+    # packet is dropped.
+    inner, expect = w.echo(tos=2, ce=True)
+    w.delivered("outer CE onto inner ECT(0): the inner packet marked CE",
+                "cbc4", inner, expect,
+                w.frames("cbc4", w.esp("cbc4", inner), tos=3))
+    w.dropped("outer CE onto inner Not-ECT (RFC 6040: drop)",
+              w.frames("cbc4", w.esp("cbc4", w.echo()[0]), tos=3),
+              {"InInnerHeaderError": 1}, "cbc4")
+
+    # Sequence number 0: never sent, the counter starts at 1.
+    w.dropped("sequence number 0",
+              w.frames("cbc4", w.esp("cbc4", w.echo()[0], seq=0)),
+              {c + " ooo_errs": 1, "InReplay": 1}, "cbc4")
+
     # Dummy packets (RFC 4303 2.6): dropped quietly.
     w.dropped("next header 59 (dummy)",
               w.frames("cbc4", w.esp("cbc4", b"\0" * 20, nh=59)),
@@ -766,6 +800,7 @@ def bad_cases(w, cbc, gcm, v6):
     for what, label, spi in (
             ("unknown SPI 0xdeadbeef", "cbc4", 0xdeadbeef),
             ("SPI 0x7777 of an SA in gwA's namespace", "cbc4", 0x7777),
+            ("SPI 0 (reserved)", "cbc4", 0),
             ("unknown SPI over IPv6", "cbc6", 0xdeadbeef)):
         e = bytearray(ok4() if label == "cbc4" else
                       w.esp("cbc6", w.echo(v6=True)[0]))

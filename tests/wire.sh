@@ -315,6 +315,10 @@ check "gwA holds esp.7777@198.51.100.1" on gwA "$ipsec" spi --af inet \
 	--edst 198.51.100.1 --spi 0x7777 --proto esp --src 192.0.2.1 \
 	--esp aes-gcm-16 --enckey "$(topo_key 20)"
 
+# A larval SA (getspi, 30 s to live): the injector's first case.
+check_eq "gwB: getspi gives a larval esp.8000@198.51.100.1" \
+	esp.8000@198.51.100.1 "$(on gwB "$ipsec" spi --getspi --af inet \
+		--edst 198.51.100.1 --proto esp --range 0x8000-0x8000 2>&1)"
 capture gwB eth0 "$work/gwb.pcap" || not_ok "tcpdump started on gwB's eth0"
 absorb < <("${craft[@]}" inject "$work/inject-sas" \
 	"$(on gwB cat /sys/class/net/eth0/address)" \
