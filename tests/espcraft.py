@@ -9,6 +9,7 @@
       are the pings and the TCP payload wire.sh sent.
 
   espcraft.py inject <sa file> <gwB eth0 MAC> <router eth1 MAC>
+                     <gwB eth1 MAC> <hostB eth0 MAC>
       Build ESP packets by hand (fixed IVs, known plaintext), send them
       from the router namespace's eth1 towards gwB, and check what hostB
       receives and what gwB counts (/proc/net/ipsec/stats, ipsec_spi).
@@ -333,18 +334,21 @@ def delta(before, after):
 
 
 class Injector:
-    def __init__(self, sas, gwb_mac, router_mac):
+    def __init__(self, sas, gwb_mac, router_mac, gwb1_mac, hostb_mac):
         from scapy.layers.l2 import Ether
         self.sas = {sa.label: sa for sa in sas}
         self.seq = {sa.label: 0 for sa in sas}
         self.eth4 = bytes(Ether(dst=gwb_mac, src=router_mac, type=0x800))
         self.eth6 = bytes(Ether(dst=gwb_mac, src=router_mac, type=0x86dd))
+        # From hostB's side, into gwB's eth1 (no ipsecN attached there).
+        self.eth4_b = bytes(Ether(dst=gwb1_mac, src=hostb_mac, type=0x800))
         self.ident = 0x4000
         setns("router")
         self.tx = packet_socket("eth1", False)
         self.wire = packet_socket("eth1", True)
         setns("hostB")
         self.rx = packet_socket("eth0", True)
+        self.tx_b = packet_socket("eth0", False)
         setns("gwB")
         # gwB's own packet socket: its clones share data with the skbs
         # klips decrypts (no mmap ring, so read only afterwards).
@@ -425,10 +429,12 @@ class Injector:
         return b
 
     def frames(self, label, espbytes, src=None, frag=0, reverse=False,
-               tos=0):
-        """The outer packet(s) as Ethernet frames from the router."""
-        from scapy.layers.inet import IP, fragment
-        from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment, fragment6
+               tos=0, ext=False):
+        """The outer packet(s) as Ethernet frames from the router; with
+        @ext, IPv4 options or an IPv6 destination options header."""
+        from scapy.layers.inet import IP, IPOption_NOP, fragment
+        from scapy.layers.inet6 import (IPv6, IPv6ExtHdrFragment, fragment6,
+                                        IPv6ExtHdrDestOpt)
         from scapy.packet import Raw
         sa = self.sas[label]
         self.ident += 1
@@ -437,13 +443,18 @@ class Injector:
                 p = IPv6(src=src or sa.src, dst=sa.dst, hlim=64) / \
                     IPv6ExtHdrFragment(nh=50, id=self.ident) / Raw(espbytes)
                 out = [bytes(f) for f in fragment6(p, frag)]
+            elif ext:
+                out = [bytes(IPv6(src=src or sa.src, dst=sa.dst, hlim=64) /
+                             IPv6ExtHdrDestOpt(nh=50) / Raw(espbytes))]
             else:
                 out = [bytes(IPv6(src=src or sa.src, dst=sa.dst, nh=50,
                                   hlim=64) / Raw(espbytes))]
             eth = self.eth6
         else:
             p = IP(src=src or sa.src, dst=sa.dst, proto=50, ttl=64,
-                   tos=tos, id=self.ident) / Raw(espbytes)
+                   tos=tos, id=self.ident,
+                   options=[IPOption_NOP()] * 4 if ext else []) / \
+                Raw(espbytes)
             if frag:
                 out = [bytes(f) for f in fragment(p, fragsize=frag)]
             else:
@@ -462,10 +473,11 @@ class Injector:
 
     # The wire --------------------------------------------------------------
 
-    def send(self, frames):
+    def send(self, frames, sock=None):
         for f in frames:
-            self.tx.send(f)
-        self.sent += frames
+            (sock or self.tx).send(f)
+        if not sock:
+            self.sent += frames
 
     def start(self):
         drain(self.rx)
@@ -527,13 +539,13 @@ class Injector:
         tap(not d, "%s: no error counted" % what, d)
         return got == [expect]
 
-    def dropped(self, what, frames, want, good_label):
+    def dropped(self, what, frames, want, good_label, via_b=False):
         """A bad packet: counted exactly as @want says (name -> delta),
         nothing else moves, nothing reaches hostB, a good packet after it
         passes."""
         before = snapshot()
         self.start()
-        self.send(frames)
+        self.send(frames, self.tx_b if via_b else None)
         gframes, gexpect = self.good(good_label)
         self.send(gframes)
         got = self.collect(1)
@@ -579,9 +591,9 @@ class Injector:
                    "that scapy decrypts (%s)" % sa.said(), "\n".join(seen))
 
 
-def inject(safile, gwb_mac, router_mac):
+def inject(safile, *macs):
     sas = read_sas(safile)
-    w = Injector(sas, gwb_mac, router_mac)
+    w = Injector(sas, *macs)
     cbc, gcm, v6 = w.sas["cbc4"], w.sas["gcm4"], w.sas["cbc6"]
     snap = snapshot()
     with open("/proc/net/ipsec_spi") as f:
@@ -629,6 +641,13 @@ def inject(safile, gwb_mac, router_mac):
     w.delivered("ESP header and IV split across 8-byte outer fragments, "
                 "last first", "cbc4", inner, expect,
                 w.frames("cbc4", w.esp("cbc4", inner), frag=8, reverse=True))
+    inner, expect = w.echo()
+    w.delivered("outer IPv4 header with options (IHL 6)", "cbc4", inner,
+                expect, w.frames("cbc4", w.esp("cbc4", inner), ext=True))
+    inner, expect = w.echo(v6=True)
+    w.delivered("outer IPv6 with a destination options header before ESP",
+                "cbc6", inner, expect,
+                w.frames("cbc6", w.esp("cbc6", inner), ext=True))
     inner, expect = w.echo(size=3000)
     w.delivered("%d-byte ICMP echo, AES-GCM-16, fragmented outer" %
                 len(inner), "gcm4", inner, expect,
@@ -822,6 +841,11 @@ def bad_cases(w, cbc, gcm, v6):
               w.frames("cbc4", w.esp("cbc4", w.echo()[0], seq=0)),
               {c + " ooo_errs": 1, "InReplay": 1}, "cbc4")
 
+    # Valid, but in through gwB's eth1, which has no ipsecN attached.
+    f = w.frames("cbc4", ok4())[0]
+    w.dropped("valid ESP arriving on eth1, which no ipsecN is attached to",
+              [w.eth4_b + f[14:]], {"InNoDevice": 1}, "cbc4", via_b=True)
+
     # Dummy packets (RFC 4303 2.6): dropped quietly.
     w.dropped("next header 59 (dummy)",
               w.frames("cbc4", w.esp("cbc4", b"\0" * 20, nh=59)),
@@ -873,7 +897,7 @@ def main(argv):
     if len(argv) == 4 and argv[0] == "decode":
         decode(*argv[1:])
         return 0
-    if len(argv) == 4 and argv[0] == "inject":
+    if len(argv) == 6 and argv[0] == "inject":
         inject(*argv[1:])
         return 0
     if len(argv) == 3 and argv[0] == "tcpsink":

@@ -322,7 +322,9 @@ check_eq "gwB: getspi gives a larval esp.8000@198.51.100.1" \
 capture gwB eth0 "$work/gwb.pcap" || not_ok "tcpdump started on gwB's eth0"
 absorb < <("${craft[@]}" inject "$work/inject-sas" \
 	"$(on gwB cat /sys/class/net/eth0/address)" \
-	"$(on router cat /sys/class/net/eth1/address)" 2>&1)
+	"$(on router cat /sys/class/net/eth1/address)" \
+	"$(on gwB cat /sys/class/net/eth1/address)" \
+	"$(on hostB cat /sys/class/net/eth0/address)" 2>&1)
 wait $!
 check_eq "espcraft.py inject ran to the end" 0 "$?"
 stop_capture
