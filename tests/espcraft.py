@@ -688,6 +688,14 @@ def bad_cases(w, cbc, gcm, v6):
                                      flip_icv=True)),
               {s6 + " auth_errs": 1, "InAuthError": 1}, "cbc6")
 
+    # A forged packet far ahead must not move the window: the good packet
+    # after it, at top + 1, still passes.
+    for label, said in (("cbc4", c), ("gcm4", g)):
+        w.dropped("bad ICV at seq top + 10000 (%s): the window stays" % label,
+                  w.frames(label, w.esp(label, w.echo()[0], flip_icv=True,
+                                        seq=w.seq[label] + 10000)),
+                  {said + " auth_errs": 1, "InAuthError": 1}, label)
+
     # Replay: the last good packet again; then behind the window.
     w.dropped("replayed packet (the last good one again)", w.last_good["cbc4"],
               {c + " ooo_errs": 1, "InReplay": 1}, "cbc4")

@@ -45,10 +45,27 @@
 # 2. Injected packets (tests/espcraft.py inject): ESP built with scapy
 #    (fixed IVs, known plaintext), sent from the router's eth1 to gwB
 #    (tcpdump running on gwB's eth0, so skbs are cloned), delivered to
-#    hostB byte for byte; large ones in outer fragments.
-# 3. Bad packets, each counted in exactly the SA field and the stats
-#    counter design.md names and nothing else, nothing delivered, and a
-#    good packet after it passes.
+#    hostB byte for byte (TTL / hop limit one less): ICMP, UDP, ICMPv6,
+#    AES-CBC/HMAC and AES-GCM; 3000- and 8000-byte packets in outer
+#    fragments (in order, last first, the ESP header itself split), outer
+#    IPv4 options and IPv6 destination options; hostB's echo reply comes
+#    back through gwB's outbound SA and scapy decrypts it on the router.
+#    Every frame sent must read back unchanged from a packet socket on
+#    gwB (its clones share data with what klips decrypts).
+# 3. Bad packets, each counted in exactly the SA field (ooo_errs,
+#    auth_errs, encr_size_errs, encr_pad_errs) and the /proc/net/ipsec/stats
+#    counter design.md names, nothing else moving (every stats counter,
+#    every SA's error fields, /proc/net/xfrm_stat), nothing delivered, and
+#    a good packet after it passing: bad ICV, replayed, too old, seq 0,
+#    truncation at every offset (IP header only, inside the ESP header:
+#    InHdrError; ESP header, part of the IV, no ciphertext, no ICV, ICV
+#    short: InSizeError), CBC ciphertext not a block multiple, pad length
+#    past the payload, wrong pad bytes, invalid inner headers, inner
+#    addresses outside the --addin policy, a skipped IPIP layer, ESP in
+#    ESP, the wrong outer source (InPolicyError), RFC 6040 CE onto Not-ECT,
+#    next header 59 (InDummy), a larval SA (InStateInvalid), arrival on a
+#    device with no ipsecN (InNoDevice), unknown SPIs, SPI 0 and another
+#    namespace's SPI (InNotOurs, and esp4/esp6 count XfrmInNoStates).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
