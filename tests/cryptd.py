@@ -79,14 +79,20 @@ def main(argv):
     for i in range(1, len(argv), 2):
         driver, typ = argv[i], argv[i + 1]
         # EAGAIN: the instance was still being built (and self-tested)
-        # when the lookup returned; it exists once that is done.
+        # when the lookup returned; it exists once that is done. Never ask
+        # again once it exists: a template over an algorithm name would
+        # then wrap its own instance (pcrypt(pcrypt(...))).
+        err = errno.EAGAIN
         for attempt in range(20):
-            err = newalg(sock, i * 100 + attempt, driver, typ)
-            if err != errno.EAGAIN:
+            if instantiated(driver):
+                err = 0
                 break
-            time.sleep(0.1)
-        if err and not (err in (errno.EEXIST, errno.EAGAIN, errno.ENOENT)
-                        and instantiated(driver)):
+            if attempt == 0 or err == errno.EAGAIN:
+                err = newalg(sock, i * 100 + attempt, driver, typ)
+            if err not in (0, errno.EAGAIN):
+                break
+            time.sleep(0.2)
+        if err and not instantiated(driver):
             print("cryptd.py: %s: %s" % (driver, os.strerror(err)),
                   file=sys.stderr)
             status = 1
