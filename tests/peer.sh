@@ -62,6 +62,7 @@ EOF
 # peer_alg <name>: sets PEER_EK / PEER_AK (key bytes), PEER_XFRM (the ip
 # xfrm words), PEER_INTEG (1 if the SA has integrity, so a replay window)
 # and PEER_CLEARTEXT (1 if the payload travels unencrypted).
+PEER_TABLE=$(peer_alg_table)
 peer_alg() {
 	local name ek ak x
 	while IFS='|' read -r name ek ak x; do
@@ -71,7 +72,7 @@ peer_alg() {
 		[[ $x == enc* && $x != *auth-trunc* ]] && PEER_INTEG=0
 		[[ $name == null-* ]] && PEER_CLEARTEXT=1
 		return 0
-	done < <(peer_alg_table)
+	done <<< "$PEER_TABLE"
 	echo "peer_alg: unknown algorithm '$1'" >&2
 	return 1
 }
@@ -108,8 +109,8 @@ peer_klips_up() {
 	[[ $loc == *:* ]] && af=inet6 sep=: ipv=--ip6
 	[[ $lnet == *:* ]] && iaf=inet6
 	local said_out said_in out_said
-	said_out=$(printf '%s%x@%s' "$sep" "$spo" "$rem")
-	said_in=$(printf '%s%x@%s' "$sep" "$spi" "$loc")
+	printf -v said_out '%s%x@%s' "$sep" "$spo" "$rem"
+	printf -v said_in '%s%x@%s' "$sep" "$spi" "$loc"
 	{
 		echo "tncfg --create ipsec0"
 		echo "tncfg --attach --virtual ipsec0 --physical eth0"
@@ -188,7 +189,9 @@ peer_sa() {
 		[[ $out =~ context:\ seq\ 0x([0-9a-f]+),\ oseq\ 0x([0-9a-f]+) ]] &&
 			s=$((16#${BASH_REMATCH[1]} > 16#${BASH_REMATCH[2]} ? 16#${BASH_REMATCH[1]} : 16#${BASH_REMATCH[2]}))
 	else
-		said=$(printf 'esp%s%x@%s' "$([[ $dst == *:* ]] && echo : || echo .)" "$spi" "$dst")
+		local sep=.
+		[[ $dst == *:* ]] && sep=:
+		printf -v said 'esp%s%x@%s' "$sep" "$spi" "$dst"
 		out=$(ip netns exec "$ns" cat /proc/net/ipsec_spi) || return 1
 		while IFS= read -r line; do
 			[[ $line == "$said "* ]] && PEER_SA_LINE=$line

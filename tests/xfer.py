@@ -19,6 +19,7 @@ import sys
 import time
 
 CHUNK = 65536
+CONNECT_TIMEOUT = 1.5   # a SYN and its first retransmission (after 1 s)
 # XFER_FLIP=1 (for the server): corrupt what it hashes or sends, to show
 # that a client notices (tunnel.sh's TUNNEL_BREAK=xfer).
 FLIP = os.environ.get("XFER_FLIP") == "1"
@@ -77,10 +78,10 @@ def serve(addr, port, conns):
 
 def connect(addr, port, deadline):
     # The server may still be starting: retry refused connections, but a
-    # lost SYN (a broken tunnel) is a failure after the connect timeout.
+    # lost SYN (a broken tunnel) is a failure after CONNECT_TIMEOUT.
     while True:
         s = socket.socket(family_of(addr), socket.SOCK_STREAM)
-        s.settimeout(max(0.1, min(5, deadline - time.monotonic())))
+        s.settimeout(max(0.1, min(CONNECT_TIMEOUT, deadline - time.monotonic())))
         try:
             s.connect((addr, port))
             return s
