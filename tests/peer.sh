@@ -89,18 +89,16 @@ peer_up() {
 
 peer_down() {
 	case $1 in
-	klips) printf '%s\n' "eroute --clear" "spi --clear" "tncfg --delete ipsec0" |
-		ip netns exec "$2" "$PEER_IPSEC" -f - ;;
-	xfrm) printf '%s\n' "xfrm policy flush" "xfrm state flush" | ip -n "$2" -batch - ;;
+	klips) ip netns exec "$2" "$PEER_IPSEC" -f - \
+		<<< $'eroute --clear\nspi --clear\ntncfg --delete ipsec0' ;;
+	xfrm) ip -n "$2" -batch - <<< $'xfrm policy flush\nxfrm state flush' ;;
 	esac
 }
 
-# The --enckey/--authkey options for "<enckey>/<authkey>".
+# PEER_OPTS: the --enckey/--authkey options for "<enckey>/<authkey>".
 peer_klips_keys() {
 	local ek=${1%/*} ak=${1#*/}
-	[ -n "$ek" ] && printf ' --enckey %s' "$ek"
-	[ -n "$ak" ] && printf ' --authkey %s' "$ak"
-	return 0
+	PEER_OPTS=${ek:+ --enckey $ek}${ak:+ --authkey $ak}
 }
 
 peer_klips_up() {
@@ -114,8 +112,10 @@ peer_klips_up() {
 	{
 		echo "tncfg --create ipsec0"
 		echo "tncfg --attach --virtual ipsec0 --physical eth0"
-		echo "spi --af $af --edst $rem --spi $spo --proto esp --src $loc --esp $PEER_ALG$(peer_klips_keys "$ko")"
-		echo "spi --af $af --edst $loc --spi $spi --proto esp --src $rem --esp $PEER_ALG$(peer_klips_keys "$ki")"
+		peer_klips_keys "$ko"
+		echo "spi --af $af --edst $rem --spi $spo --proto esp --src $loc --esp $PEER_ALG$PEER_OPTS"
+		peer_klips_keys "$ki"
+		echo "spi --af $af --edst $loc --spi $spi --proto esp --src $rem --esp $PEER_ALG$PEER_OPTS"
 		if [ "$PEER_MODE" = tunnel ]; then
 			echo "spi --af $af --edst $rem --spi $spo --proto tun --src $loc --dst $rem $ipv"
 			echo "spigrp $af $rem $spo tun $af $rem $spo esp"
@@ -137,16 +137,21 @@ peer_klips_up() {
 			echo "route add $rnet dev ipsec0 src $loc"
 		fi
 	} > "$b.ip"
-	ip netns exec "$ns" "$PEER_IPSEC" -f "$b.ipsec" 2>&1 | grep -v ': warning: '
-	[ "${PIPESTATUS[0]}" -eq 0 ] && ip -n "$ns" -batch "$b.ip"
+	local rc line
+	ip netns exec "$ns" "$PEER_IPSEC" -f "$b.ipsec" > "$b.out" 2>&1
+	rc=$?
+	while IFS= read -r line; do	# the tool's warnings are no failure
+		[[ $line == *': warning: '* ]] || echo "$line"
+	done < "$b.out"
+	[ "$rc" -eq 0 ] && ip -n "$ns" -batch "$b.ip"
 }
 
-# The ip xfrm words of PEER_ALG for "<enckey>/<authkey>".
+# PEER_OPTS: the ip xfrm words of PEER_ALG for "<enckey>/<authkey>".
 peer_xfrm_alg() {
 	local w="$PEER_XFRM "
 	w=${w/ E / ${1%/*} }
 	w=${w/ A / ${1#*/} }
-	echo "${w% }"
+	PEER_OPTS=${w% }
 }
 
 peer_xfrm_up() {
@@ -160,8 +165,10 @@ peer_xfrm_up() {
 	fi
 	[ "$PEER_INTEG" = 1 ] && rw=" replay-window 32"
 	{
-		echo "xfrm state add src $loc dst $rem proto esp spi $spo reqid $spo mode $PEER_MODE$flag $(peer_xfrm_alg "$ko")"
-		echo "xfrm state add src $rem dst $loc proto esp spi $spi reqid $spi mode $PEER_MODE$flag$rw $(peer_xfrm_alg "$ki")"
+		peer_xfrm_alg "$ko"
+		echo "xfrm state add src $loc dst $rem proto esp spi $spo reqid $spo mode $PEER_MODE$flag $PEER_OPTS"
+		peer_xfrm_alg "$ki"
+		echo "xfrm state add src $rem dst $loc proto esp spi $spi reqid $spi mode $PEER_MODE$flag$rw $PEER_OPTS"
 		if [ "$PEER_MODE" = tunnel ]; then
 			[ "$PEER_OUT_CLEAR" = 1 ] ||
 				echo "xfrm policy add src $lnet dst $rnet dir out tmpl src $loc dst $rem proto esp reqid $spo mode tunnel"
@@ -209,8 +216,12 @@ peer_sa() {
 # counters of policy decisions: a link-local packet of ipsec0 itself
 # meets no eroute).
 peer_errors() {
-	local f=/proc/net/xfrm_stat
+	local f=/proc/net/xfrm_stat name value
 	[ "$1" = klips ] && f=/proc/net/ipsec/stats
-	ip netns exec "$2" cat "$f" |
-		awk '$2 != 0 && $1 !~ /^(OutNoEroute|OutShunt|TrapCount|TrapSendCount|HoldDrop)$/ { print $1, $2 }'
+	while read -r name value; do
+		case $name in
+		OutNoEroute | OutShunt | TrapCount | TrapSendCount | HoldDrop) ;;
+		*) [ "$value" = 0 ] || echo "$name $value" ;;
+		esac
+	done < <(ip netns exec "$2" cat "$f" 2>&1 || echo "$f unreadable")
 }
