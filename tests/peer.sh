@@ -1,0 +1,227 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # PEER_* are read by the scripts that source this
+# One IPsec gateway of tests/topology.sh, configured by either
+# implementation with the same algorithm, keys and SPIs:
+#
+#   klips  the ipsec tool, as a KLIPS admin would: an ipsec0 attached to
+#          eth0, an ESP SA (grouped under an IPIP SA in tunnel mode) per
+#          direction, an eroute out, the inbound policy (eroute --addin),
+#          and a route into ipsec0;
+#   xfrm   the kernel's own IPsec: ip xfrm state + ip xfrm policy.
+#
+#   peer_up <impl> <ns> <local> <remote> <lnet> <rnet> <spi out> <spi in> <keys out> <keys in>
+#   peer_down <impl> <ns>
+#
+# <local>/<remote> are the gateways' outer addresses, <lnet>/<rnet> the
+# protected networks (in transport mode the gateways' own /32 or /128);
+# keys are "<enckey>/<authkey>" in 0x hex, either part empty. The cell is
+# named by PEER_MODE (tunnel|transport) and PEER_ALG (an --esp name of
+# spec/cli.md). PEER_OUT_CLEAR=1 sends the outbound traffic in clear
+# instead (tunnel.sh's TUNNEL_BREAK=clear). PEER_IPSEC is the ipsec tool.
+
+PEER_MODE=tunnel
+PEER_ALG=aes-gcm-16
+PEER_OUT_CLEAR=0
+: "${PEER_IPSEC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/ipsec}"
+PEER_TMP=${PEER_TMP:-/tmp}
+
+# The algorithm table: --esp name | encryption key bytes (with the salt of
+# RFC 4106/4309/3686/7634/4543) | authentication key bytes | the same
+# transform in ip xfrm state syntax, E and A standing for the keys.
+peer_alg_table() {
+	cat <<'EOF'
+aes-gcm-16|36|0|aead rfc4106(gcm(aes)) E 128
+aes-gcm-8|20|0|aead rfc4106(gcm(aes)) E 64
+aes-gcm-12|28|0|aead rfc4106(gcm(aes)) E 96
+aes-ccm-8|19|0|aead rfc4309(ccm(aes)) E 64
+aes-ccm-12|27|0|aead rfc4309(ccm(aes)) E 96
+aes-ccm-16|35|0|aead rfc4309(ccm(aes)) E 128
+chacha20poly1305|36|0|aead rfc7539esp(chacha20,poly1305) E 128
+null-aes-gmac|20|0|aead rfc4543(gcm(aes)) E 128
+aes128-sha1-96|16|20|enc cbc(aes) E auth-trunc hmac(sha1) A 96
+aes128-sha2_256-128|16|32|enc cbc(aes) E auth-trunc hmac(sha256) A 128
+aes128-sha2_384-192|16|48|enc cbc(aes) E auth-trunc hmac(sha384) A 192
+aes128-sha2_512-256|16|64|enc cbc(aes) E auth-trunc hmac(sha512) A 256
+aes128-md5-96|16|16|enc cbc(aes) E auth-trunc hmac(md5) A 96
+aes256-sha1-96|32|20|enc cbc(aes) E auth-trunc hmac(sha1) A 96
+aes256-sha2_256-128|32|32|enc cbc(aes) E auth-trunc hmac(sha256) A 128
+aes256-sha2_384-192|32|48|enc cbc(aes) E auth-trunc hmac(sha384) A 192
+aes256-sha2_512-256|32|64|enc cbc(aes) E auth-trunc hmac(sha512) A 256
+aes256-md5-96|32|16|enc cbc(aes) E auth-trunc hmac(md5) A 96
+aesctr-sha1-96|20|20|enc rfc3686(ctr(aes)) E auth-trunc hmac(sha1) A 96
+aesctr-sha2_256-128|36|32|enc rfc3686(ctr(aes)) E auth-trunc hmac(sha256) A 128
+3des-sha1-96|24|20|enc cbc(des3_ede) E auth-trunc hmac(sha1) A 96
+3des-md5-96|24|16|enc cbc(des3_ede) E auth-trunc hmac(md5) A 96
+null-sha1-96|0|20|enc ecb(cipher_null) "" auth-trunc hmac(sha1) A 96
+null-sha2_256-128|0|32|enc ecb(cipher_null) "" auth-trunc hmac(sha256) A 128
+aes|24|0|enc cbc(aes) E
+3des|24|0|enc cbc(des3_ede) E
+EOF
+}
+
+# peer_alg <name>: sets PEER_EK / PEER_AK (key bytes), PEER_XFRM (the ip
+# xfrm words), PEER_INTEG (1 if the SA has integrity, so a replay window)
+# and PEER_CLEARTEXT (1 if the payload travels unencrypted).
+PEER_TABLE=$(peer_alg_table)
+peer_alg() {
+	local name ek ak x
+	while IFS='|' read -r name ek ak x; do
+		[ "$name" = "$1" ] || continue
+		PEER_EK=$ek PEER_AK=$ak PEER_XFRM=$x
+		PEER_INTEG=1 PEER_CLEARTEXT=0
+		[[ $x == enc* && $x != *auth-trunc* ]] && PEER_INTEG=0
+		[[ $name == null-* ]] && PEER_CLEARTEXT=1
+		return 0
+	done <<< "$PEER_TABLE"
+	echo "peer_alg: unknown algorithm '$1'" >&2
+	return 1
+}
+
+peer_algs() { peer_alg_table | cut -d'|' -f1; }
+
+peer_up() {
+	case $1 in
+	klips) shift; peer_klips_up "$@" ;;
+	xfrm) shift; peer_xfrm_up "$@" ;;
+	*) echo "peer_up: unknown implementation '$1'" >&2; return 2 ;;
+	esac
+}
+
+peer_down() {
+	case $1 in
+	klips) ip netns exec "$2" "$PEER_IPSEC" -f - \
+		<<< $'eroute --clear\nspi --clear\ntncfg --delete ipsec0' ;;
+	xfrm) ip -n "$2" -batch - <<< $'xfrm policy flush\nxfrm state flush' ;;
+	esac
+}
+
+# PEER_OPTS: the --enckey/--authkey options for "<enckey>/<authkey>".
+peer_klips_keys() {
+	local ek=${1%/*} ak=${1#*/}
+	PEER_OPTS=${ek:+ --enckey $ek}${ak:+ --authkey $ak}
+}
+
+peer_klips_up() {
+	local ns=$1 loc=$2 rem=$3 lnet=$4 rnet=$5 spo=$6 spi=$7 ko=$8 ki=$9
+	local af=inet sep=. ipv=--ip4 iaf=inet b="$PEER_TMP/peer-$ns"
+	[[ $loc == *:* ]] && af=inet6 sep=: ipv=--ip6
+	[[ $lnet == *:* ]] && iaf=inet6
+	local said_out said_in out_said
+	printf -v said_out '%s%x@%s' "$sep" "$spo" "$rem"
+	printf -v said_in '%s%x@%s' "$sep" "$spi" "$loc"
+	{
+		echo "tncfg --create ipsec0"
+		echo "tncfg --attach --virtual ipsec0 --physical eth0"
+		peer_klips_keys "$ko"
+		echo "spi --af $af --edst $rem --spi $spo --proto esp --src $loc --esp $PEER_ALG$PEER_OPTS"
+		peer_klips_keys "$ki"
+		echo "spi --af $af --edst $loc --spi $spi --proto esp --src $rem --esp $PEER_ALG$PEER_OPTS"
+		if [ "$PEER_MODE" = tunnel ]; then
+			echo "spi --af $af --edst $rem --spi $spo --proto tun --src $loc --dst $rem $ipv"
+			echo "spigrp $af $rem $spo tun $af $rem $spo esp"
+			echo "spi --af $af --edst $loc --spi $spi --proto tun --src $rem --dst $loc $ipv"
+			echo "spigrp $af $loc $spi tun $af $loc $spi esp"
+			out_said=tun$said_out
+			echo "eroute --addin --eraf $iaf --src $rnet --dst $lnet --said tun$said_in"
+		else
+			out_said=esp$said_out
+		fi
+		[ "$PEER_OUT_CLEAR" = 1 ] && out_said=%pass
+		echo "eroute --add --eraf $iaf --src $lnet --dst $rnet --said $out_said"
+	} > "$b.ipsec"
+	{
+		echo "link set ipsec0 up"
+		if [ "$PEER_MODE" = tunnel ]; then
+			echo "route add $rnet dev ipsec0"
+		else
+			echo "route add $rnet dev ipsec0 src $loc"
+		fi
+	} > "$b.ip"
+	local rc line
+	ip netns exec "$ns" "$PEER_IPSEC" -f "$b.ipsec" > "$b.out" 2>&1
+	rc=$?
+	while IFS= read -r line; do	# the tool's warnings are no failure
+		[[ $line == *': warning: '* ]] || echo "$line"
+	done < "$b.out"
+	[ "$rc" -eq 0 ] && ip -n "$ns" -batch "$b.ip"
+}
+
+# PEER_OPTS: the ip xfrm words of PEER_ALG for "<enckey>/<authkey>".
+peer_xfrm_alg() {
+	local w="$PEER_XFRM "
+	w=${w/ E / ${1%/*} }
+	w=${w/ A / ${1#*/} }
+	PEER_OPTS=${w% }
+}
+
+peer_xfrm_up() {
+	local ns=$1 loc=$2 rem=$3 lnet=$4 rnet=$5 spo=$6 spi=$7 ko=$8 ki=$9
+	local flag='' rw='' b="$PEER_TMP/peer-$ns.xfrm"
+	# An IPv4 network in an IPv6 tunnel or the reverse: the inner family
+	# comes from each packet, not from the state's selector.
+	if { [[ $loc == *:* ]] && [[ $lnet != *:* ]]; } ||
+		{ [[ $loc != *:* ]] && [[ $lnet == *:* ]]; }; then
+		flag=" flag af-unspec"
+	fi
+	[ "$PEER_INTEG" = 1 ] && rw=" replay-window 32"
+	{
+		peer_xfrm_alg "$ko"
+		echo "xfrm state add src $loc dst $rem proto esp spi $spo reqid $spo mode $PEER_MODE$flag $PEER_OPTS"
+		peer_xfrm_alg "$ki"
+		echo "xfrm state add src $rem dst $loc proto esp spi $spi reqid $spi mode $PEER_MODE$flag$rw $PEER_OPTS"
+		if [ "$PEER_MODE" = tunnel ]; then
+			[ "$PEER_OUT_CLEAR" = 1 ] ||
+				echo "xfrm policy add src $lnet dst $rnet dir out tmpl src $loc dst $rem proto esp reqid $spo mode tunnel"
+			echo "xfrm policy add src $rnet dst $lnet dir fwd tmpl src $rem dst $loc proto esp reqid $spi mode tunnel"
+		else
+			[ "$PEER_OUT_CLEAR" = 1 ] ||
+				echo "xfrm policy add src $lnet dst $rnet dir out tmpl proto esp reqid $spo mode transport"
+			echo "xfrm policy add src $rnet dst $lnet dir in tmpl proto esp reqid $spi mode transport"
+		fi
+	} > "$b"
+	ip -n "$ns" -batch "$b"
+}
+
+# peer_sa <impl> <ns> <src> <dst> <spi>: sets PEER_SA to "packets=<n>
+# bytes=<n> seq=<n>" for that ESP SA (seq: the highest sent or received),
+# and PEER_SA_LINE to its /proc/net/ipsec_spi line (klips).
+peer_sa() {
+	local impl=$1 ns=$2 src=$3 dst=$4 spi=$5 out line said p=0 b=0 s=0
+	PEER_SA="packets=? bytes=? seq=?" PEER_SA_LINE=
+	if [ "$impl" = xfrm ]; then
+		out=$(ip -n "$ns" -s xfrm state get src "$src" dst "$dst" proto esp spi "$spi" 2>&1) ||
+			return 1
+		[[ $out =~ ([0-9]+)\(bytes\),\ ([0-9]+)\(packets\) ]] &&
+			b=${BASH_REMATCH[1]} p=${BASH_REMATCH[2]}
+		[[ $out =~ context:\ seq\ 0x([0-9a-f]+),\ oseq\ 0x([0-9a-f]+) ]] &&
+			s=$((16#${BASH_REMATCH[1]} > 16#${BASH_REMATCH[2]} ? 16#${BASH_REMATCH[1]} : 16#${BASH_REMATCH[2]}))
+	else
+		local sep=.
+		[[ $dst == *:* ]] && sep=:
+		printf -v said 'esp%s%x@%s' "$sep" "$spi" "$dst"
+		out=$(ip netns exec "$ns" cat /proc/net/ipsec_spi) || return 1
+		while IFS= read -r line; do
+			[[ $line == "$said "* ]] && PEER_SA_LINE=$line
+		done <<< "$out"
+		[ -n "$PEER_SA_LINE" ] || return 1
+		[[ $PEER_SA_LINE =~ bytes\(([0-9]+), ]] && b=${BASH_REMATCH[1]}
+		[[ $PEER_SA_LINE =~ packets\(([0-9]+), ]] && p=${BASH_REMATCH[1]}
+		[[ $PEER_SA_LINE =~ \ seq=([0-9]+) ]] && s=${BASH_REMATCH[1]}
+	fi
+	PEER_SA="packets=$p bytes=$b seq=$s"
+}
+
+# peer_errors <impl> <ns>: the error counters that are not zero
+# (/proc/net/xfrm_stat, or klips's /proc/net/ipsec/stats without the
+# counters of policy decisions: a link-local packet of ipsec0 itself
+# meets no eroute).
+peer_errors() {
+	local f=/proc/net/xfrm_stat name value
+	[ "$1" = klips ] && f=/proc/net/ipsec/stats
+	while read -r name value; do
+		case $name in
+		OutNoEroute | OutShunt | TrapCount | TrapSendCount | HoldDrop) ;;
+		*) [ "$value" = 0 ] || echo "$name $value" ;;
+		esac
+	done < <(ip netns exec "$2" cat "$f" 2>&1 || echo "$f unreadable")
+}

@@ -1,0 +1,482 @@
+#!/bin/bash
+# End-to-end tunnels through the gateways of tests/topology.sh, run inside a
+# test guest (UML or qemu) as PID 1's child:
+#
+#   tests/tunnel.sh <directory with klips.ko> [VAR=value ...]
+#
+#   hostA ---- gwA ==== router ==== gwB ---- hostB     (the router holds the captures)
+#
+# A cell is (gwA's implementation, gwB's, algorithm, layout), named
+# <left>-<right>/<alg>/<layout>:
+#   implementations (tests/peer.sh): klips, the module configured with
+#     tools/ipsec as a KLIPS admin would; xfrm, the kernel's own ip xfrm
+#     state + policy, with the same keys and SPIs (the interop peer);
+#   algorithms: every --esp name in peer.sh's table (spec/cli.md), fresh
+#     random keys per cell;
+#   layouts: tunnel4, tunnel6, tunnel4in6 (IPv4 inside IPv6), tunnel6in4
+#     (traffic hostA <-> hostB); transport4, transport6 (gwA <-> gwB).
+#
+# Which cells run:
+#   default: 6 xfrm-xfrm controls (one per layout: when these fail, the
+#     harness or the guest is at fault, not klips), then pairwise klips
+#     cells: every algorithm twice, as klips-klips and as klips-xfrm, in
+#     complementary (mode, family) pairs that rotate through tunnel4,
+#     transport6, tunnel6, transport4, so every pair of algorithm, mode,
+#     family and implementation pair occurs; plus tunnel4in6 and
+#     tunnel6in4 for both pairs. 62 cells.
+#   KLIPS_CHECK_FULL=1: the whole matrix, {xfrm-xfrm, klips-klips,
+#     klips-xfrm, xfrm-klips} x 26 algorithms x 6 layouts (624 cells).
+#   TUNNEL_CELLS=<glob>[+<glob>...] keeps the cells whose name contains one
+#     of the patterns: klips (every cell with klips on a side), xfrm-xfrm,
+#     klips-xfrm/aes-gcm, /tunnel4in6 ...
+#   TUNNEL_IMPL=<left>-<right> runs the selected cells with that pair
+#     instead (TUNNEL_IMPL=xfrm-xfrm: the harness alone, no klips anywhere).
+#   TUNNEL_XFER_BYTES sizes the TCP transfers: 512 KiB by default, 1 MiB
+#     with KLIPS_CHECK_FULL=1.
+# Variables come from the environment or as VAR=value arguments (uml-run.sh
+# passes no environment, and its arguments may not hold commas or spaces):
+#   scripts/uml-run.sh debug tests/tunnel.sh build/mod/uml-debug TUNNEL_CELLS=klips
+# In the debug UML guest a passing cell takes 5-6 s (TUNNEL_IMPL=xfrm-xfrm:
+# the default's 60 cells in 5.5 minutes); a failing one waits out its pings
+# and its connect, 2 s more.
+#
+# Each cell checks, and with what:
+#   - both gateways configure: the exit status of the ipsec tool / ip.
+#   - ping both ways with 56, 1400 and 3000-byte payloads (PMTU discovery,
+#     fragments): ping -c 4, at least 2 replies (the first may meet a
+#     smaller path MTU).
+#   - TCP, TUNNEL_XFER_BYTES each way: tests/xfer.py, sha256 and length
+#     compared between sender and receiver.
+#   - SA counters, per direction: the sender's outbound ESP SA counted at
+#     least the transfer's segments, and the receiver's inbound SA agrees on
+#     packets, bytes and (with integrity) seq: ip -s xfrm state, or klips's
+#     /proc/net/ipsec_spi. Every klips SA line shows, in proc.md's order,
+#     bytes(), add(), use(), packets() moved and idle=; ESP SAs seq= (an
+#     inbound one with integrity only).
+#   - no error counted: /proc/net/xfrm_stat, klips's /proc/net/ipsec/stats.
+#   - the router's capture (tcpdump -i any): nothing but ESP (and ARP, ND,
+#     multicast) by tcpdump's own filter and by tests/wire.py; per
+#     direction, ESP with the expected SPI only, one packet per sequence
+#     number the sender counted and the highest its seq; the ping payload's
+#     pattern visible inside ESP exactly when the cipher is null.
+#
+# TUNNEL_BREAK=<what> breaks one thing on purpose, to watch the checks
+# fail: key: gwB's inbound key for A->B differs from gwA's; keylen: it is a
+# byte short; clear: gwA sends its traffic in clear; cipher: the SAs use
+# null encryption where the name says encrypted, and the reverse; xfer: the
+# transfer server corrupts a byte; wire: the capture stops as the traffic
+# starts.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
+. "$here/topology.sh"
+. "$here/peer.sh"
+moddir=${1:?usage: tunnel.sh <module dir> [VAR=value ...]}
+shift
+for a in "$@"; do
+	case $a in
+	TUNNEL_*=* | KLIPS_CHECK_FULL=*) export "${a?}" ;;
+	*) echo "tunnel.sh: not a VAR=value argument: $a" >&2; exit 2 ;;
+	esac
+done
+# The guest runs from /: a module directory relative to the project.
+[ -e "$moddir/klips.ko" ] || [ ! -e "$top/$moddir/klips.ko" ] || moddir=$top/$moddir
+xfer_bytes=524288
+[ "${KLIPS_CHECK_FULL:-0}" = 1 ] && xfer_bytes=1048576
+xfer_bytes=${TUNNEL_XFER_BYTES:-$xfer_bytes}
+brk=${TUNNEL_BREAK:-}
+py=(/usr/bin/python3 -S)	# stdlib only: no site, quicker to start in the guest
+pattern=klips-clear-txt!	# the pings' payload, 16 bytes
+pattern_hex=6b6c6970732d636c6561722d74787421
+tmp=$(mktemp -d)
+PEER_TMP=$tmp
+
+layouts="tunnel4 tunnel6 tunnel4in6 tunnel6in4 transport4 transport6"
+
+matrix() {
+	local pair alg l i=0
+	local -a rot=(tunnel4 transport6 tunnel6 transport4)
+	if [ "${KLIPS_CHECK_FULL:-0}" = 1 ]; then
+		for pair in xfrm-xfrm klips-klips klips-xfrm xfrm-klips; do
+			for alg in $(peer_algs); do
+				for l in $layouts; do
+					echo "$pair/$alg/$l"
+				done
+			done
+		done
+		return
+	fi
+	printf '%s\n' xfrm-xfrm/aes-gcm-16/tunnel4 xfrm-xfrm/chacha20poly1305/tunnel6 \
+		xfrm-xfrm/aes256-sha2_512-256/tunnel4in6 xfrm-xfrm/aesctr-sha1-96/tunnel6in4 \
+		xfrm-xfrm/3des-sha1-96/transport4 xfrm-xfrm/null-aes-gmac/transport6
+	for alg in $(peer_algs); do
+		echo "klips-klips/$alg/${rot[i % 4]}"
+		echo "klips-xfrm/$alg/${rot[(i % 4) ^ 1]}"
+		i=$((i + 1))
+	done
+	printf '%s\n' klips-klips/aes-gcm-16/tunnel4in6 klips-xfrm/aes128-sha2_256-128/tunnel4in6 \
+		klips-klips/aes256-sha1-96/tunnel6in4 klips-xfrm/chacha20poly1305/tunnel6in4
+}
+
+selected() {
+	local id pat
+	local -a pats
+	IFS='+, ' read -r -a pats <<< "${TUNNEL_CELLS:-}"
+	while read -r id; do
+		[ -n "${TUNNEL_IMPL:-}" ] && id=$TUNNEL_IMPL/${id#*/}
+		if [ ${#pats[@]} -eq 0 ]; then
+			echo "$id"
+			continue
+		fi
+		for pat in "${pats[@]}"; do
+			# shellcheck disable=SC2053
+			if [[ $id == *$pat* ]]; then
+				echo "$id"
+				break
+			fi
+		done
+	done < <(matrix) | awk '!seen[$0]++'
+}
+
+# check_ge "what" <min> <actual>
+check_ge() {
+	if [[ $3 =~ ^[0-9]+$ ]] && [ "$3" -ge "$2" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		printf '#   %s, expected at least %s\n' "$3" "$2"
+	fi
+}
+
+# agree "what" <sender's counters> <receiver's>: equal, and not for want
+# of traffic.
+agree() {
+	if [[ $2 =~ ^packets=[1-9] ]]; then
+		check_eq "$@"
+	else
+		not_ok "$1"
+		echo "#   nothing sent to compare: $2"
+	fi
+}
+
+# bg <name> command...: runs it in the background, its output in
+# $tmp/<name>.out; bg_wait waits for them all and puts each exit status in
+# bg_rc[<name>]. (Forks are dear in the guest: no subshell around them.)
+declare -A bg_pid bg_rc
+bg() {
+	local name=$1
+	shift
+	"$@" > "$tmp/$name.out" 2>&1 &
+	bg_pid[$name]=$!
+}
+
+bg_wait() {
+	local name
+	for name in "${!bg_pid[@]}"; do
+		wait "${bg_pid[$name]}"
+		bg_rc[$name]=$?
+	done
+	bg_pid=()
+}
+
+# evidence <file>: its non-empty lines as TAP comments.
+evidence() {
+	local line
+	while IFS= read -r line; do
+		[ -n "$line" ] && echo "#   $line"
+	done < "$1"
+}
+
+# result "what" <name> [verbose]: a check from a bg job's status; its
+# output is the evidence (also on success when verbose).
+result() {
+	if [ "${bg_rc[$2]}" = 0 ]; then
+		ok "$1"
+		[ -z "${3:-}" ] || evidence "$tmp/$2.out"
+	else
+		not_ok "$1"
+		evidence "$tmp/$2.out"
+	fi
+}
+
+# ping_result "what" <name>: of ping -c 4's echoes, the first may meet a
+# smaller path MTU (ping counts the ICMP error and goes on), and the reply
+# to the last may be late (ping waits two round trips for it, while the
+# transfers load the guest's one CPU); at least two must come back.
+ping_result() {
+	local line got=0
+	while IFS= read -r line; do
+		[[ $line =~ ([0-9]+)\ received ]] && got=${BASH_REMATCH[1]}
+	done < "$tmp/$2.out"
+	if [ "$got" -ge 2 ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		evidence "$tmp/$2.out"
+	fi
+}
+
+# The router's capture, from cap_start to cap_stop.
+cap_start() {
+	rm -f "$tmp/cap" "$tmp/cap.err"
+	: > "$tmp/cap.err"
+	# Immediate mode: no packet waits in the ring when tcpdump is stopped.
+	ip netns exec router tcpdump -i any -n --immediate-mode -s 300 -B 8192 -Z root \
+		-w "$tmp/cap" 2> "$tmp/cap.err" &
+	cap_pid=$!
+}
+
+cap_wait() {
+	local i lines
+	for ((i = 0; i < 100; i++)); do
+		mapfile -t lines < "$tmp/cap.err"
+		[[ ${lines[*]} == *listening* ]] && return 0
+		sleep 0.05
+	done
+	echo "# tcpdump did not start: ${lines[*]}"
+}
+
+cap_stop() {
+	[ -n "${cap_pid:-}" ] || return 0
+	sleep 0.2	# the last ACKs
+	kill -INT "$cap_pid" 2>/dev/null
+	wait "$cap_pid"
+	cap_pid=
+}
+
+# tcpdump's own account of the capture, for the evidence.
+cap_stats() {
+	local line out=
+	while IFS= read -r line; do
+		[[ $line == *packets* ]] && out+=${out:+, }$line
+	done < "$tmp/cap.err"
+	echo "(tcpdump: $out)"
+}
+
+# check_eq on the capture, with tcpdump's account on failure.
+wire_eq() {
+	local before=$T_FAIL
+	check_eq "$@"
+	[ "$T_FAIL" = "$before" ] || echo "#   $(cap_stats)"
+}
+
+# LINES: the lines of $2 that begin with $1.
+lines_with() {
+	local line
+	LINES=
+	while IFS= read -r line; do
+		[[ $line == "$1"* ]] && LINES+=${LINES:+$'\n'}$line
+	done <<< "$2"
+}
+
+# klips_sa_lines <side> <ns> <mode> <sep> <spi out> <remote> <spi in> <local> <integ>:
+# every SA of a klips gateway shows its counters moved (spec/proc.md).
+klips_sa_checks() {
+	local id=$1 ns=$2 sep=$3 spo=$4 rem=$5 spi=$6 loc=$7 integ=$8 procs said dir src re
+	local life='life\(c,s,h\)=bytes\([1-9][0-9]*,0,0\)add\([0-9]+,0,0\)use\([0-9]+,0,0\)packets\([1-9][0-9]*,0,0\) idle=[0-9]+$'
+	procs=$(ip netns exec "$ns" cat /proc/net/ipsec_spi 2>&1)
+	local -a sas=("esp out $spo $rem $loc" "esp in $spi $loc $rem")
+	[ "$PEER_MODE" = tunnel ] && sas+=("tun out $spo $rem $loc" "tun in $spi $loc $rem")
+	local proto spin dst
+	for said in "${sas[@]}"; do
+		read -r proto dir spin dst src <<< "$said"
+		printf -v said '%s%s%x@%s' "$proto" "$sep" "$spin" "$dst"
+		re="^${said//./\\.} (ESP_[A-Z0-9_]+|IPIP): dir=$dir src=${src//./\\.} "
+		if [ "$proto" = esp ] && { [ "$dir" = out ] || [ "$integ" = 1 ]; }; then
+			re+=".*seq=[1-9][0-9]* "
+		fi
+		re+=".*$life"
+		lines_with "$said " "$procs"
+		check_match "$id: $ns klips: $said counters moved (/proc/net/ipsec_spi)" "$re" \
+			"$LINES"
+	done
+}
+
+cells=$(selected)
+ncells=$(grep -c . <<< "$cells")
+echo "# $ncells cells${TUNNEL_CELLS:+ matching $TUNNEL_CELLS}${TUNNEL_IMPL:+ as $TUNNEL_IMPL}${brk:+, broken on purpose: $brk}"
+if [ "$ncells" -eq 0 ]; then
+	not_ok "TUNNEL_CELLS=${TUNNEL_CELLS:-} selects no cell"
+	done_testing
+	exit
+fi
+
+kmemleak_clear
+klips_loaded=0
+if grep -q klips <<< "$cells"; then
+	check "insmod klips.ko" insmod "$moddir/klips.ko" && klips_loaded=1
+fi
+if grep -q xfrm <<< "$cells"; then
+	modprobe -a esp4 esp6 xfrm_user 2>/dev/null
+fi
+topo_up
+
+run_cell() {
+	local id=$1 n=$2 pair alg layout left right
+	local gA gB netA netB epA epB addrA addrB iaf sep=.
+	local t0=$EPOCHREALTIME
+	IFS=/ read -r pair alg layout <<< "$id"
+	left=${pair%-*} right=${pair#*-}
+	case $layout in
+	tunnel4 | transport4 | tunnel6in4) gA=192.0.2.1 gB=198.51.100.1 ;;
+	*) gA=2001:db8:1::1 gB=2001:db8:2::1 sep=: ;;
+	esac
+	case $layout in
+	tunnel4 | tunnel4in6)
+		PEER_MODE=tunnel netA=10.1.0.0/24 netB=10.2.0.0/24 iaf=4
+		epA=hostA epB=hostB addrA=10.1.0.2 addrB=10.2.0.2 ;;
+	tunnel6 | tunnel6in4)
+		PEER_MODE=tunnel netA=fd01::/64 netB=fd02::/64 iaf=6
+		epA=hostA epB=hostB addrA=fd01::2 addrB=fd02::2 ;;
+	transport4)
+		PEER_MODE=transport netA=$gA/32 netB=$gB/32 iaf=4
+		epA=gwA epB=gwB addrA=$gA addrB=$gB ;;
+	transport6)
+		PEER_MODE=transport netA=$gA/128 netB=$gB/128 iaf=6
+		epA=gwA epB=gwB addrA=$gA addrB=$gB ;;
+	*) not_ok "$id: unknown layout"; return ;;
+	esac
+	PEER_ALG=$alg
+	peer_alg "$alg" || { not_ok "$id: unknown algorithm"; return; }
+	local cleartext=$PEER_CLEARTEXT
+	if [ "$brk" = cipher ]; then	# the other kind of cipher than the name says
+		PEER_ALG=null-sha1-96
+		[ "$cleartext" = 1 ] && PEER_ALG=aes128-sha1-96
+		peer_alg "$PEER_ALG"
+	fi
+	# Per cell: its own SPIs and port, fresh keys.
+	local spi_ab=$((0x10000 + n)) spi_ba=$((0x20000 + n)) port=$((20000 + n))
+	local k kAB kBA kAB_B d
+	k=$(topo_key $((2 * (PEER_EK + PEER_AK))))
+	k=${k#0x}
+	local e=$((2 * PEER_EK)) h=$((2 * PEER_AK))
+	local ek1=${k:0:e} ak1=${k:e:h} ek2=${k:e+h:e} ak2=${k:2*e+h:h}
+	kAB="${ek1:+0x$ek1}/${ak1:+0x$ak1}"
+	kBA="${ek2:+0x$ek2}/${ak2:+0x$ak2}"
+	kAB_B=$kAB
+	if [ "$brk" = key ]; then	# gwB: the first digit of the first key differs
+		d=0
+		[[ $kAB == 0x0* || $kAB == /0x0* ]] && d=1
+		if [ -n "$ek1" ]; then
+			kAB_B=0x$d${kAB:3}
+		else
+			kAB_B=/0x$d${kAB:4}
+		fi
+	elif [ "$brk" = keylen ]; then	# gwB: the first key a byte short
+		kAB_B=${kAB/0x??/0x}
+	fi
+	local xab xba
+	printf -v xab %x "$spi_ab"
+	printf -v xba %x "$spi_ba"
+	echo "# cell $n: $id (${PEER_MODE}, outer $gA - $gB, SPIs 0x$xab/0x$xba)"
+
+	cap_start	# (tcpdump starts up while the gateways are configured)
+	PEER_OUT_CLEAR=0
+	[ "$brk" = clear ] && PEER_OUT_CLEAR=1
+	check "$id: gwA configured ($left)" peer_up "$left" gwA "$gA" "$gB" "$netA" "$netB" \
+		"$spi_ab" "$spi_ba" "$kAB" "$kBA"
+	PEER_OUT_CLEAR=0
+	check "$id: gwB configured ($right)" peer_up "$right" gwB "$gB" "$gA" "$netB" "$netA" \
+		"$spi_ba" "$spi_ab" "$kBA" "$kAB_B"
+	# Each cell discovers the path MTU afresh.
+	ip -n "$epA" -"$iaf" route flush cache 2>/dev/null
+	ip -n "$epB" -"$iaf" route flush cache 2>/dev/null
+
+	cap_wait
+	# All the traffic at once: pings and transfers mostly wait (for the
+	# network, a path MTU or a timeout), and the guest has one CPU.
+	local size srv flip=0
+	[ "$brk" = xfer ] && flip=1
+	XFER_FLIP=$flip ip netns exec "$epB" "${py[@]}" "$here/xfer.py" serve "$addrB" "$port" 2 \
+		> "$tmp/srv.out" 2>&1 &
+	srv=$!
+	for size in 56 1400 3000; do
+		bg "ping-ab-$size" ip netns exec "$epA" ping -n -q -c 4 -i 0.2 -W 1 -s "$size" \
+			-p "$pattern_hex" "$addrB"
+		bg "ping-ba-$size" ip netns exec "$epB" ping -n -q -c 4 -i 0.2 -W 1 -s "$size" \
+			-p "$pattern_hex" "$addrA"
+	done
+	bg put ip netns exec "$epA" "${py[@]}" "$here/xfer.py" --timeout 30 put "$addrB" "$port" "$xfer_bytes"
+	bg get ip netns exec "$epA" "${py[@]}" "$here/xfer.py" --timeout 30 get "$addrB" "$port" "$xfer_bytes"
+	[ "$brk" = wire ] && cap_stop
+	bg_wait
+	kill "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
+	for size in 56 1400 3000; do
+		ping_result "$id: ping $epA -> $epB, $size bytes" "ping-ab-$size"
+		ping_result "$id: ping $epB -> $epA, $size bytes" "ping-ba-$size"
+	done
+	result "$id: TCP $epA -> $epB, $xfer_bytes bytes, sha256 checked" put verbose
+	result "$id: TCP $epB -> $epA, $xfer_bytes bytes, sha256 checked" get verbose
+	cap_stop
+
+	# Counters: gwA's outbound SA for A->B, gwB's inbound; and back.
+	local sAB rAB sBA rBA
+	peer_sa "$left" gwA "$gA" "$gB" "$spi_ab"; sAB=$PEER_SA
+	peer_sa "$right" gwB "$gA" "$gB" "$spi_ab"; rAB=$PEER_SA
+	peer_sa "$right" gwB "$gB" "$gA" "$spi_ba"; sBA=$PEER_SA
+	peer_sa "$left" gwA "$gB" "$gA" "$spi_ba"; rBA=$PEER_SA
+	local min=$((xfer_bytes / 1500)) what="packets, bytes, seq"
+	local pAB=${sAB#packets=} pBA=${sBA#packets=} qAB=${sAB##*seq=} qBA=${sBA##*seq=}
+	pAB=${pAB%% *} pBA=${pBA%% *}
+	check_ge "$id: A->B: gwA's ($left) outbound SA counted the traffic (packets)" "$min" "$pAB"
+	check_ge "$id: B->A: gwB's ($right) outbound SA counted the traffic (packets)" "$min" "$pBA"
+	if [ "$PEER_INTEG" = 0 ]; then	# no replay window, no inbound seq
+		sAB=${sAB% seq=*} rAB=${rAB% seq=*} sBA=${sBA% seq=*} rBA=${rBA% seq=*}
+		what="packets, bytes"
+	fi
+	agree "$id: A->B: gwB's ($right) inbound SA agrees with the sender ($what)" "$sAB" "$rAB"
+	agree "$id: B->A: gwA's ($left) inbound SA agrees with the sender ($what)" "$sBA" "$rBA"
+	[ "$left" = klips ] && klips_sa_checks "$id" gwA "$sep" "$spi_ab" "$gB" "$spi_ba" "$gA" "$PEER_INTEG"
+	[ "$right" = klips ] && klips_sa_checks "$id" gwB "$sep" "$spi_ba" "$gA" "$spi_ab" "$gB" "$PEER_INTEG"
+	check_eq "$id: gwA ($left): no error counted" "" "$(peer_errors "$left" gwA 2>&1)"
+	check_eq "$id: gwB ($right): no error counted" "" "$(peer_errors "$right" gwB 2>&1)"
+
+	# The wire.
+	local leaks wire
+	leaks=$(tcpdump -nr "$tmp/cap" "not (arp or ip proto 50 or ip6 protochain 50 or ip6 multicast or (icmp6 and ip6[40] >= 130 and ip6[40] <= 143))" 2>&1 |
+		grep -Ev '^(reading from file|Warning: interface names)' | head -5)
+	wire=$("${py[@]}" "$here/wire.py" "$tmp/cap" "$pattern" 2>&1)
+	local clear
+	lines_with clear "$wire"
+	clear=$LINES
+	[ "$clear" = "clear 0" ] || leaks+=${leaks:+$'\n'}"wire.py: ${clear:-$wire}"
+	wire_eq "$id: router: nothing but ESP between the gateways, no clear traffic" "" "$leaks"
+	# (esp <src> <dst> <spi> <distinct sequence numbers> <highest>)
+	lines_with "esp $gA $gB " "$wire"
+	wire_eq "$id: router: A->B ESP, SPI 0x$xab only, a packet per sequence number gwA counted" \
+		"esp $gA $gB $xab $pAB $qAB" "$LINES"
+	lines_with "esp $gB $gA " "$wire"
+	wire_eq "$id: router: B->A ESP, SPI 0x$xba only, a packet per sequence number gwB counted" \
+		"esp $gB $gA $xba $pBA $qBA" "$LINES"
+	lines_with marker "$wire"
+	if [ "$cleartext" = 1 ]; then
+		check_match "$id: router: the ping pattern shows inside ESP (null cipher)" \
+			'^marker [1-9]' "$LINES"
+	else
+		check_eq "$id: router: the ping pattern never shows (encrypted)" \
+			"marker 0" "$LINES"
+	fi
+
+	peer_down "$left" gwA > /dev/null 2>&1
+	peer_down "$right" gwB > /dev/null 2>&1
+	local us=$((${EPOCHREALTIME/./} - ${t0/./}))
+	printf '# cell %d: %d.%d s\n' "$n" $((us / 1000000)) $((us / 100000 % 10))
+}
+
+start=$SECONDS
+n=0
+while read -r id; do
+	n=$((n + 1))
+	run_cell "$id" "$n"
+done <<< "$cells"
+echo "# $n cells in $((SECONDS - start)) s"
+
+topo_down
+if [ "$klips_loaded" = 1 ]; then
+	check "rmmod klips" rmmod klips
+fi
+rm -rf "$tmp"
+check_kmemleak "the tunnel tests"
+done_testing
