@@ -14,7 +14,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/topology.sh"
-. "$here/gateway.sh"
+. "$here/peer.sh"
 mod=${1:?usage: path.sh <module dir>}/klips.ko
 py=/usr/bin/python3
 tmp=$(mktemp -d /var/tmp/klips-path.XXXXXX)
@@ -23,19 +23,30 @@ cap=
 stat_of() { ip netns exec "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/ipsec/stats; }
 ping_ok() { ip netns exec "$1" ping -c "${4:-2}" -W 2 -i 0.2 "${@:5}" -s "${3:-56}" "$2" > /dev/null 2>&1; }
 
-# A klips tunnel gwA <-> gwB for the inner IPv4 (and IPv6) subnets.
-tunnel_up() {	# tunnel_up <esp> [<mode>]
-	local esp=$1 mode=${2:-tun} k1 k2
-	k1=$(gw_keys "$esp") k2=$(gw_keys "$esp")
-	if [ "$mode" = transport ]; then
-		gw_klips gwA 192.0.2.1 198.51.100.1 - - 1001 2001 transport "$esp" "$k1" "$k2" &&
-			gw_klips gwB 198.51.100.1 192.0.2.1 - - 2001 1001 transport "$esp" "$k2" "$k1"
-		return
-	fi
-	gw_klips gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 1001 2001 tun "$esp" "$k1" "$k2" &&
-		gw_klips gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 2001 1001 tun "$esp" "$k2" "$k1"
+# ipsec_in <ns> <args>: the ipsec tool in a gateway's namespace.
+ipsec_in() { local ns=$1; shift; ip netns exec "$ns" "$PEER_IPSEC" "$@"; }
+
+# keys: fresh "<enckey>/<authkey>" for the suite peer_alg chose last
+# (it sets PEER_* in this shell: never call it in a subshell).
+keys() {
+	local e="" a=""
+	[ "$PEER_EK" -gt 0 ] && e=$(topo_key "$PEER_EK")
+	[ "$PEER_AK" -gt 0 ] && a=$(topo_key "$PEER_AK")
+	echo "$e/$a"
 }
-tunnel_down() { gw_down gwA; gw_down gwB; }
+
+# A klips tunnel gwA <-> gwB for the inner IPv4 subnets, or transport mode
+# between the gateways themselves.
+tunnel_up() {	# tunnel_up <esp> [tunnel|transport]
+	local k1 k2 a=10.1.0.0/24 b=10.2.0.0/24
+	PEER_ALG=$1 PEER_MODE=${2:-tunnel}
+	peer_alg "$1" || return 1
+	k1=$(keys) k2=$(keys)
+	[ "$PEER_MODE" = transport ] && a=192.0.2.1/32 b=198.51.100.1/32
+	peer_up klips gwA 192.0.2.1 198.51.100.1 $a $b 0x1001 0x2001 "$k1" "$k2" &&
+		peer_up klips gwB 198.51.100.1 192.0.2.1 $b $a 0x2001 0x1001 "$k2" "$k1"
+}
+tunnel_down() { peer_down klips gwA; peer_down klips gwB; }
 
 # A TCP transfer whose bytes are checked (sha256) at the other end.
 xfer_ok() {	# xfer_ok <bytes>
@@ -95,9 +106,12 @@ ip -n xA addr add 203.0.113.1/24 dev x0
 ip -n xB addr add 203.0.113.2/24 dev x0
 ip -n xA link set x0 up
 ip -n xB link set x0 up
-xk1=$(gw_keys aes-gcm-16) xk2=$(gw_keys aes-gcm-16)
-gw_xfrm xA 203.0.113.1 203.0.113.2 - - 3001 3002 transport aes-gcm-16 "$xk1" "$xk2"
-gw_xfrm xB 203.0.113.2 203.0.113.1 - - 3002 3001 transport aes-gcm-16 "$xk2" "$xk1"
+# shellcheck disable=SC2034 # read by peer.sh
+PEER_ALG=aes-gcm-16 PEER_MODE=transport
+peer_alg aes-gcm-16
+xk1=$(keys) xk2=$(keys)
+peer_up xfrm xA 203.0.113.1 203.0.113.2 203.0.113.1/32 203.0.113.2/32 0x3001 0x3002 "$xk1" "$xk2"
+peer_up xfrm xB 203.0.113.2 203.0.113.1 203.0.113.2/32 203.0.113.1/32 0x3002 0x3001 "$xk2" "$xk1"
 tunnel_up aes-gcm-16
 check "coexist: klips tunnel carries hostA -> hostB" ping_ok hostA 10.2.0.2
 check "coexist: XFRM carries xA -> xB at the same time" ping_ok xA 203.0.113.2
@@ -136,10 +150,10 @@ ip -n router route add 10.1.0.0/24 via 192.0.2.1
 ip -n hostB addr add 10.2.0.3/24 dev eth0
 ip -n hostB addr add 10.2.0.4/24 dev eth0
 ip -n hostB addr add 10.2.0.5/24 dev eth0
-gw_ipsec gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 --said %pass
-gw_ipsec gwB eroute --add --eraf inet --src 10.2.0.3/32 --dst 10.1.0.0/24 --said %pass
-gw_ipsec gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.4/32 --said %reject
-gw_ipsec gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.5/32 --said %drop
+ipsec_in gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 --said %pass
+ipsec_in gwB eroute --add --eraf inet --src 10.2.0.3/32 --dst 10.1.0.0/24 --said %pass
+ipsec_in gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.4/32 --said %reject
+ipsec_in gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.5/32 --said %drop
 cap_start cap router -i eth0 -w "$tmp/pass.pcap" icmp
 check "%pass: hostA reaches 10.2.0.3 in clear" ping_ok hostA 10.2.0.3
 cap_stop "$cap"
@@ -158,8 +172,8 @@ check_eq "%drop: counted OutShunt" $((shunt + 1)) "$(stat_of gwA OutShunt)"
 
 # A port eroute narrower than a %pass: fragments of its datagrams must not
 # leave in clear by the broader shunt (design.md).
-gw_ipsec gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 --said %pass
-gw_ipsec gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 \
+ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 --said %pass
+ipsec_in gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 \
 	--transport-proto udp --dst-port 9999 --said tun.1001@198.51.100.1
 cap_start cap router -i eth0 -w "$tmp/frag.pcap" not esp and not arp
 ip netns exec hostB timeout 5 $py -c '
@@ -180,12 +194,12 @@ cap_stop "$cap"
 check_eq "fragments: the 4000-byte datagram arrived whole through the tunnel" "4000 10.1.0.2" "$(cat "$tmp/udp.out")"
 leak=$(tcpdump -nr "$tmp/frag.pcap" 2> /dev/null | grep -c -e '10.1.0.2' -e 'frag')
 check_eq "fragments: none of it crossed the router in clear" 0 "$leak"
-gw_ipsec gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 \
+ipsec_in gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 \
 	--transport-proto udp --dst-port 9999
-gw_ipsec gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32
-gw_ipsec gwB eroute --del --eraf inet --src 10.2.0.3/32 --dst 10.1.0.0/24
-gw_ipsec gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.4/32
-gw_ipsec gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.5/32
+ipsec_in gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32
+ipsec_in gwB eroute --del --eraf inet --src 10.2.0.3/32 --dst 10.1.0.0/24
+ipsec_in gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.4/32
+ipsec_in gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.5/32
 ip -n router route del 10.2.0.0/24
 ip -n router route del 10.1.0.0/24
 
@@ -229,30 +243,31 @@ perf=$!
 sleep 2
 # Make before break: new SAs on both sides, the eroutes replaced, then the
 # old SAs deleted.
-n1=$(gw_keys aes-gcm-16) n2=$(gw_keys aes-gcm-16)
+peer_alg aes-gcm-16
+n1=$(keys) n2=$(keys)
 for side in "gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 1101 2101 $n1 $n2" \
 	"gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 2101 1101 $n2 $n1"; do
 	read -r ns me peer mine theirs out in ko ki <<< "$side"
-	gw_ipsec "$ns" spi --af inet --edst "$peer" --spi "0x$out" --proto esp --src "$me" \
-		--esp aes-gcm-16 --enckey "${ko%,}" 2> /dev/null
-	gw_ipsec "$ns" spi --af inet --edst "$peer" --spi "0x$out" --proto tun --src "$me" \
+	ipsec_in "$ns" spi --af inet --edst "$peer" --spi "0x$out" --proto esp --src "$me" \
+		--esp aes-gcm-16 --enckey "${ko%/}" 2> /dev/null
+	ipsec_in "$ns" spi --af inet --edst "$peer" --spi "0x$out" --proto tun --src "$me" \
 		--dst "$peer" --ip4
-	gw_ipsec "$ns" spigrp inet "$peer" "0x$out" tun inet "$peer" "0x$out" esp
-	gw_ipsec "$ns" spi --af inet --edst "$me" --spi "0x$in" --proto esp --src "$peer" \
-		--esp aes-gcm-16 --enckey "${ki%,}" 2> /dev/null
-	gw_ipsec "$ns" spi --af inet --edst "$me" --spi "0x$in" --proto tun --src "$peer" \
+	ipsec_in "$ns" spigrp inet "$peer" "0x$out" tun inet "$peer" "0x$out" esp
+	ipsec_in "$ns" spi --af inet --edst "$me" --spi "0x$in" --proto esp --src "$peer" \
+		--esp aes-gcm-16 --enckey "${ki%/}" 2> /dev/null
+	ipsec_in "$ns" spi --af inet --edst "$me" --spi "0x$in" --proto tun --src "$peer" \
 		--dst "$me" --ip4
-	gw_ipsec "$ns" spigrp inet "$me" "0x$in" tun inet "$me" "0x$in" esp
-	gw_ipsec "$ns" eroute --addin --eraf inet --src "$theirs" --dst "$mine" --said "tun.$in@$me"
+	ipsec_in "$ns" spigrp inet "$me" "0x$in" tun inet "$me" "0x$in" esp
+	ipsec_in "$ns" eroute --addin --eraf inet --src "$theirs" --dst "$mine" --said "tun.$in@$me"
 done
-gw_ipsec gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said tun.1101@198.51.100.1
-gw_ipsec gwB eroute --replace --eraf inet --src 10.2.0.0/24 --dst 10.1.0.0/24 --said tun.2101@192.0.2.1
+ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said tun.1101@198.51.100.1
+ipsec_in gwB eroute --replace --eraf inet --src 10.2.0.0/24 --dst 10.1.0.0/24 --said tun.2101@192.0.2.1
 sleep 1
-gw_ipsec gwA spi --said tun.1001@198.51.100.1 --del
-gw_ipsec gwB spi --said tun.2001@192.0.2.1 --del
+ipsec_in gwA spi --said tun.1001@198.51.100.1 --del
+ipsec_in gwB spi --said tun.2001@192.0.2.1 --del
 sleep 1
-gw_ipsec gwA spi --said tun.2001@192.0.2.1 --del
-gw_ipsec gwB spi --said tun.1001@198.51.100.1 --del
+ipsec_in gwA spi --said tun.2001@192.0.2.1 --del
+ipsec_in gwB spi --said tun.1001@198.51.100.1 --del
 wait "$perf"
 check "rekey: the TCP connection survived make-before-break" \
 	$py -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e.get("error", "")); sys.exit(1 if "error" in e or e["end"]["sum_received"]["bytes"] == 0 else 0)' "$tmp/rekey.json"
@@ -263,13 +278,13 @@ check_match "rekey: the new SAs carried the traffic" 'packets\([1-9]' "$new"
 timeout 20 ip netns exec hostA iperf3 -c 10.2.0.2 -t 6 > /dev/null 2>&1 &
 perf=$!
 sleep 1
-gw_ipsec gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said %drop
+ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said %drop
 sleep 0.5
-gw_ipsec gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said tun.1101@198.51.100.1
+ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said tun.1101@198.51.100.1
 sleep 0.5
-gw_ipsec gwB spi --clear
+ipsec_in gwB spi --clear
 sleep 0.5
-gw_ipsec gwA spi --said esp.1101@198.51.100.1 --del
+ipsec_in gwA spi --said esp.1101@198.51.100.1 --del
 wait "$perf"
 ok "lifecycle: eroute replace, spi --clear and --del under traffic survived"
 tunnel_down

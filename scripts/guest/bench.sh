@@ -12,6 +12,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/topology.sh"
+. "$top/tests/peer.sh"
 secs=${KLIPS_BENCH_SECONDS:-5}
 runs=${KLIPS_BENCH_RUNS:-3}
 
@@ -39,98 +40,29 @@ udp_pps() {
 	median "${r[@]}"
 }
 
-# The suites of the comparison: name, klips --esp, key bytes (cipher,
-# integrity), and the same transform in `ip xfrm state` syntax.
+# The suites of the comparison: a name, the --esp of tests/peer.sh's
+# table, and the encryption key bytes (AES-128 where the table keys AES-256).
 SUITES=(
-	"AES-GCM-128|aes-gcm-16|20|0|aead rfc4106(gcm(aes)) KE 128"
-	"AES-CBC-128+HMAC-SHA2-256|aes128-sha2_256-128|16|32|enc cbc(aes) KE auth-trunc hmac(sha256) KA 128"
-	"NULL+HMAC-SHA1|null-sha1-96|0|20|enc ecb(cipher_null) KE auth-trunc hmac(sha1) KA 96"
+	"AES-GCM-128|aes-gcm-16|20"
+	"AES-CBC-128+HMAC-SHA2-256|aes128-sha2_256-128|16"
+	"NULL+HMAC-SHA1|null-sha1-96|0"
 )
 
-# xfrm_args <template> <enckey> <authkey>: the words of `ip xfrm state`.
-xfrm_args() {
-	local w
-	for w in $1; do
-		case $w in
-		KE) echo "${2:-""}" ;;
-		KA) echo "$3" ;;
-		*) echo "$w" ;;
-		esac
-	done
+# keys: fresh "<enckey>/<authkey>" of the current suite.
+keys() {
+	local e="" a=""
+	[ "$PEER_EK" -gt 0 ] && e=$(topo_key "$PEER_EK")
+	[ "$PEER_AK" -gt 0 ] && a=$(topo_key "$PEER_AK")
+	echo "$e/$a"
 }
 
-# xfrm_tunnel <template> <k1e> <k1a> <k2e> <k2a>: gwA <-> gwB by XFRM.
-xfrm_tunnel() {
-	local ns a1 a2
-	mapfile -t a1 < <(xfrm_args "$1" "$2" "$3")
-	mapfile -t a2 < <(xfrm_args "$1" "$4" "$5")
-	for ns in gwA gwB; do
-		ip -n $ns xfrm state add src 192.0.2.1 dst 198.51.100.1 proto esp \
-			spi 0x1000 mode tunnel "${a1[@]}"
-		ip -n $ns xfrm state add src 198.51.100.1 dst 192.0.2.1 proto esp \
-			spi 0x1001 mode tunnel "${a2[@]}"
-	done
-	ip -n gwA xfrm policy add src 10.1.0.0/24 dst 10.2.0.0/24 dir out \
-		tmpl src 192.0.2.1 dst 198.51.100.1 proto esp mode tunnel
-	ip -n gwA xfrm policy add src 10.2.0.0/24 dst 10.1.0.0/24 dir fwd \
-		tmpl src 198.51.100.1 dst 192.0.2.1 proto esp mode tunnel
-	ip -n gwB xfrm policy add src 10.2.0.0/24 dst 10.1.0.0/24 dir out \
-		tmpl src 198.51.100.1 dst 192.0.2.1 proto esp mode tunnel
-	ip -n gwB xfrm policy add src 10.1.0.0/24 dst 10.2.0.0/24 dir fwd \
-		tmpl src 192.0.2.1 dst 198.51.100.1 proto esp mode tunnel
+# tunnel <impl>: gwA <-> gwB for the hosts' subnets, fresh keys.
+tunnel() {
+	local k1 k2
+	k1=$(keys) k2=$(keys)
+	peer_up "$1" gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 0x1000 0x1001 "$k1" "$k2" &&
+		peer_up "$1" gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 0x1001 0x1000 "$k2" "$k1"
 }
-
-xfrm_down() {
-	local ns
-	for ns in gwA gwB; do
-		ip -n $ns xfrm policy flush
-		ip -n $ns xfrm state flush
-	done
-}
-
-# klips_side <ns> <me> <peer> <mine> <theirs> <spi out> <spi in> <esp>
-#            <out enc> <out auth> <in enc> <in auth>: one KLIPS gateway.
-klips_side() {
-	local ns=$1 me=$2 peer=$3 mine=$4 theirs=$5 out=$6 in=$7 esp=$8
-	local ipsec=$top/tools/ipsec
-	local ko=() ki=()
-	[ -n "$9" ] && ko+=(--enckey "$9")
-	[ -n "${10}" ] && ko+=(--authkey "${10}")
-	[ -n "${11}" ] && ki+=(--enckey "${11}")
-	[ -n "${12}" ] && ki+=(--authkey "${12}")
-	ip -n "$ns" link show ipsec0 > /dev/null 2>&1 ||
-		ip -n "$ns" link add ipsec0 type klips
-	ip netns exec "$ns" "$ipsec" tncfg --attach --virtual ipsec0 --physical eth0
-	ip -n "$ns" link set ipsec0 up
-	ip netns exec "$ns" "$ipsec" spi --af inet --edst "$peer" --spi "0x$out" \
-		--proto esp --src "$me" --esp "$esp" "${ko[@]}" 2> /dev/null
-	ip netns exec "$ns" "$ipsec" spi --af inet --edst "$peer" --spi "0x$out" \
-		--proto tun --src "$me" --dst "$peer" --ip4
-	ip netns exec "$ns" "$ipsec" spigrp inet "$peer" "0x$out" tun inet "$peer" "0x$out" esp
-	ip netns exec "$ns" "$ipsec" spi --af inet --edst "$me" --spi "0x$in" \
-		--proto esp --src "$peer" --esp "$esp" "${ki[@]}" 2> /dev/null
-	ip netns exec "$ns" "$ipsec" spi --af inet --edst "$me" --spi "0x$in" \
-		--proto tun --src "$peer" --dst "$me" --ip4
-	ip netns exec "$ns" "$ipsec" spigrp inet "$me" "0x$in" tun inet "$me" "0x$in" esp
-	ip netns exec "$ns" "$ipsec" eroute --add --eraf inet --src "$mine" \
-		--dst "$theirs" --said "tun.$out@$peer"
-	ip netns exec "$ns" "$ipsec" eroute --addin --eraf inet --src "$theirs" \
-		--dst "$mine" --said "tun.$in@$me"
-	ip -n "$ns" route add "$theirs" dev ipsec0
-}
-
-klips_down() {
-	local ns
-	for ns in gwA gwB; do
-		ip netns exec $ns "$top/tools/ipsec" eroute --clear
-		ip netns exec $ns "$top/tools/ipsec" spi --clear
-		ip -n $ns route del 10.1.0.0/24 dev ipsec0 2> /dev/null
-		ip -n $ns route del 10.2.0.0/24 dev ipsec0 2> /dev/null
-	done
-}
-
-# key_or_empty <bytes>: a fresh key, or nothing for 0 bytes.
-key_or_empty() { [ "$1" -gt 0 ] && topo_key "$1"; }
 
 # Is the kernel's ESP GSO in use? (esp4_offload loaded, and the gateways'
 # devices advertising esp segmentation.)
@@ -168,33 +100,30 @@ ip -n gwB route del 10.1.0.0/24
 modprobe -a esp4 xfrm_user 2>/dev/null
 [ -n "$mod" ] && insmod "$mod/klips.ko"
 summary=()
+# shellcheck disable=SC2034 # PEER_* are read by peer.sh
+PEER_MODE=tunnel
 for suite in "${SUITES[@]}"; do
-	IFS='|' read -r name esp elen alen tmpl <<< "$suite"
-	k1e=$(key_or_empty "$elen") k1a=$(key_or_empty "$alen")
-	k2e=$(key_or_empty "$elen") k2a=$(key_or_empty "$alen")
-	xfrm_tunnel "$tmpl" "$k1e" "$k1a" "$k2e" "$k2a"
-	if ! reach; then
+	IFS='|' read -r name PEER_ALG ek <<< "$suite"
+	peer_alg "$PEER_ALG"
+	PEER_EK=$ek
+	if ! tunnel xfrm || ! reach; then
 		echo "bench: no connectivity through the XFRM $name tunnel" >&2
 		exit 1
 	fi
 	xt=$(tcp_mbps) xu=$(udp_pps)
 	row "XFRM $name tunnel" "$xt" "$xu"
-	xfrm_down
+	peer_down xfrm gwA
+	peer_down xfrm gwB
 	[ -n "$mod" ] || continue
 	# Fresh keys again: counter modes never see a key twice (design.md).
-	k1e=$(key_or_empty "$elen") k1a=$(key_or_empty "$alen")
-	k2e=$(key_or_empty "$elen") k2a=$(key_or_empty "$alen")
-	klips_side gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 1000 1001 \
-		"$esp" "$k1e" "$k1a" "$k2e" "$k2a"
-	klips_side gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 1001 1000 \
-		"$esp" "$k2e" "$k2a" "$k1e" "$k1a"
-	if ! reach; then
+	if ! tunnel klips || ! reach; then
 		echo "bench: no connectivity through the klips $name tunnel" >&2
 		exit 1
 	fi
 	kt=$(tcp_mbps) ku=$(udp_pps)
 	row "klips $name tunnel" "$kt" "$ku"
-	klips_down
+	peer_down klips gwA
+	peer_down klips gwB
 	summary+=("$(row "klips/XFRM $name" "$(ratio "$kt" "$xt")" "$(ratio "$ku" "$xu")")")
 done
 echo "XFRM ESP GSO: $(esp_gso)"
