@@ -214,13 +214,14 @@ peer_sa() {
 # peer_errors <impl> <ns>: the error counters that are not zero
 # (/proc/net/xfrm_stat, or klips's /proc/net/ipsec/stats without the
 # counters of policy decisions: a link-local packet of ipsec0 itself
-# meets no eroute).
+# meets no eroute; nor InNotOurs, the ESP klips passed on to XFRM, which
+# the xfrm cells before in the same namespaces send).
 peer_errors() {
 	local f=/proc/net/xfrm_stat name value
 	[ "$1" = klips ] && f=/proc/net/ipsec/stats
 	while read -r name value; do
 		case $name in
-		OutNoEroute | OutShunt | TrapCount | TrapSendCount | HoldDrop) ;;
+		OutNoEroute | OutShunt | TrapCount | TrapSendCount | HoldDrop | InNotOurs) ;;
 		*) [ "$value" = 0 ] || echo "$name $value" ;;
 		esac
 	done < <(ip netns exec "$2" cat "$f" 2>&1 || echo "$f unreadable")
