@@ -506,8 +506,13 @@ static int sa_del_doit(struct sk_buff *skb, struct genl_info *info)
 static int sa_flush_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct klips_net *kn = klips_net(genl_info_net(info));
+	struct klips_sa *sa;
 
 	mutex_lock(&kn->lock);
+	/* A delete event per SA, in add order, as a listener saw them come. */
+	if (genl_has_listeners(&klips_family, kn->net, 0))
+		list_for_each_entry(sa, &kn->sa_list, list)
+			notify_sa(kn, sa, KLIPS_CMD_SA_DEL_NTF);
 	klips_sadb_flush(kn);
 	mutex_unlock(&kn->lock);
 	return 0;

@@ -833,11 +833,13 @@ sleep 1
 kill -INT $mon
 wait $mon
 check_eq "monitor: SIGINT ends it with status 0" 0 $?
-check_eq "monitor: one line per event, flushed" \
+check_eq "monitor: one line per event, flushed; spi --clear: a del per SA" \
 "add esp.7001@192.0.2.1 ESP_AES_HMAC_SHA1
 add ah:7002@2001:db8::1 AH_HMAC_SHA2_256
 del esp.7001@192.0.2.1 ESP_AES_HMAC_SHA1
-add tun.7003@192.0.2.1 IPIP" "$(head -4 "$tmp/events")"
+add tun.7003@192.0.2.1 IPIP
+del ah:7002@2001:db8::1 AH_HMAC_SHA2_256
+del tun.7003@192.0.2.1 IPIP" "$(cat "$tmp/events")"
 check_eq "monitor: nothing on stderr" "" "$(cat "$tmp/events.err")"
 "$I" monitor > "$tmp/events2" 2>&1 &
 mon=$!
