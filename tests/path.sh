@@ -238,28 +238,29 @@ tunnel_down
 
 # --- lifecycle under traffic -------------------------------------------------------
 tunnel_up aes-gcm-16
-timeout 30 ip netns exec hostA iperf3 -c 10.2.0.2 -t 8 -J > "$tmp/rekey.json" 2> /dev/null &
+timeout 40 ip netns exec hostA iperf3 -c 10.2.0.2 -t 12 -J > "$tmp/rekey.json" 2> /dev/null &
 perf=$!
 sleep 2
 # Make before break: new SAs on both sides, the eroutes replaced, then the
-# old SAs deleted.
+# old SAs deleted; each step one `ipsec -f` batch per side, so the whole
+# rekey happens well inside the transfer even on a loaded host.
 peer_alg aes-gcm-16
 n1=$(keys) n2=$(keys)
 for side in "gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 1101 2101 $n1 $n2" \
 	"gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 2101 1101 $n2 $n1"; do
 	read -r ns me peer mine theirs out in ko ki <<< "$side"
-	ipsec_in "$ns" spi --af inet --edst "$peer" --spi "0x$out" --proto esp --src "$me" \
-		--esp aes-gcm-16 --enckey "${ko%/}" 2> /dev/null
-	ipsec_in "$ns" spi --af inet --edst "$peer" --spi "0x$out" --proto tun --src "$me" \
-		--dst "$peer" --ip4
-	ipsec_in "$ns" spigrp inet "$peer" "0x$out" tun inet "$peer" "0x$out" esp
-	ipsec_in "$ns" spi --af inet --edst "$me" --spi "0x$in" --proto esp --src "$peer" \
-		--esp aes-gcm-16 --enckey "${ki%/}" 2> /dev/null
-	ipsec_in "$ns" spi --af inet --edst "$me" --spi "0x$in" --proto tun --src "$peer" \
-		--dst "$me" --ip4
-	ipsec_in "$ns" spigrp inet "$me" "0x$in" tun inet "$me" "0x$in" esp
-	ipsec_in "$ns" eroute --addin --eraf inet --src "$theirs" --dst "$mine" --said "tun.$in@$me"
+	cat > "$tmp/rekey-$ns" <<-EOF
+	spi --af inet --edst $peer --spi 0x$out --proto esp --src $me --esp aes-gcm-16 --enckey ${ko%/}
+	spi --af inet --edst $peer --spi 0x$out --proto tun --src $me --dst $peer --ip4
+	spigrp inet $peer 0x$out tun inet $peer 0x$out esp
+	spi --af inet --edst $me --spi 0x$in --proto esp --src $peer --esp aes-gcm-16 --enckey ${ki%/}
+	spi --af inet --edst $me --spi 0x$in --proto tun --src $peer --dst $me --ip4
+	spigrp inet $me 0x$in tun inet $me 0x$in esp
+	eroute --addin --eraf inet --src $theirs --dst $mine --said tun.$in@$me
+	EOF
 done
+ipsec_in gwA -f "$tmp/rekey-gwA" 2> /dev/null
+ipsec_in gwB -f "$tmp/rekey-gwB" 2> /dev/null
 ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said tun.1101@198.51.100.1
 ipsec_in gwB eroute --replace --eraf inet --src 10.2.0.0/24 --dst 10.1.0.0/24 --said tun.2101@192.0.2.1
 sleep 1
@@ -268,6 +269,10 @@ ipsec_in gwB spi --said tun.2001@192.0.2.1 --del
 sleep 1
 ipsec_in gwA spi --said tun.2001@192.0.2.1 --del
 ipsec_in gwB spi --said tun.1001@198.51.100.1 --del
+# The transfer must outlast the rekey, or "survived" would prove nothing.
+running=no
+kill -0 "$perf" 2> /dev/null && running=yes
+check_eq "rekey: done while the transfer still ran" yes "$running"
 wait "$perf"
 check "rekey: the TCP connection survived make-before-break" \
 	$py -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e.get("error", "")); sys.exit(1 if "error" in e or e["end"]["sum_received"]["bytes"] == 0 else 0)' "$tmp/rekey.json"
