@@ -215,13 +215,15 @@ peer_sa() {
 # (/proc/net/xfrm_stat, or klips's /proc/net/ipsec/stats without the
 # counters of policy decisions: a link-local packet of ipsec0 itself
 # meets no eroute; nor InNotOurs, the ESP klips passed on to XFRM, which
-# the xfrm cells before in the same namespaces send).
+# the xfrm cells before in the same namespaces send; nor OutMtu, a packet
+# answered with ICMP too-big: path MTU discovery at work when a 1400-byte
+# ping meets an IPv6 outer header and a long ICV).
 peer_errors() {
 	local f=/proc/net/xfrm_stat name value
 	[ "$1" = klips ] && f=/proc/net/ipsec/stats
 	while read -r name value; do
 		case $name in
-		OutNoEroute | OutShunt | TrapCount | TrapSendCount | HoldDrop | InNotOurs) ;;
+		OutNoEroute | OutShunt | TrapCount | TrapSendCount | HoldDrop | InNotOurs | OutMtu) ;;
 		*) [ "$value" = 0 ] || echo "$name $value" ;;
 		esac
 	done < <(ip netns exec "$2" cat "$f" 2>&1 || echo "$f unreadable")
