@@ -312,17 +312,31 @@ static int apply(struct sk_buff *skb, struct klips_sa *sa)
 	}
 }
 
+/* The SA outside @sa, with a reference; @sa's reference is dropped. */
+static struct klips_sa *next_outer(struct klips_sa *sa)
+{
+	struct klips_sa *next;
+
+	rcu_read_lock();
+	next = rcu_dereference(sa->outer);
+	if (next && !refcount_inc_not_zero(&next->refcnt))
+		next = NULL;
+	rcu_read_unlock();
+	klips_sa_put(sa);
+	return next;
+}
+
 /*
- * Apply @sa and the SAs outside it, then send. Consumes the skb, the
- * reference on @sa and the one on skb->dev (taken by klips_xmit).
+ * Apply @sa and the SAs outside it (none if @sa is NULL), then send.
+ * Consumes the skb, the reference on @sa and the one on skb->dev (taken
+ * by klips_xmit).
  */
 static void output_chain(struct sk_buff *skb, struct klips_sa *sa)
 {
 	struct net_device *dev = skb->dev;
-	struct klips_sa *next;
 	int err;
 
-	while (sa) {
+	for (; sa; sa = next_outer(sa)) {
 		klips_cb(skb)->sa = sa;
 		err = apply(skb, sa);
 		if (err == -EINPROGRESS)
@@ -337,13 +351,6 @@ static void output_chain(struct sk_buff *skb, struct klips_sa *sa)
 			dev_put(dev);
 			return;
 		}
-		rcu_read_lock();
-		next = rcu_dereference(sa->outer);
-		if (next && !refcount_inc_not_zero(&next->refcnt))
-			next = NULL;
-		rcu_read_unlock();
-		klips_sa_put(sa);
-		sa = next;
 	}
 	klips_send(skb, dev);
 	dev_put(dev);
@@ -352,7 +359,7 @@ static void output_chain(struct sk_buff *skb, struct klips_sa *sa)
 /* An asynchronous transform finished: go on with the next SA. */
 void klips_output_resume(struct sk_buff *skb, int err)
 {
-	struct klips_sa *sa = klips_cb(skb)->sa, *next = NULL;
+	struct klips_sa *sa = klips_cb(skb)->sa;
 	struct net_device *dev = skb->dev;
 
 	if (err) {
@@ -361,18 +368,7 @@ void klips_output_resume(struct sk_buff *skb, int err)
 		dev_put(dev);
 		return;
 	}
-	rcu_read_lock();
-	next = rcu_dereference(sa->outer);
-	if (next && !refcount_inc_not_zero(&next->refcnt))
-		next = NULL;
-	rcu_read_unlock();
-	klips_sa_put(sa);
-	if (next) {
-		output_chain(skb, next);
-		return;
-	}
-	klips_send(skb, dev);
-	dev_put(dev);
+	output_chain(skb, next_outer(sa));
 }
 
 /*
