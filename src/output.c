@@ -399,6 +399,18 @@ static unsigned int group_overhead(struct klips_sa *sa, unsigned int len,
 	return total - len;
 }
 
+/* @mtu, or less if an SA of the group learned a smaller outer path MTU. */
+static unsigned int path_mtu(struct klips_sa *sa, unsigned int mtu)
+{
+	for (; sa; sa = rcu_dereference(sa->outer)) {
+		u32 pmtu = READ_ONCE(sa->pmtu);
+
+		if (pmtu && pmtu < mtu)
+			mtu = pmtu;
+	}
+	return mtu;
+}
+
 /**
  * klips_group_mtu() - the largest packet @sa's group turns into one that fits
  * @sa: the first (innermost) SA of the group
@@ -413,15 +425,9 @@ static unsigned int group_overhead(struct klips_sa *sa, unsigned int len,
 unsigned int klips_group_mtu(struct klips_sa *sa, unsigned int mtu,
 			     unsigned int hlen)
 {
-	struct klips_sa *s;
 	unsigned int len;
 
-	for (s = sa; s; s = rcu_dereference(s->outer)) {
-		u32 pmtu = READ_ONCE(s->pmtu);
-
-		if (pmtu && pmtu < mtu)
-			mtu = pmtu;
-	}
+	mtu = path_mtu(sa, mtu);
 	/* A first guess, then exact: ESP padding varies with the length. */
 	len = mtu - min(mtu, group_overhead(sa, mtu, hlen));
 	while (len && len + group_overhead(sa, len, hlen) > mtu)
@@ -465,10 +471,11 @@ static bool too_big(struct sk_buff *skb, struct net_device *dev,
 	if (!phys || !f->df)
 		return false;
 	hlen = f->family == AF_INET ? ip_hdrlen(skb) : sizeof(struct ipv6hdr);
-	mtu = klips_group_mtu(sa, READ_ONCE(phys->mtu), hlen);
-	if (skb->len <= mtu)
+	mtu = READ_ONCE(phys->mtu);
+	/* This packet's own overhead first: the search is for the ICMP only. */
+	if (skb->len + group_overhead(sa, skb->len, hlen) <= path_mtu(sa, mtu))
 		return false;
-	send_too_big(skb, f, mtu);
+	send_too_big(skb, f, klips_group_mtu(sa, mtu, hlen));
 	return true;
 }
 
