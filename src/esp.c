@@ -94,6 +94,41 @@ static unsigned int esp_block(struct crypto_aead *aead)
 	return ALIGN(crypto_aead_blocksize(aead), 4);
 }
 
+/*
+ * One packet's request: the AAD (SPI, sequence number) as the first
+ * scatterlist entry, then @len bytes of the skb from @off, the IV first;
+ * @cryptlen of them for the cipher. The IV buffer comes back in @iv.
+ *
+ * Return: the allocation to free once the request is done, or an ERR_PTR().
+ */
+static u8 *esp_req(struct sk_buff *skb, struct klips_sa *sa, u64 seq,
+		   int nfrags, unsigned int off, unsigned int len,
+		   unsigned int cryptlen, crypto_completion_t done,
+		   struct aead_request **req, u8 **iv)
+{
+	struct scatterlist *sg;
+	unsigned int assoclen;
+	u8 *tmp;
+	int err;
+
+	tmp = esp_alloc_tmp(sa->aead, nfrags, req, iv, &sg);
+	if (!tmp)
+		return ERR_PTR(-ENOMEM);
+	assoclen = esp_aad(tmp, sa, seq);
+	sg_init_table(sg, nfrags + 1);
+	sg_set_buf(sg, tmp, assoclen);
+	err = skb_to_sgvec(skb, sg + 1, off, len);
+	if (unlikely(err < 0)) {
+		kfree(tmp);
+		return ERR_PTR(err);
+	}
+	aead_request_set_callback(*req, 0, done, skb);
+	aead_request_set_crypt(*req, sg, sg, cryptlen, *iv);
+	aead_request_set_ad(*req, assoclen);
+	klips_cb(skb)->tmp = tmp;
+	return tmp;
+}
+
 static void esp_output_done(KLIPS_CRYPTO_CB_ARG areq, int err)
 {
 	struct sk_buff *skb = klips_crypto_cb_data(areq);
@@ -125,10 +160,9 @@ int klips_esp_output(struct sk_buff *skb, struct klips_sa *sa)
 	struct crypto_aead *aead = sa->aead;
 	unsigned int ivlen = crypto_aead_ivsize(aead);
 	unsigned int icv = crypto_aead_authsize(aead);
-	unsigned int hdrlen, nh_off, plen, clen, padlen, tailen, assoclen;
+	unsigned int hdrlen, nh_off, plen, clen, padlen, tailen;
 	struct ip_esp_hdr *esph;
 	struct aead_request *req;
-	struct scatterlist *sg;
 	struct sk_buff *trailer;
 	u8 *tail, *iv, *tmp, *nh;
 	int nfrags, err, i;
@@ -170,16 +204,10 @@ int klips_esp_output(struct sk_buff *skb, struct klips_sa *sa)
 	esph->spi = htonl(sa->said.spi);
 	esph->seq_no = htonl((u32)seq);
 
-	tmp = esp_alloc_tmp(aead, nfrags, &req, &iv, &sg);
-	if (!tmp)
-		return -ENOMEM;
-	assoclen = esp_aad(tmp, sa, seq);
-	sg_init_table(sg, nfrags + 1);
-	sg_set_buf(sg, tmp, assoclen);
-	err = skb_to_sgvec(skb, sg + 1, hdrlen + sizeof(*esph),
-			   ivlen + clen + icv);
-	if (unlikely(err < 0))
-		goto out_free;
+	tmp = esp_req(skb, sa, seq, nfrags, hdrlen + sizeof(*esph),
+		      ivlen + clen + icv, ivlen + clen, esp_output_done, &req, &iv);
+	if (IS_ERR(tmp))
+		return PTR_ERR(tmp);
 	/* The IV generators derive the IV from the sequence number. */
 	memset(iv, 0, ivlen);
 	if (ivlen >= 8) {
@@ -187,17 +215,12 @@ int klips_esp_output(struct sk_buff *skb, struct klips_sa *sa)
 
 		memcpy(iv + ivlen - 8, &nseq, 8);
 	}
-	aead_request_set_callback(req, 0, esp_output_done, skb);
-	aead_request_set_crypt(req, sg, sg, ivlen + clen, iv);
-	aead_request_set_ad(req, assoclen);
-	klips_cb(skb)->tmp = tmp;
 	klips_sa_count(sa, plen);
 	klips_async_get();
 	err = crypto_aead_encrypt(req);
 	if (err == -EINPROGRESS)
 		return err;
 	klips_async_put();
-out_free:
 	kfree(tmp);
 	return err;
 }
@@ -282,9 +305,7 @@ int klips_esp_input(struct sk_buff *skb, struct klips_sa *sa)
 	unsigned int icv = crypto_aead_authsize(aead);
 	struct ip_esp_hdr *esph;
 	struct aead_request *req;
-	struct scatterlist *sg;
 	struct sk_buff *trailer;
-	unsigned int assoclen;
 	int elen, nfrags, err;
 	u8 *tmp, *iv;
 	u64 seq;
@@ -311,21 +332,10 @@ int klips_esp_input(struct sk_buff *skb, struct klips_sa *sa)
 	nfrags = skb_cow_data(skb, 0, &trailer);
 	if (nfrags < 0)
 		return nfrags;
-	tmp = esp_alloc_tmp(aead, nfrags, &req, &iv, &sg);
-	if (!tmp)
-		return -ENOMEM;
-	assoclen = esp_aad(tmp, sa, seq);
-	sg_init_table(sg, nfrags + 1);
-	sg_set_buf(sg, tmp, assoclen);
-	err = skb_to_sgvec(skb, sg + 1, sizeof(*esph), ivlen + elen + icv);
-	if (unlikely(err < 0)) {
-		kfree(tmp);
-		return err;
-	}
-	aead_request_set_callback(req, 0, esp_input_done, skb);
-	aead_request_set_crypt(req, sg, sg, ivlen + elen + icv, iv);
-	aead_request_set_ad(req, assoclen);
-	klips_cb(skb)->tmp = tmp;
+	tmp = esp_req(skb, sa, seq, nfrags, sizeof(*esph), ivlen + elen + icv,
+		      ivlen + elen + icv, esp_input_done, &req, &iv);
+	if (IS_ERR(tmp))
+		return PTR_ERR(tmp);
 	klips_async_get();
 	err = crypto_aead_decrypt(req);
 	if (err == -EINPROGRESS)
