@@ -100,30 +100,30 @@ ip -n gwB route del 10.1.0.0/24
 modprobe -a esp4 xfrm_user 2>/dev/null
 [ -n "$mod" ] && insmod "$mod/klips.ko"
 summary=()
+# measure <impl> <label>: a tunnel by it, its figures in t and u, torn down.
+measure() {
+	if ! tunnel "$1" || ! reach; then
+		echo "bench: no connectivity through the $2 $name tunnel" >&2
+		return 1
+	fi
+	t=$(tcp_mbps) u=$(udp_pps)
+	row "$2 $name tunnel" "$t" "$u"
+	peer_down "$1" gwA
+	peer_down "$1" gwB
+}
+
 # shellcheck disable=SC2034 # PEER_* are read by peer.sh
 PEER_MODE=tunnel
 for suite in "${SUITES[@]}"; do
 	IFS='|' read -r name PEER_ALG ek <<< "$suite"
 	peer_alg "$PEER_ALG"
 	PEER_EK=$ek
-	if ! tunnel xfrm || ! reach; then
-		echo "bench: no connectivity through the XFRM $name tunnel" >&2
-		exit 1
-	fi
-	xt=$(tcp_mbps) xu=$(udp_pps)
-	row "XFRM $name tunnel" "$xt" "$xu"
-	peer_down xfrm gwA
-	peer_down xfrm gwB
+	# Fresh keys for each tunnel: counter modes never see a key twice.
+	measure xfrm XFRM || exit 1
+	xt=$t xu=$u
 	[ -n "$mod" ] || continue
-	# Fresh keys again: counter modes never see a key twice (design.md).
-	if ! tunnel klips || ! reach; then
-		echo "bench: no connectivity through the klips $name tunnel" >&2
-		exit 1
-	fi
-	kt=$(tcp_mbps) ku=$(udp_pps)
-	row "klips $name tunnel" "$kt" "$ku"
-	peer_down klips gwA
-	peer_down klips gwB
+	measure klips klips || exit 1
+	kt=$t ku=$u
 	summary+=("$(row "klips/XFRM $name" "$(ratio "$kt" "$xt")" "$(ratio "$ku" "$xu")")")
 done
 echo "XFRM ESP GSO: $(esp_gso)"
