@@ -125,6 +125,41 @@ int klips_dev_create(struct net *net, const char *name,
 /* Room for IPIP + ESP with the largest IV, padding and ICV (design.md). */
 #define KLIPS_OVERHEAD_IPV4	80
 
+/*
+ * KLIPS gave every ipsecN a fixed MTU of 16260 and relied on its own ICMP
+ * too-big. Old scripts that expect it can set fixed_mtu=16260; 0 derives
+ * the MTU from the physical device on attach.
+ */
+static unsigned int fixed_mtu;
+module_param(fixed_mtu, uint, 0644);
+MODULE_PARM_DESC(fixed_mtu,
+		 "MTU set on tncfg --attach instead of the physical MTU minus the overhead (0: derive; KLIPS used 16260)");
+
+/*
+ * Whether @phys can carry an IPv6 outer path: it has an IPv6 address wider
+ * than link scope. Then the attach MTU leaves room for the IPv6 outer header,
+ * so that PMTU discovery through ipsecN takes one step for either family.
+ * Context: RTNL held.
+ */
+static bool klips_phys_has_ipv6(struct net_device *phys)
+{
+	struct inet6_dev *idev = __in6_dev_get(phys);
+	struct inet6_ifaddr *ifa;
+	bool found = false;
+
+	if (!idev)
+		return false;
+	read_lock_bh(&idev->lock);
+	list_for_each_entry(ifa, &idev->addr_list, if_list) {
+		if (!(ifa->scope & (IFA_LINK | IFA_HOST))) {
+			found = true;
+			break;
+		}
+	}
+	read_unlock_bh(&idev->lock);
+	return found;
+}
+
 /**
  * klips_dev_attach() - attach an ipsecN device to a physical device
  * @dev: the ipsecN device
@@ -138,6 +173,7 @@ int klips_dev_attach(struct net_device *dev, struct net_device *phys,
 		     struct netlink_ext_ack *extack)
 {
 	struct klips_dev *kd = netdev_priv(dev);
+	unsigned int overhead, mtu;
 
 	ASSERT_RTNL();
 	if (klips_is_klips_dev(phys) || (phys->flags & IFF_LOOPBACK)) {
@@ -148,8 +184,15 @@ int klips_dev_attach(struct net_device *dev, struct net_device *phys,
 	klips_dev_detach(dev);
 	netdev_hold(phys, &kd->phys_tracker, GFP_KERNEL);
 	rcu_assign_pointer(kd->phys, phys);
-	if (phys->mtu > KLIPS_OVERHEAD_IPV4 + ETH_MIN_MTU)
-		dev_set_mtu(dev, phys->mtu - KLIPS_OVERHEAD_IPV4);
+	mtu = READ_ONCE(fixed_mtu);
+	if (mtu) {
+		dev_set_mtu(dev, clamp(mtu, dev->min_mtu, dev->max_mtu));
+	} else {
+		overhead = klips_phys_has_ipv6(phys) ? KLIPS_MAX_OVERHEAD :
+						       KLIPS_OVERHEAD_IPV4;
+		if (phys->mtu > overhead + ETH_MIN_MTU)
+			dev_set_mtu(dev, phys->mtu - overhead);
+	}
 	klips_dbg(KLIPS_DBG_TUNNEL, "%s attached to %s\n", dev->name,
 		  phys->name);
 	return 0;

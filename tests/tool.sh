@@ -70,7 +70,7 @@ skip() { echo "# skip: $*"; }
 kmemleak_clear
 
 # --- load, version, listings, help ------------------------------------------------
-check "insmod klips.ko" insmod "$mod"
+check "insmod klips.ko" klips_insmod "$mod"
 version=$(modinfo -F version "$mod")
 check_eq "ipsec version: the tool's and the module's" \
 "ipsec tool version: $version
@@ -748,6 +748,25 @@ ipsec1 -> veth1 mtu=1420(1420) -> 1500" "$(head -2 /proc/net/ipsec_tncfg)"
 	check "tncfg --attach ipsec0 again" "$I" tncfg --attach --virtual ipsec0 --physical veth0
 	check "tncfg --clear: detach all" "$I" tncfg --clear
 	check_eq "... nothing attached" "" "$(grep -v ' -> NULL ' /proc/net/ipsec_tncfg)"
+	# A device that can carry an IPv6 outer path: room for the IPv6 outer
+	# header (1500 - 120); a link-local address alone does not count.
+	ip link set veth0 up
+	ip addr add 2001:db8:77::1/64 dev veth0 nodad
+	check "tncfg --attach to a device with a global IPv6 address" "$I" tncfg --attach \
+		--virtual ipsec0 --physical veth0
+	check_eq "... MTU 1500 - 120" "ipsec0 -> veth0 mtu=1380(1380) -> 1500" \
+		"$(head -1 /proc/net/ipsec_tncfg)"
+	ip addr del 2001:db8:77::1/64 dev veth0
+	# KLIPS's fixed MTU for old scripts (module parameter fixed_mtu).
+	echo 16260 > /sys/module/klips/parameters/fixed_mtu
+	check "tncfg --attach with fixed_mtu=16260" "$I" tncfg --attach --virtual ipsec1 \
+		--physical veth1
+	echo 0 > /sys/module/klips/parameters/fixed_mtu
+	check_eq "... MTU 16260 (no eroute: the effective MTU is the device's)" \
+		"ipsec1 -> veth1 mtu=16260(16260) -> 1500" "$(sed -n 2p /proc/net/ipsec_tncfg)"
+	check "tncfg --clear again" "$I" tncfg --clear
+	ip link set dev ipsec0 mtu 1420
+	ip link set dev ipsec1 mtu 1420
 	check "tncfg --create ipsec9" "$I" tncfg --create ipsec9
 	check_eq "... ipsec9 listed last, detached" "ipsec9 -> NULL mtu=1500(1500) -> 0" \
 		"$(tail -1 /proc/net/ipsec_tncfg)"
