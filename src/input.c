@@ -14,6 +14,7 @@
 #include <linux/inetdevice.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/rhashtable.h>
 #include <net/esp.h>
 #include <net/gro_cells.h>
 #include <net/inet_ecn.h>
@@ -113,6 +114,11 @@ static int ipip_input(struct sk_buff *skb, struct klips_sa *tun, int nexthdr,
 		return KLIPS_STAT_IN_POLICY_ERROR;
 	skb_reset_network_header(skb);
 	if (INET_ECN_is_ce(outer_tos)) {
+		/* A bare IPIP packet may share its data with a capture. */
+		if (skb_ensure_writable(skb, family == AF_INET ?
+					sizeof(struct iphdr) :
+					sizeof(struct ipv6hdr)))
+			return KLIPS_STAT_IN_HDR_ERROR;
 		/* RFC 6040: CE onto Not-ECT is dropped, onto ECT copied. */
 		if (family == AF_INET ? !IP_ECN_set_ce(ip_hdr(skb)) :
 					!IP6_ECN_set_ce(skb, ipv6_hdr(skb)))
@@ -373,6 +379,181 @@ static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
 	return 0;
 }
 
+/*
+ * Bare IPIP (design.md): no SPI, so the tun SA is found by the outer
+ * (source, destination). Only a group's skippable layers (IPComp: a packet
+ * that did not compress goes as plain IPIP) may be missing in front of it;
+ * IPIP from the peer of an ESP or AH group is a skipped layer. Nonzero
+ * passes a packet that is not ours to the next handler (the kernel's ipip,
+ * sit, ip6_tunnel, xfrm4_tunnel, xfrm interfaces).
+ */
+static bool tun_key_of(struct klips_tun_key *key, const struct sk_buff *skb,
+		       const void *hdr)
+{
+	memset(key, 0, sizeof(*key));
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph = hdr;
+
+		key->family = AF_INET;
+		key->src.ip4 = iph->saddr;
+		key->dst.ip4 = iph->daddr;
+	} else if (skb->protocol == htons(ETH_P_IPV6)) {
+		const struct ipv6hdr *ip6h = hdr;
+
+		key->family = AF_INET6;
+		key->src.ip6 = ip6h->saddr;
+		key->dst.ip6 = ip6h->daddr;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Every layer outside @sa may be skipped (IPComp) or there is none. */
+static bool outer_skippable(struct klips_sa *sa)
+{
+	while ((sa = rcu_dereference(sa->outer)))
+		if (sa->said.proto != IPPROTO_COMP)
+			return false;
+	return true;
+}
+
+static int ipip_rcv(struct sk_buff *skb, u8 nexthdr)
+{
+	struct net *net = dev_net(skb->dev);
+	struct klips_net *kn = klips_net(net);
+	struct klips_sa *sa, *tun = NULL;
+	struct klips_tun_key key;
+	struct rhlist_head *list, *pos;
+	int stat;
+
+	if (!check_net(net) ||
+	    !tun_key_of(&key, skb, skb_network_header(skb)))
+		return -EINVAL;
+	list = klips_sadb_tun_lookup_rcu(kn, &key);
+	if (!list) {
+		klips_stat_inc(kn, KLIPS_STAT_IN_NOT_OURS);
+		return -EINVAL;
+	}
+	stat = KLIPS_STAT_IN_POLICY_ERROR;
+	rhl_for_each_entry_rcu(sa, pos, list, tun_node) {
+		if (sa->dir != KLIPS_DIR_IN || !outer_skippable(sa))
+			continue;
+		tun = sa;
+		if (READ_ONCE(sa->state) == KLIPS_STATE_MATURE)
+			break;
+	}
+	if (tun) {
+		klips_cb(skb)->outer_tos = key.family == AF_INET ?
+			ipv4_get_dsfield(ip_hdr(skb)) :
+			ipv6_get_dsfield(ipv6_hdr(skb));
+		stat = ipip_input(skb, tun, nexthdr, kn);
+	}
+	if (stat == KLIPS_STAT_MAX)
+		deliver(skb, kn);
+	else
+		in_drop(skb, kn, stat);
+	return 0;
+}
+
+static int ipip4_rcv(struct sk_buff *skb)
+{
+	return ipip_rcv(skb, IPPROTO_IPIP);
+}
+
+static int ipip6_rcv(struct sk_buff *skb)
+{
+	return ipip_rcv(skb, IPPROTO_IPV6);
+}
+
+/* XFRM's own IPIP (xfrm4_tunnel, IPComp) after XFRM processed it. */
+static int ipip_rcv_cb(struct sk_buff *skb, int err)
+{
+	return 1;
+}
+
+/* An ICMP error about a bare IPIP packet we sent: @hdr is its outer header. */
+static struct klips_sa *ipip_err_sa(struct sk_buff *skb, const void *hdr)
+{
+	struct klips_tun_key key;
+	struct rhlist_head *list, *pos;
+	struct klips_sa *sa;
+
+	if (!tun_key_of(&key, skb, hdr))
+		return NULL;
+	list = klips_sadb_tun_lookup_rcu(klips_net(dev_net(skb->dev)), &key);
+	rhl_for_each_entry_rcu(sa, pos, list, tun_node)
+		if (sa->dir == KLIPS_DIR_OUT && outer_skippable(sa))
+			return sa;
+	return NULL;
+}
+
+static int ipip4_err(struct sk_buff *skb, u32 info)
+{
+	struct klips_sa *sa = ipip_err_sa(skb, skb->data);
+
+	if (!sa)
+		return -ENOENT;
+	if (icmp_hdr(skb)->type == ICMP_DEST_UNREACH &&
+	    icmp_hdr(skb)->code == ICMP_FRAG_NEEDED) {
+		learn_pmtu(sa, info, 68);
+		ipv4_update_pmtu(skb, dev_net(skb->dev), info, 0,
+				 ((const struct iphdr *)skb->data)->protocol);
+	}
+	return 0;
+}
+
+static int ipip6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
+		     u8 type, u8 code, int offset, __be32 info)
+{
+	struct net *net = dev_net(skb->dev);
+	struct klips_sa *sa = ipip_err_sa(skb, skb->data);
+
+	if (!sa)
+		return -ENOENT;
+	if (type == ICMPV6_PKT_TOOBIG) {
+		learn_pmtu(sa, ntohl(info), IPV6_MIN_MTU);
+		ip6_update_pmtu(skb, net, info, 0, 0, sock_net_uid(net, NULL));
+	}
+	return 0;
+}
+
+/*
+ * Lowest priority first in these chains, and xfrm_interface (2, 3) and
+ * xfrm4_tunnel (3, 4) take every IPIP packet they see: klips goes first.
+ */
+#define KLIPS_TUNNEL_PRIORITY	-1
+
+/* IPv4 outer, IPv4 (ipip4in4) or IPv6 (ipip6in4) inside, ... */
+static struct xfrm_tunnel ipip4in4 = {
+	.handler	= ipip4_rcv,
+	.cb_handler	= ipip_rcv_cb,
+	.err_handler	= ipip4_err,
+	.priority	= KLIPS_TUNNEL_PRIORITY,
+};
+
+static struct xfrm_tunnel ipip6in4 = {
+	.handler	= ipip6_rcv,
+	.cb_handler	= ipip_rcv_cb,
+	.err_handler	= ipip4_err,
+	.priority	= KLIPS_TUNNEL_PRIORITY,
+};
+
+/* ... and IPv6 outer. */
+static struct xfrm6_tunnel ipip6in6 = {
+	.handler	= ipip6_rcv,
+	.cb_handler	= ipip_rcv_cb,
+	.err_handler	= ipip6_err,
+	.priority	= KLIPS_TUNNEL_PRIORITY,
+};
+
+static struct xfrm6_tunnel ipip4in6 = {
+	.handler	= ipip4_rcv,
+	.cb_handler	= ipip_rcv_cb,
+	.err_handler	= ipip6_err,
+	.priority	= KLIPS_TUNNEL_PRIORITY,
+};
+
 static struct xfrm4_protocol esp4_protocol = {
 	.handler	= esp4_rcv,
 	.input_handler	= esp4_input,
@@ -389,29 +570,61 @@ static struct xfrm6_protocol esp6_protocol = {
 	.priority	= KLIPS_XFRM_PRIORITY,
 };
 
+static void busy(const char *what, int priority, int err)
+{
+	pr_err(KLIPS_NAME ": cannot register for %s at priority %d: %d%s\n",
+	       what, priority, err,
+	       err == -EEXIST ? " (another handler has that priority)" : "");
+}
+
 int klips_input_init(void)
 {
 	int err;
 
 	err = xfrm4_protocol_register(&esp4_protocol, IPPROTO_ESP);
 	if (err)
-		goto err_msg;
+		goto err_esp;
 	err = xfrm6_protocol_register(&esp6_protocol, IPPROTO_ESP);
-	if (err) {
-		xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
-		goto err_msg;
-	}
+	if (err)
+		goto err_esp6;
+	err = xfrm4_tunnel_register(&ipip4in4, AF_INET);
+	if (err)
+		goto err_ipip;
+	err = xfrm4_tunnel_register(&ipip6in4, AF_INET6);
+	if (err)
+		goto err_ipip6in4;
+	err = xfrm6_tunnel_register(&ipip6in6, AF_INET6);
+	if (err)
+		goto err_ipip6in6;
+	err = xfrm6_tunnel_register(&ipip4in6, AF_INET);
+	if (err)
+		goto err_ipip4in6;
 	return 0;
 
-err_msg:
-	pr_err(KLIPS_NAME ": cannot register for ESP at priority %d: %d%s\n",
-	       KLIPS_XFRM_PRIORITY, err,
-	       err == -EEXIST ? " (another handler has that priority)" : "");
+err_ipip4in6:
+	xfrm6_tunnel_deregister(&ipip6in6, AF_INET6);
+err_ipip6in6:
+	xfrm4_tunnel_deregister(&ipip6in4, AF_INET6);
+err_ipip6in4:
+	xfrm4_tunnel_deregister(&ipip4in4, AF_INET);
+err_ipip:
+	busy("IPIP", KLIPS_TUNNEL_PRIORITY, err);
+	xfrm6_protocol_deregister(&esp6_protocol, IPPROTO_ESP);
+	xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
+	return err;
+err_esp6:
+	xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
+err_esp:
+	busy("ESP", KLIPS_XFRM_PRIORITY, err);
 	return err;
 }
 
 void klips_input_exit(void)
 {
+	xfrm6_tunnel_deregister(&ipip4in6, AF_INET);
+	xfrm6_tunnel_deregister(&ipip6in6, AF_INET6);
+	xfrm4_tunnel_deregister(&ipip6in4, AF_INET6);
+	xfrm4_tunnel_deregister(&ipip4in4, AF_INET);
 	xfrm6_protocol_deregister(&esp6_protocol, IPPROTO_ESP);
 	xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
 }

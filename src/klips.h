@@ -64,6 +64,7 @@ struct klips_net {
 	/* Serialises every configuration change of this namespace. */
 	struct mutex lock;
 	struct rhashtable sas;			/* SAs by SAID */
+	struct rhltable tuns;			/* IPIP SAs by outer addresses */
 	struct list_head sa_list;		/* SAs in add order */
 	struct list_head larval_list;		/* getspi SAs, oldest first */
 	unsigned int sa_count;

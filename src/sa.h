@@ -42,6 +42,16 @@ struct klips_policy {
 	u8 family;		/* of the inner packets */
 };
 
+/*
+ * An IPIP SA's outer (source, destination): bare IPIP carries no SPI, so
+ * receive finds the tun SA by this key (design.md). Unused bytes are zero.
+ */
+struct klips_tun_key {
+	union klips_addr src;
+	union klips_addr dst;
+	u8 family;		/* 0: the SA is not in the table */
+};
+
 /* Counters the packet path bumps on every packet: per CPU. */
 struct klips_sa_pcpu {
 	u64 bytes;
@@ -123,6 +133,10 @@ struct klips_sa {
 
 	u32 pmtu;			/* outer path MTU from ICMP, or 0 */
 
+	/* IPIP SAs with both outer addresses, in the namespace's tun table. */
+	struct klips_tun_key tun_key;
+	struct rhlist_head tun_node;
+
 	/* The SA's group, inner to outer; NULL at either end. */
 	struct klips_sa __rcu *inner;
 	struct klips_sa __rcu *outer;
@@ -166,6 +180,8 @@ int klips_sadb_init(struct klips_net *kn);
 void klips_sadb_exit(struct klips_net *kn);
 struct klips_sa *klips_sadb_lookup_rcu(struct klips_net *kn,
 				       const struct klips_said *said);
+struct rhlist_head *klips_sadb_tun_lookup_rcu(struct klips_net *kn,
+					      const struct klips_tun_key *key);
 struct klips_sa *klips_sadb_at(struct klips_net *kn, unsigned long pos);
 int klips_sadb_add(struct klips_net *kn, struct klips_sa *sa,
 		   struct netlink_ext_ack *extack);

@@ -35,6 +35,51 @@ struct klips_sa *klips_sadb_lookup_rcu(struct klips_net *kn,
 	return rhashtable_lookup(&kn->sas, said, sa_params);
 }
 
+/* Several SAs may share a key: the old and new SA of a rekey. */
+static const struct rhashtable_params tun_params = {
+	.key_len = offsetofend(struct klips_tun_key, family),
+	.key_offset = offsetof(struct klips_sa, tun_key),
+	.head_offset = offsetof(struct klips_sa, tun_node),
+	.automatic_shrinking = true,
+};
+
+/* The IPIP SAs whose outer addresses are @key's. Context: RCU read side. */
+struct rhlist_head *klips_sadb_tun_lookup_rcu(struct klips_net *kn,
+					      const struct klips_tun_key *key)
+{
+	return rhltable_lookup(&kn->tuns, key, tun_params);
+}
+
+/* Index an IPIP SA by its outer addresses, if it has both. */
+static int tun_index(struct klips_net *kn, struct klips_sa *sa)
+{
+	struct klips_tun_key *key = &sa->tun_key;
+	size_t alen;
+	int err;
+
+	if (sa->said.proto != IPPROTO_IPIP || !sa->tun_family ||
+	    sa->src_family != sa->tun_family)
+		return 0;
+	alen = sa->tun_family == AF_INET ? sizeof(__be32) :
+					   sizeof(struct in6_addr);
+	memset(key, 0, sizeof(*key));
+	memcpy(&key->src, &sa->src, alen);
+	memcpy(&key->dst, &sa->tun_dst, alen);
+	key->family = sa->tun_family;
+	err = rhltable_insert(&kn->tuns, &sa->tun_node, tun_params);
+	if (err)
+		key->family = 0;
+	return err;
+}
+
+static void tun_unindex(struct klips_net *kn, struct klips_sa *sa)
+{
+	if (!sa->tun_key.family)
+		return;
+	rhltable_remove(&kn->tuns, &sa->tun_node, tun_params);
+	sa->tun_key.family = 0;
+}
+
 /* The SA at a position of the add-order list (dumps restart with it). */
 struct klips_sa *klips_sadb_at(struct klips_net *kn, unsigned long pos)
 {
@@ -69,6 +114,7 @@ void klips_sadb_del(struct klips_net *kn, struct klips_sa *sa)
 {
 	lockdep_assert_held(&kn->lock);
 	rhashtable_remove_fast(&kn->sas, &sa->node, sa_params);
+	tun_unindex(kn, sa);
 	list_del(&sa->list);
 	list_del_init(&sa->larval_list);
 	unlink_group(sa);
@@ -127,11 +173,22 @@ int klips_sadb_add(struct klips_net *kn, struct klips_sa *sa,
 		NL_SET_ERR_MSG(extack, "SAID: an SA with this SAID exists");
 		return -EEXIST;
 	}
+	if (!old && kn->sa_count >= READ_ONCE(max_sas)) {
+		NL_SET_ERR_MSG(extack,
+			       "the namespace holds max_sas SAs already (module parameter)");
+		return -ENOSPC;
+	}
+	err = tun_index(kn, sa);
+	if (err)
+		return err;
 	if (old) {
 		err = rhashtable_replace_fast(&kn->sas, &old->node, &sa->node,
 					      sa_params);
-		if (err)
+		if (err) {
+			tun_unindex(kn, sa);
 			return err;
+		}
+		tun_unindex(kn, old);
 		list_replace(&old->list, &sa->list);
 		list_del_init(&old->larval_list);
 		WRITE_ONCE(old->state, KLIPS_STATE_DEAD);
@@ -139,14 +196,11 @@ int klips_sadb_add(struct klips_net *kn, struct klips_sa *sa,
 		kn->sa_gen++;
 		return 0;
 	}
-	if (kn->sa_count >= READ_ONCE(max_sas)) {
-		NL_SET_ERR_MSG(extack,
-			       "the namespace holds max_sas SAs already (module parameter)");
-		return -ENOSPC;
-	}
 	err = rhashtable_insert_fast(&kn->sas, &sa->node, sa_params);
-	if (err)
+	if (err) {
+		tun_unindex(kn, sa);
 		return err;
+	}
 	list_add_tail(&sa->list, &kn->sa_list);
 	kn->sa_count++;
 	kn->sa_gen++;
@@ -310,11 +364,19 @@ int klips_sadb_group(struct klips_net *kn, struct klips_sa **sas,
 
 int klips_sadb_init(struct klips_net *kn)
 {
+	int err;
+
 	mutex_init(&kn->lock);
 	INIT_LIST_HEAD(&kn->sa_list);
 	INIT_LIST_HEAD(&kn->larval_list);
 	INIT_DELAYED_WORK(&kn->larval_work, larval_expire);
-	return rhashtable_init(&kn->sas, &sa_params);
+	err = rhashtable_init(&kn->sas, &sa_params);
+	if (err)
+		return err;
+	err = rhltable_init(&kn->tuns, &tun_params);
+	if (err)
+		rhashtable_destroy(&kn->sas);
+	return err;
 }
 
 void klips_sadb_exit(struct klips_net *kn)
@@ -323,5 +385,6 @@ void klips_sadb_exit(struct klips_net *kn)
 	mutex_lock(&kn->lock);
 	klips_sadb_flush(kn);
 	mutex_unlock(&kn->lock);
+	rhltable_destroy(&kn->tuns);
 	rhashtable_destroy(&kn->sas);
 }

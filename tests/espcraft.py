@@ -429,9 +429,10 @@ class Injector:
         return b
 
     def frames(self, label, espbytes, src=None, frag=0, reverse=False,
-               tos=0, ext=False):
+               tos=0, ext=False, proto=50):
         """The outer packet(s) as Ethernet frames from the router; with
-        @ext, IPv4 options or an IPv6 destination options header."""
+        @ext, IPv4 options or an IPv6 destination options header; @proto
+        other than ESP (50) sends @espbytes as that protocol."""
         from scapy.layers.inet import IP, IPOption_NOP, fragment
         from scapy.layers.inet6 import (IPv6, IPv6ExtHdrFragment, fragment6,
                                         IPv6ExtHdrDestOpt)
@@ -441,17 +442,17 @@ class Injector:
         if sa.v6:
             if frag:
                 p = IPv6(src=src or sa.src, dst=sa.dst, hlim=64) / \
-                    IPv6ExtHdrFragment(nh=50, id=self.ident) / Raw(espbytes)
+                    IPv6ExtHdrFragment(nh=proto, id=self.ident) / Raw(espbytes)
                 out = [bytes(f) for f in fragment6(p, frag)]
             elif ext:
                 out = [bytes(IPv6(src=src or sa.src, dst=sa.dst, hlim=64) /
-                             IPv6ExtHdrDestOpt(nh=50) / Raw(espbytes))]
+                             IPv6ExtHdrDestOpt(nh=proto) / Raw(espbytes))]
             else:
-                out = [bytes(IPv6(src=src or sa.src, dst=sa.dst, nh=50,
+                out = [bytes(IPv6(src=src or sa.src, dst=sa.dst, nh=proto,
                                   hlim=64) / Raw(espbytes))]
             eth = self.eth6
         else:
-            p = IP(src=src or sa.src, dst=sa.dst, proto=50, ttl=64,
+            p = IP(src=src or sa.src, dst=sa.dst, proto=proto, ttl=64,
                    tos=tos, id=self.ident,
                    options=[IPOption_NOP()] * 4 if ext else []) / \
                 Raw(espbytes)
@@ -828,6 +829,18 @@ def bad_cases(w, cbc, gcm, v6):
               w.frames("cbc6", w.esp("cbc6", w.echo(v6=True)[0]),
                        src="2001:db8:2::7"),
               {"InPolicyError": 1}, "cbc6")
+
+    # Bare IPIP (no ESP) from the peer of a tun+esp group: the ESP layer
+    # was skipped. Only IPComp may be (design.md).
+    w.dropped("bare IPIP from the peer of a tun+esp group: ESP skipped",
+              w.frames("cbc4", w.echo()[0], proto=4),
+              {"InPolicyError": 1}, "cbc4")
+    w.dropped("bare IPv6-in-IPv6 from the peer of a tun+esp group",
+              w.frames("cbc6", w.echo(v6=True)[0], proto=41),
+              {"InPolicyError": 1}, "cbc6")
+    w.dropped("bare IPIP from an address with no tun SA: not ours",
+              w.frames("cbc4", w.echo()[0], proto=4, src="198.51.100.7"),
+              {"InNotOurs": 1}, "cbc4")
 
     w.dropped("next header 50 (ESP inside ESP) in a tunnel group",
               w.frames("cbc4", w.esp("cbc4", w.esp("gcm4", inner, seq=1),

@@ -6,7 +6,9 @@
 #   tests/kunit.sh <directory with klips.ko and klips_test.ko>
 set -u
 dir=${1:?usage: kunit.sh <module dir>}
-insmod "$dir/klips.ko" || exit 1
+# shellcheck source=tests/klipsmod.sh
+. "$(dirname "$0")/klipsmod.sh"
+klips_insmod "$dir/klips.ko" || exit 1
 insmod "$dir/klips_test.ko" || exit 1
 n=0
 for suite in /sys/kernel/debug/kunit/klips_*; do

@@ -3,6 +3,9 @@
 # "ok N - what" or "not ok N - what" line (with the evidence as "#" lines);
 # the host counts those lines, so every check must be able to fail.
 
+# shellcheck source=tests/klipsmod.sh
+. "$(dirname "${BASH_SOURCE[0]}")/klipsmod.sh"
+
 T_N=0
 T_FAIL=0
 

@@ -13,7 +13,7 @@ mod=${1:?usage: netlink.sh <module dir>}/klips.ko
 nlraw() { /usr/bin/python3 "$here/nlraw.py" "$@"; }
 
 kmemleak_clear
-check "insmod klips.ko" insmod "$mod"
+check "insmod klips.ko" klips_insmod "$mod"
 ip link add d0 type dummy
 ip addr add 192.0.2.2/24 dev d0
 ip link set d0 up

@@ -24,7 +24,7 @@ proc_files="ipsec_spi ipsec_eroute ipsec_spigrp ipsec_tncfg ipsec_version
 kmemleak_clear
 
 # --- load --------------------------------------------------------------------
-check "insmod klips.ko" insmod "$mod"
+check "insmod klips.ko" klips_insmod "$mod"
 check_eq "ipsec0..3 exist, and no more, in the initial namespace" \
 	"ipsec0 ipsec1 ipsec2 ipsec3" \
 	"$(ip -o link show type klips | awk -F': ' '{print $2}' | sort | xargs)"
@@ -144,20 +144,20 @@ ip netns del ns2
 
 # --- module parameters ---------------------------------------------------------
 dmesg -C
-check "insmod klips.ko devices=2 debug=0x1" insmod "$mod" devices=2 debug=0x1
+check "insmod klips.ko devices=2 debug=0x1" klips_insmod "$mod" devices=2 debug=0x1
 check_eq "debug area tunnel on: device creation logged at KERN_DEBUG" \
 "<7>klips: created ipsec0
 <7>klips: created ipsec1" "$(dmesg -r | grep 'klips: created' | sed 's/\[.*\] //')"
 check_eq "devices=2 creates ipsec0 and ipsec1 only" "ipsec0 ipsec1" \
 	"$(awk '{print $1}' /proc/net/ipsec_tncfg | xargs)"
 check "rmmod klips" rmmod klips
-check_fails "devices=65 is refused" insmod "$mod" devices=65
+check_fails "devices=65 is refused" klips_insmod "$mod" devices=65
 check_eq "a refused load leaves no device" "" "$(ip -o link show type klips 2>/dev/null)"
 dmesg -C
-check "insmod klips.ko devices=1" insmod "$mod" devices=1
+check "insmod klips.ko devices=1" klips_insmod "$mod" devices=1
 check_eq "debug areas off: nothing logged" "" "$(dmesg | grep 'klips: created')"
 check "rmmod klips" rmmod klips
-check "insmod klips.ko devices=0" insmod "$mod" devices=0
+check "insmod klips.ko devices=0" klips_insmod "$mod" devices=0
 check_eq "devices=0: tncfg empty" "" "$(cat /proc/net/ipsec_tncfg)"
 check "rmmod klips" rmmod klips
 

@@ -76,7 +76,7 @@ cap_start() {
 }
 cap_stop() { sleep 0.3; kill "$1" 2> /dev/null; wait "$1" 2> /dev/null; }
 
-check "insmod klips.ko" insmod "$mod"
+check "insmod klips.ko" klips_insmod "$mod"
 topo_up
 ip netns exec hostB iperf3 -s -D > /dev/null 2>&1
 
@@ -225,16 +225,70 @@ check_match "outer header: inner CE becomes ECT(0) outside (RFC 6040), no DF" \
 eff0=$(ip netns exec gwA cat /proc/net/ipsec_tncfg)
 ip -n router link set eth1 mtu 1300
 ip -n gwB link set eth0 mtu 1300
-ping_ok hostA 10.2.0.2 1380 1 -M "do"
+ping_ok hostA 10.2.0.2 1340 1 -M "do"
 check "PMTU: 2 MB over TCP complete across the 1300-byte link" xfer_ok 2000000
 eff1=$(ip netns exec gwA cat /proc/net/ipsec_tncfg)
 check_match "PMTU: ipsec_tncfg shows the lower effective MTU" \
-	'^ipsec0 -> eth0 mtu=1420\(1[12][0-9][0-9]\) -> 1500$' "$eff1"
+	'^ipsec0 -> eth0 mtu=1380\(1[12][0-9][0-9]\) -> 1500$' "$eff1"
 check_match "PMTU: ... where it showed the device's before" \
-	'^ipsec0 -> eth0 mtu=1420\(14[0-9][0-9]\) -> 1500$' "$eff0"
+	'^ipsec0 -> eth0 mtu=1380\(14[0-9][0-9]\) -> 1500$' "$eff0"
 ip -n router link set eth1 mtu 1500
 ip -n gwB link set eth0 mtu 1500
 tunnel_down
+
+# --- bare IPIP: a tun-only group against the kernel's own tunnels ----------------
+# gwA keys a KLIPS IPIP group (no ESP); gwB is the kernel's ipip, sit or
+# ip6tnl device. Bare IPIP carries no SPI: gwA finds its inbound tun SA by
+# the outer addresses (xfrm4/xfrm6 tunnel handlers, design.md), and gwB's
+# klips passes the IPIP it does not own on to the kernel's tunnel. ip6tnl
+# puts a destination options header (encapsulation limit) before IPIP.
+modprobe -a ipip ip6_tunnel 2> /dev/null
+# bare_ipip <outer af> <gwA> <gwB> <inner af> <net A> <net B> <hostB addr>
+#   <gwB link type and mode...>
+bare_ipip() {
+	local af=$1 a=$2 b=$3 iaf=$4 na=$5 nb=$6 dst=$7 ipv=--ip4 id
+	shift 7
+	# --ip4/--ip6: the outer family, as the tun SA's --dst says.
+	[ "$af" = inet6 ] && ipv=--ip6
+	id="bare IPIP $iaf in $af"
+	ip netns exec gwA "$PEER_IPSEC" -f - <<- EOF
+		tncfg --create ipsec0
+		tncfg --attach --virtual ipsec0 --physical eth0
+		spi --af $af --edst $b --spi 0x3001 --proto tun --src $a --dst $b $ipv
+		spi --af $af --edst $a --spi 0x3002 --proto tun --src $b --dst $a $ipv
+		eroute --add --eraf $iaf --src $na --dst $nb --said tun$([ $af = inet ] && echo . || echo :)3001@$b
+		eroute --addin --eraf $iaf --src $nb --dst $na --said tun$([ $af = inet ] && echo . || echo :)3002@$a
+	EOF
+	ip -n gwA link set ipsec0 up
+	ip -n gwA route add "$nb" dev ipsec0
+	ip -n gwB link add kt0 type "$@" local "$b" remote "$a"
+	# No IPv6 link-local address: no router solicitations or MLD reports
+	# through the tunnel, whose inner addresses gwA's policy would refuse.
+	ip -n gwB link set kt0 addrgenmode none
+	ip -n gwB link set kt0 up
+	ip -n gwB route add "$na" dev kt0
+	local notours
+	notours=$(stat_of gwB InNotOurs)
+	cap_start cap router -i eth0 -w "$tmp/ipip.pcap" "ip proto 4 or ip proto 41 or (ip6 and not icmp6)"
+	check "$id: hostA pings hostB through klips and the kernel's $1" \
+		ping_ok hostA "$dst" 56 3
+	cap_stop "$cap"
+	local n
+	n=$(tcpdump -nr "$tmp/ipip.pcap" 2> /dev/null | wc -l)
+	check_match "$id: the router saw the IPIP packets" '^([6-9]|[1-9][0-9]+)$' "$n"
+	check_match "$id: gwA's inbound tun SA counted the replies" \
+		'packets\([3-9],' "$(ip netns exec gwA grep "^tun.3002@" /proc/net/ipsec_spi)"
+	check "$id: gwB's klips passed the echo requests on (InNotOurs)" \
+		test "$(stat_of gwB InNotOurs)" -ge $((notours + 3))
+	ip -n gwB link del kt0
+	ip netns exec gwA "$PEER_IPSEC" -f - <<< $'eroute --clear\nspi --clear\ntncfg --delete ipsec0'
+}
+bare_ipip inet 192.0.2.1 198.51.100.1 inet 10.1.0.0/24 10.2.0.0/24 10.2.0.2 ipip
+bare_ipip inet 192.0.2.1 198.51.100.1 inet6 fd01::/64 fd02::/64 fd02::2 sit
+bare_ipip inet6 2001:db8:1::1 2001:db8:2::1 inet6 fd01::/64 fd02::/64 fd02::2 ip6tnl mode ip6ip6
+bare_ipip inet6 2001:db8:1::1 2001:db8:2::1 inet 10.1.0.0/24 10.2.0.0/24 10.2.0.2 ip6tnl mode ipip6
+check_eq "bare IPIP: nothing dropped on gwA" "" \
+	"$(ip netns exec gwA awk '$2 != 0 && $1 ~ /^In/ && $1 != "InNotOurs"' /proc/net/ipsec/stats)"
 
 # --- lifecycle under traffic -------------------------------------------------------
 tunnel_up aes-gcm-16

@@ -21,7 +21,7 @@ if [ "$cpus" -gt 1 ]; then
 	check "pcrypt instance registered ($cpus CPUs)" $py "$here/cryptd.py" \
 		'pcrypt(rfc4106(gcm(aes)))' aead
 fi
-check "insmod klips.ko on $(uname -r)" insmod "$mod"
+check "insmod klips.ko on $(uname -r)" klips_insmod "$mod"
 topo_up
 ip netns exec hostB iperf3 -s -D > /dev/null 2>&1
 # AES-GCM-128 (peer.sh's table keys aes-gcm-16 with AES-256).

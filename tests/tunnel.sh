@@ -305,7 +305,7 @@ fi
 kmemleak_clear
 klips_loaded=0
 if grep -q klips <<< "$cells"; then
-	check "insmod klips.ko" insmod "$moddir/klips.ko" && klips_loaded=1
+	check "insmod klips.ko" klips_insmod "$moddir/klips.ko" && klips_loaded=1
 fi
 if grep -q xfrm <<< "$cells"; then
 	modprobe -a esp4 esp6 xfrm_user 2>/dev/null

@@ -119,7 +119,7 @@ elapsed() { echo "# $1 after $(($(date +%s) - start)) s"; }
 hexkey() { topo_key "$1" | cut -c3-; }
 
 kmemleak_clear
-check "insmod klips.ko" insmod "$mod"
+check "insmod klips.ko" klips_insmod "$mod"
 grep -q '^klips ' /proc/modules || { done_testing; exit 1; }
 check "modprobe esp4 esp6 (the kernel's ESP behind klips)" \
 	bash -c 'modprobe esp4 && modprobe esp6'

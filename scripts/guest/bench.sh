@@ -13,6 +13,8 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/topology.sh"
 . "$top/tests/peer.sh"
+# shellcheck source=tests/klipsmod.sh
+. "$top/tests/klipsmod.sh"
 secs=${KLIPS_BENCH_SECONDS:-5}
 runs=${KLIPS_BENCH_RUNS:-3}
 
@@ -98,7 +100,7 @@ ip -n router route del 10.2.0.0/24
 ip -n gwA route del 10.2.0.0/24
 ip -n gwB route del 10.1.0.0/24
 modprobe -a esp4 xfrm_user 2>/dev/null
-[ -n "$mod" ] && insmod "$mod/klips.ko"
+[ -n "$mod" ] && klips_insmod "$mod/klips.ko"
 summary=()
 # measure <impl> <label>: a tunnel by it, its figures in t and u, torn down.
 measure() {
@@ -146,7 +148,7 @@ secs_of() {	# secs_of <command...>: wall seconds, 3 decimals
 	echo "$t0 $t1" | awk '{printf "%.3f", $2 - $1}'
 }
 
-if [ -n "$mod" ] && insmod "$mod/klips.ko" 2>/dev/null; then
+if [ -n "$mod" ] && klips_insmod "$mod/klips.ko" 2>/dev/null; then
 	ip netns add cp
 	spi_file=/tmp/klips-sas
 	xfrm_file=/tmp/xfrm-sas

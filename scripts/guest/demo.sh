@@ -7,6 +7,8 @@ set -u
 mod=${1:?usage: demo.sh <module dir>}/klips.ko
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/topology.sh"
+# shellcheck source=tests/klipsmod.sh
+. "$top/tests/klipsmod.sh"
 ipsec=$top/tools/ipsec
 keys=$(mktemp -d /tmp/demo-keys.XXXXXX)
 chmod 700 "$keys"
@@ -55,8 +57,8 @@ mkdir -p /tmp/demo-bin
 ln -sf "$ipsec" /tmp/demo-bin/ipsec
 export PATH=/tmp/demo-bin:$PATH
 
-printf '# insmod %s\n' "$mod"
-insmod "$mod" || exit 1
+printf "# modprobe -a %s; insmod %s\n" "$(modinfo -F depends "$mod" | tr , " ")" "$mod"
+klips_insmod "$mod" || exit 1
 echo "# Topology: hostA 10.1.0.2 - gwA 192.0.2.1 == router == 198.51.100.1 gwB - hostB 10.2.0.2"
 topo_up
 gateway gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 1001 2001
