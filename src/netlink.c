@@ -382,8 +382,9 @@ static int put_sa_attrs(struct sk_buff *skb, const struct klips_sa *sa,
 	    (sa->last_use && put_u64(skb, KLIPS_A_SA_IDLE, now - sa->last_use)))
 		return -EMSGSIZE;
 	if (sa->said.proto == IPPROTO_COMP &&
-	    (put_u64(skb, KLIPS_A_SA_RATIO_IN, sa->ratio_in) ||
-	     put_u64(skb, KLIPS_A_SA_RATIO_OUT, sa->ratio_out)))
+	    (put_u64(skb, KLIPS_A_SA_RATIO_IN, atomic64_read(&sa->ratio_in)) ||
+	     put_u64(skb, KLIPS_A_SA_RATIO_OUT,
+		     atomic64_read(&sa->ratio_out))))
 		return -EMSGSIZE;
 	if (sa->natt_type &&
 	    (nla_put_u8(skb, KLIPS_A_SA_NATT_TYPE, sa->natt_type) ||

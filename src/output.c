@@ -322,8 +322,10 @@ static int apply(struct sk_buff *skb, struct klips_sa *sa)
 		return ipip_output(skb, sa);
 	case IPPROTO_ESP:
 		return klips_esp_output(skb, sa);
+	case IPPROTO_COMP:
+		return klips_comp_output(skb, sa);
 	default:
-		/* AH and IPComp: not on the packet path yet. */
+		/* AH: not on the packet path yet. */
 		return -EPROTONOSUPPORT;
 	}
 }
@@ -389,7 +391,8 @@ void klips_output_resume(struct sk_buff *skb, int err)
 
 /*
  * What @sa's group adds to a packet of @len bytes whose IP header is
- * @hlen bytes long. Context: rcu_read_lock().
+ * @hlen bytes long (IPComp adds nothing: what would not shrink is sent
+ * uncompressed). Context: rcu_read_lock().
  */
 static unsigned int group_overhead(struct klips_sa *sa, unsigned int len,
 				   unsigned int hlen)
