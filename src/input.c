@@ -14,6 +14,7 @@
 #include <linux/inetdevice.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/udp.h>
 #include <linux/rhashtable.h>
 #include <net/esp.h>
 #include <net/ipcomp.h>
@@ -187,6 +188,25 @@ static void deliver(struct sk_buff *skb, struct klips_net *kn)
 	gro_cells_receive(&kd->gro_cells, skb);
 }
 
+/* A verified NAT-T packet from another address or port than the SA's. */
+static void natt_mapping(struct sk_buff *skb, struct klips_sa *sa,
+			 struct klips_net *kn)
+{
+	__be16 sport = klips_cb(skb)->natt_sport;
+	union klips_addr from = {};
+
+	if (skb->protocol == htons(ETH_P_IP))
+		from.ip4 = ip_hdr(skb)->saddr;
+	else
+		from.ip6 = ipv6_hdr(skb)->saddr;
+	if (sport == sa->natt_sport &&
+	    (!sa->src_family ||
+	     !memcmp(&from, &sa->src, sa->src_family == AF_INET ?
+		     sizeof(from.ip4) : sizeof(from.ip6))))
+		return;
+	klips_notify_mapping(kn, sa, &from, sport);
+}
+
 /*
  * After ESP or IPComp: @nexthdr is what it carried, or a negative errno
  * when the packet is to be dropped (counted already). Consumes the skb,
@@ -206,6 +226,8 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 			kfree_skb(skb);
 		goto out;
 	}
+	if (klips_cb(skb)->natt_sport)
+		natt_mapping(skb, sa, kn);
 	rcu_read_lock();
 	inner = rcu_dereference(sa->inner);
 	if (inner && inner->said.proto == IPPROTO_COMP) {
@@ -241,9 +263,49 @@ out:
 	dev_put(phys);
 }
 
-/* ESP or IPComp straight off the wire (or from a NAT-T socket). */
-static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto)
+/*
+ * ESP from a UDP_ENCAP_ESPINUDP socket (RFC 3948) arrives with its UDP
+ * header still between the IP header and ESP (skb->data and the transport
+ * header at ESP). Take it out, so that the packet is plain ESP from here
+ * on, and keep the source port for the mapping check.
+ */
+static int natt_strip(struct sk_buff *skb, u8 family, u16 nhoff,
+		      __be16 *sport)
 {
+	unsigned int hlen = skb_transport_header(skb) - skb_network_header(skb);
+	unsigned int iplen = family == AF_INET ? sizeof(struct iphdr) :
+						 sizeof(struct ipv6hdr);
+	struct udphdr *uh;
+
+	if (hlen < iplen + sizeof(*uh) || skb_unclone(skb, GFP_ATOMIC))
+		return -EINVAL;
+	uh = (struct udphdr *)(skb_transport_header(skb) - sizeof(*uh));
+	*sport = uh->source;
+	memmove(skb_network_header(skb) + sizeof(*uh), skb_network_header(skb),
+		hlen - sizeof(*uh));
+	skb_set_network_header(skb, skb_network_offset(skb) + sizeof(*uh));
+	if (family == AF_INET) {
+		struct iphdr *iph = ip_hdr(skb);
+
+		iph->protocol = IPPROTO_ESP;
+		iph->tot_len = htons(skb->len + skb_network_header_len(skb));
+		ip_send_check(iph);
+	} else {
+		skb_network_header(skb)[nhoff] = IPPROTO_ESP;
+		ipv6_hdr(skb)->payload_len =
+			htons(skb->len + skb_network_header_len(skb) -
+			      sizeof(struct ipv6hdr));
+	}
+	return 0;
+}
+
+/*
+ * ESP or IPComp straight off the wire, or ESP from a NAT-T socket
+ * (@encap: the socket's encapsulation type, else 0).
+ */
+static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap)
+{
+	__be16 natt_sport = 0;
 	struct net *net = dev_net(skb->dev);
 	struct klips_net *kn = klips_net(net);
 	struct klips_said said;
@@ -286,14 +348,21 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto)
 		in_drop(skb, kn, KLIPS_STAT_IN_STATE_INVALID);
 		return 0;
 	}
-	/* Off the wire comes a group's outermost layer; else one was skipped. */
-	if (rcu_access_pointer(sa->outer)) {
+	/*
+	 * Off the wire comes a group's outermost layer; else one was skipped.
+	 * A NAT-T SA takes ESP in UDP only, any other SA plain ESP only.
+	 */
+	if (rcu_access_pointer(sa->outer) || !encap != !sa->natt_type ||
+	    (encap && natt_strip(skb, family, nhoff, &natt_sport))) {
 		klips_sa_put(sa);
 		in_drop(skb, kn, KLIPS_STAT_IN_POLICY_ERROR);
 		return 0;
 	}
-	/* The outer source must be the SA's peer (design.md). */
-	if (sa->src_family &&
+	/*
+	 * The outer source must be the SA's peer (design.md); behind a NAT it
+	 * may change, which a verified packet then reports (mapping event).
+	 */
+	if (sa->src_family && !sa->natt_type &&
 	    (family != sa->src_family ||
 	     (family == AF_INET ? ip_hdr(skb)->saddr != sa->src.ip4 :
 	      !ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &sa->src.ip6)))) {
@@ -304,6 +373,7 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto)
 	klips_cb(skb)->sa = sa;
 	klips_cb(skb)->nhoff = nhoff;
 	klips_cb(skb)->outer_tos = tos;
+	klips_cb(skb)->natt_sport = natt_sport;
 	dev_hold(skb->dev);
 	ret = proto == IPPROTO_COMP ? klips_comp_input(skb, sa) :
 				      klips_esp_input(skb, sa);
@@ -314,47 +384,48 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto)
 
 static int esp4_rcv(struct sk_buff *skb)
 {
-	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP);
+	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP, 0);
 }
 
 static int esp6_rcv(struct sk_buff *skb)
 {
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP);
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP, 0);
 }
 
-/* From a UDP-encapsulating socket (NAT-T, issue 5): ESP as above. */
+/* From a keying daemon's UDP_ENCAP_ESPINUDP socket: NAT-T (RFC 3948). */
 static int esp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		      int encap_type)
 {
-	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP);
+	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP, encap_type);
 }
 
 static int esp6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		      int encap_type)
 {
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP);
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP, encap_type);
 }
 
 static int comp4_rcv(struct sk_buff *skb)
 {
-	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP);
+	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP, 0);
 }
 
 static int comp6_rcv(struct sk_buff *skb)
 {
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP);
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP, 0);
 }
 
+/* IPComp never comes in UDP: from an encapsulating socket it is refused. */
 static int comp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		       int encap_type)
 {
-	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP);
+	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP, encap_type);
 }
 
 static int comp6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		       int encap_type)
 {
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP);
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP, encap_type);
 }
 
 /* XFRM's own packets, after XFRM processed them: not ours. */

@@ -20,6 +20,7 @@ struct klips_skb_cb {
 	u64 seq;		/* inbound: the full sequence number */
 	u16 nhoff;		/* IPv6 inbound: the next-header byte before ESP */
 	u8 outer_tos;		/* inbound: outer DSCP/ECN, for RFC 6040 */
+	__be16 natt_sport;	/* inbound NAT-T: the UDP source port, or 0 */
 };
 
 static inline struct klips_skb_cb *klips_cb(struct sk_buff *skb)
@@ -36,6 +37,10 @@ netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev);
 void klips_output_resume(struct sk_buff *skb, int err);
 unsigned int klips_group_mtu(struct klips_sa *sa, unsigned int mtu,
 			     unsigned int hlen);
+
+/* netlink.c: a NAT-T peer's new outer address or port (softirq). */
+void klips_notify_mapping(struct klips_net *kn, struct klips_sa *sa,
+			  const union klips_addr *addr, __be16 sport);
 
 /* input.c */
 int klips_input_init(void);
