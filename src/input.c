@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Receive: ESP from the kernel's xfrm4/xfrm6 protocol chains (design.md,
- * "Receive registration and coexistence with XFRM"). A packet whose SAID
- * is not one of this namespace's SAs is left untouched for the next
- * handler (the kernel's ESP, ip_vti, xfrm interfaces) and counted
- * InNotOurs. Ours is checked against its SA, decrypted (esp.c), undone
- * layer by layer as its group says (ESP, then the IPIP SA's outer header),
- * checked against the inbound policy and delivered as received on the
- * ipsecN attached to the device it arrived on.
+ * Receive: ESP and AH from the kernel's xfrm4/xfrm6 protocol chains
+ * (design.md, "Receive registration and coexistence with XFRM"). A packet
+ * whose SAID is not one of this namespace's SAs is left untouched for the
+ * next handler (the kernel's ESP and AH, ip_vti, xfrm interfaces) and
+ * counted InNotOurs. Ours is checked against its SA, authenticated and
+ * decrypted (ah.c, esp.c), undone layer by layer as its group says (AH,
+ * ESP, then the IPIP SA's outer header), checked against the inbound
+ * policy and delivered as received on the ipsecN attached to the device
+ * it arrived on.
  */
 #include <linux/module.h>
 #include <linux/icmp.h>
@@ -186,10 +187,65 @@ static void deliver(struct sk_buff *skb, struct klips_net *kn)
 	gro_cells_receive(&kd->gro_cells, skb);
 }
 
+/* Every layer outside @sa may be skipped (IPComp) or there is none. */
+static bool outer_skippable(struct klips_sa *sa)
+{
+	while ((sa = rcu_dereference(sa->outer)))
+		if (sa->said.proto != IPPROTO_COMP)
+			return false;
+	return true;
+}
+
+/* Undo @sa's transform, skb->data at its header: as klips_esp_input(). */
+static int xform_input(struct sk_buff *skb, struct klips_sa *sa)
+{
+	if (sa->said.proto == IPPROTO_AH)
+		return klips_ah_input(skb, sa);
+	return klips_esp_input(skb, sa);
+}
+
+/* The SPI of the ESP or AH header at skb->data, or 0 if truncated. */
+static u32 header_spi(struct sk_buff *skb, u8 proto)
+{
+	unsigned int off = proto == IPPROTO_AH ?
+			   offsetof(struct ip_auth_hdr, spi) : 0;
+	__be32 spi;
+
+	if (skb_copy_bits(skb, off, &spi, sizeof(spi)))
+		return 0;
+	return ntohl(spi);
+}
+
 /*
- * After ESP: @nexthdr is what it carried, or a negative errno when the
- * packet is to be dropped (counted already). Consumes the skb, the SA
- * reference and the hold on skb->dev.
+ * The next layer of the group, inside @sa, that @nexthdr (ESP or AH) at
+ * skb->data must be: with a reference, or NULL with the drop's class in
+ * @stat. Context: rcu_read_lock().
+ */
+static struct klips_sa *next_inner(struct sk_buff *skb, struct klips_sa *sa,
+				   int nexthdr, int *stat)
+{
+	struct klips_sa *inner = rcu_dereference(sa->inner);
+	u8 state;
+
+	*stat = KLIPS_STAT_IN_POLICY_ERROR;
+	if (!inner || inner->said.proto != nexthdr ||
+	    header_spi(skb, nexthdr) != inner->said.spi)
+		return NULL;
+	state = READ_ONCE(inner->state);
+	if ((state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING) ||
+	    !refcount_inc_not_zero(&inner->refcnt)) {
+		*stat = KLIPS_STAT_IN_STATE_INVALID;
+		return NULL;
+	}
+	return inner;
+}
+
+/*
+ * After ESP or AH: @nexthdr is what it carried, or a negative errno when
+ * the packet is to be dropped (counted already). An ESP or AH layer of the
+ * group inside it is undone next (design.md: outer to inner, none
+ * skipped), then the IPIP SA's or the transport header's. Consumes the
+ * skb, the SA reference and the hold on skb->dev.
  */
 void klips_input_resume(struct sk_buff *skb, int nexthdr)
 {
@@ -198,6 +254,27 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 	struct klips_sa *sa = klips_cb(skb)->sa, *inner;
 	int stat = KLIPS_STAT_MAX;
 
+	while (nexthdr == IPPROTO_ESP || nexthdr == IPPROTO_AH) {
+		rcu_read_lock();
+		inner = rcu_dereference(sa->inner);
+		if (!inner) {	/* ESP or AH as transport payload: delivered */
+			rcu_read_unlock();
+			break;
+		}
+		inner = next_inner(skb, sa, nexthdr, &stat);
+		rcu_read_unlock();
+		if (!inner) {
+			in_drop(skb, kn, stat);
+			goto out;
+		}
+		klips_sa_put(sa);
+		sa = inner;
+		klips_cb(skb)->sa = sa;
+		nexthdr = xform_input(skb, sa);
+		/* The completion resumes here with the inner SA. */
+		if (nexthdr == -EINPROGRESS)
+			return;
+	}
 	if (nexthdr < 0) {
 		if (nexthdr == -ENODATA)
 			consume_skb(skb);
@@ -228,7 +305,7 @@ out:
 	dev_put(phys);
 }
 
-static int esp_rcv(struct sk_buff *skb, u8 family)
+static int xform_rcv(struct sk_buff *skb, u8 family, u8 proto)
 {
 	struct net *net = dev_net(skb->dev);
 	struct klips_net *kn = klips_net(net);
@@ -241,14 +318,15 @@ static int esp_rcv(struct sk_buff *skb, u8 family)
 	/* A namespace on its way out: its tables go after an RCU grace period. */
 	if (!check_net(net))
 		return -EINVAL;
+	/* Both headers have their SPI within the first 8 bytes. */
 	if (!pskb_may_pull(skb, sizeof(struct ip_esp_hdr))) {
 		in_drop(skb, kn, KLIPS_STAT_IN_HDR_ERROR);
 		return 0;
 	}
 	memset(&said, 0, sizeof(said));
-	said.proto = IPPROTO_ESP;
+	said.proto = proto;
 	said.family = family;
-	said.spi = ntohl(((struct ip_esp_hdr *)skb->data)->spi);
+	said.spi = header_spi(skb, proto);
 	if (family == AF_INET) {
 		said.dst.ip4 = ip_hdr(skb)->daddr;
 		tos = ipv4_get_dsfield(ip_hdr(skb));
@@ -268,11 +346,15 @@ static int esp_rcv(struct sk_buff *skb, u8 family)
 		in_drop(skb, kn, KLIPS_STAT_IN_STATE_INVALID);
 		return 0;
 	}
-	/* The outer source must be the SA's peer (design.md). */
-	if (sa->src_family &&
-	    (family != sa->src_family ||
-	     (family == AF_INET ? ip_hdr(skb)->saddr != sa->src.ip4 :
-	      !ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &sa->src.ip6)))) {
+	/*
+	 * The outer source must be the SA's peer (design.md), and the SA the
+	 * outermost layer of its group: none may be skipped.
+	 */
+	if ((sa->src_family &&
+	     (family != sa->src_family ||
+	      (family == AF_INET ? ip_hdr(skb)->saddr != sa->src.ip4 :
+	       !ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &sa->src.ip6)))) ||
+	    !outer_skippable(sa)) {
 		klips_sa_put(sa);
 		in_drop(skb, kn, KLIPS_STAT_IN_POLICY_ERROR);
 		return 0;
@@ -281,7 +363,7 @@ static int esp_rcv(struct sk_buff *skb, u8 family)
 	klips_cb(skb)->nhoff = nhoff;
 	klips_cb(skb)->outer_tos = tos;
 	dev_hold(skb->dev);
-	ret = klips_esp_input(skb, sa);
+	ret = xform_input(skb, sa);
 	if (ret != -EINPROGRESS)
 		klips_input_resume(skb, ret);
 	return 0;
@@ -289,25 +371,48 @@ static int esp_rcv(struct sk_buff *skb, u8 family)
 
 static int esp4_rcv(struct sk_buff *skb)
 {
-	return esp_rcv(skb, AF_INET);
+	return xform_rcv(skb, AF_INET, IPPROTO_ESP);
 }
 
 static int esp6_rcv(struct sk_buff *skb)
 {
-	return esp_rcv(skb, AF_INET6);
+	return xform_rcv(skb, AF_INET6, IPPROTO_ESP);
+}
+
+static int ah4_rcv(struct sk_buff *skb)
+{
+	return xform_rcv(skb, AF_INET, IPPROTO_AH);
+}
+
+static int ah6_rcv(struct sk_buff *skb)
+{
+	return xform_rcv(skb, AF_INET6, IPPROTO_AH);
 }
 
 /* From a UDP-encapsulating socket (NAT-T, issue 5): ESP as above. */
 static int esp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		      int encap_type)
 {
-	return esp_rcv(skb, AF_INET);
+	return xform_rcv(skb, AF_INET, IPPROTO_ESP);
 }
 
 static int esp6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		      int encap_type)
 {
-	return esp_rcv(skb, AF_INET6);
+	return xform_rcv(skb, AF_INET6, IPPROTO_ESP);
+}
+
+/* xfrm_input() resumed for AH (no encapsulation carries AH): as above. */
+static int ah4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
+		     int encap_type)
+{
+	return xform_rcv(skb, AF_INET, IPPROTO_AH);
+}
+
+static int ah6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
+		     int encap_type)
+{
+	return xform_rcv(skb, AF_INET6, IPPROTO_AH);
 }
 
 /* XFRM's own packets, after XFRM processed them: not ours. */
@@ -316,20 +421,22 @@ static int esp_rcv_cb(struct sk_buff *skb, int err)
 	return 1;
 }
 
-/* An ICMP error about an ESP packet we sent: ours if the SA is. */
-static struct klips_sa *err_sa(struct sk_buff *skb, u8 family,
+/* An ICMP error about an ESP or AH packet we sent: ours if the SA is. */
+static struct klips_sa *err_sa(struct sk_buff *skb, u8 family, u8 proto,
 			       const union klips_addr *daddr,
-			       unsigned int esp_off)
+			       unsigned int off)
 {
 	struct klips_said said;
-	struct ip_esp_hdr esph;
+	__be32 spi;
 
-	if (skb_copy_bits(skb, esp_off, &esph, 8))
+	if (proto == IPPROTO_AH)
+		off += offsetof(struct ip_auth_hdr, spi);
+	if (skb_copy_bits(skb, off, &spi, sizeof(spi)))
 		return NULL;
 	memset(&said, 0, sizeof(said));
-	said.proto = IPPROTO_ESP;
+	said.proto = proto;
 	said.family = family;
-	said.spi = ntohl(esph.spi);
+	said.spi = ntohl(spi);
 	said.dst = *daddr;
 	return klips_sadb_lookup_rcu(klips_net(dev_net(skb->dev)), &said);
 }
@@ -345,30 +452,40 @@ static void learn_pmtu(struct klips_sa *sa, u32 mtu, u32 min)
 		  mtu);
 }
 
-static int esp4_err(struct sk_buff *skb, u32 info)
+static int xform4_err(struct sk_buff *skb, u32 info, u8 proto)
 {
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	struct net *net = dev_net(skb->dev);
 	union klips_addr daddr = { .ip4 = iph->daddr };
-	struct klips_sa *sa = err_sa(skb, AF_INET, &daddr, iph->ihl * 4);
+	struct klips_sa *sa = err_sa(skb, AF_INET, proto, &daddr, iph->ihl * 4);
 
 	if (!sa)
 		return -ENOENT;
 	if (icmp_hdr(skb)->type == ICMP_DEST_UNREACH &&
 	    icmp_hdr(skb)->code == ICMP_FRAG_NEEDED) {
 		learn_pmtu(sa, info, 68);
-		ipv4_update_pmtu(skb, net, info, 0, IPPROTO_ESP);
+		ipv4_update_pmtu(skb, net, info, 0, proto);
 	}
 	return 0;
 }
 
-static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
-		    u8 code, int offset, __be32 info)
+static int esp4_err(struct sk_buff *skb, u32 info)
+{
+	return xform4_err(skb, info, IPPROTO_ESP);
+}
+
+static int ah4_err(struct sk_buff *skb, u32 info)
+{
+	return xform4_err(skb, info, IPPROTO_AH);
+}
+
+static int xform6_err(struct sk_buff *skb, u8 type, int offset, __be32 info,
+		      u8 proto)
 {
 	const struct ipv6hdr *ip6h = (const struct ipv6hdr *)skb->data;
 	struct net *net = dev_net(skb->dev);
 	union klips_addr daddr = { .ip6 = ip6h->daddr };
-	struct klips_sa *sa = err_sa(skb, AF_INET6, &daddr, offset);
+	struct klips_sa *sa = err_sa(skb, AF_INET6, proto, &daddr, offset);
 
 	if (!sa)
 		return -ENOENT;
@@ -377,6 +494,18 @@ static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
 		ip6_update_pmtu(skb, net, info, 0, 0, sock_net_uid(net, NULL));
 	}
 	return 0;
+}
+
+static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
+		    u8 code, int offset, __be32 info)
+{
+	return xform6_err(skb, type, offset, info, IPPROTO_ESP);
+}
+
+static int ah6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
+		   u8 code, int offset, __be32 info)
+{
+	return xform6_err(skb, type, offset, info, IPPROTO_AH);
 }
 
 /*
@@ -406,15 +535,6 @@ static bool tun_key_of(struct klips_tun_key *key, const struct sk_buff *skb,
 	} else {
 		return false;
 	}
-	return true;
-}
-
-/* Every layer outside @sa may be skipped (IPComp) or there is none. */
-static bool outer_skippable(struct klips_sa *sa)
-{
-	while ((sa = rcu_dereference(sa->outer)))
-		if (sa->said.proto != IPPROTO_COMP)
-			return false;
 	return true;
 }
 
@@ -570,6 +690,22 @@ static struct xfrm6_protocol esp6_protocol = {
 	.priority	= KLIPS_XFRM_PRIORITY,
 };
 
+static struct xfrm4_protocol ah4_protocol = {
+	.handler	= ah4_rcv,
+	.input_handler	= ah4_input,
+	.cb_handler	= esp_rcv_cb,
+	.err_handler	= ah4_err,
+	.priority	= KLIPS_XFRM_PRIORITY,
+};
+
+static struct xfrm6_protocol ah6_protocol = {
+	.handler	= ah6_rcv,
+	.input_handler	= ah6_input,
+	.cb_handler	= esp_rcv_cb,
+	.err_handler	= ah6_err,
+	.priority	= KLIPS_XFRM_PRIORITY,
+};
+
 static void busy(const char *what, int priority, int err)
 {
 	pr_err(KLIPS_NAME ": cannot register for %s at priority %d: %d%s\n",
@@ -587,6 +723,12 @@ int klips_input_init(void)
 	err = xfrm6_protocol_register(&esp6_protocol, IPPROTO_ESP);
 	if (err)
 		goto err_esp6;
+	err = xfrm4_protocol_register(&ah4_protocol, IPPROTO_AH);
+	if (err)
+		goto err_ah;
+	err = xfrm6_protocol_register(&ah6_protocol, IPPROTO_AH);
+	if (err)
+		goto err_ah6;
 	err = xfrm4_tunnel_register(&ipip4in4, AF_INET);
 	if (err)
 		goto err_ipip;
@@ -609,6 +751,14 @@ err_ipip6in4:
 	xfrm4_tunnel_deregister(&ipip4in4, AF_INET);
 err_ipip:
 	busy("IPIP", KLIPS_TUNNEL_PRIORITY, err);
+	xfrm6_protocol_deregister(&ah6_protocol, IPPROTO_AH);
+	xfrm4_protocol_deregister(&ah4_protocol, IPPROTO_AH);
+	goto err_esp_all;
+err_ah6:
+	xfrm4_protocol_deregister(&ah4_protocol, IPPROTO_AH);
+err_ah:
+	busy("AH", KLIPS_XFRM_PRIORITY, err);
+err_esp_all:
 	xfrm6_protocol_deregister(&esp6_protocol, IPPROTO_ESP);
 	xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
 	return err;
@@ -625,6 +775,8 @@ void klips_input_exit(void)
 	xfrm6_tunnel_deregister(&ipip6in6, AF_INET6);
 	xfrm4_tunnel_deregister(&ipip6in4, AF_INET6);
 	xfrm4_tunnel_deregister(&ipip4in4, AF_INET);
+	xfrm6_protocol_deregister(&ah6_protocol, IPPROTO_AH);
+	xfrm4_protocol_deregister(&ah4_protocol, IPPROTO_AH);
 	xfrm6_protocol_deregister(&esp6_protocol, IPPROTO_ESP);
 	xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
 }
