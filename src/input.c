@@ -227,10 +227,11 @@ static struct klips_sa *next_inner(struct sk_buff *skb, struct klips_sa *sa,
 	struct klips_sa *inner = rcu_dereference(sa->inner);
 	u8 state;
 
-	*stat = KLIPS_STAT_IN_POLICY_ERROR;
 	if (!inner || inner->said.proto != nexthdr ||
-	    header_spi(skb, nexthdr) != inner->said.spi)
+	    header_spi(skb, nexthdr) != inner->said.spi) {
+		*stat = KLIPS_STAT_IN_POLICY_ERROR;
 		return NULL;
+	}
 	state = READ_ONCE(inner->state);
 	if ((state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING) ||
 	    !refcount_inc_not_zero(&inner->refcnt)) {
