@@ -27,7 +27,7 @@
 #     family and implementation pair occurs; plus tunnel4in6 and
 #     tunnel6in4 for both pairs; the same for the 7 AH algorithms and 4
 #     ESP+AH groups (each group once per layout and pair), with 3 more
-#     xfrm-xfrm controls of AH and ESP+AH bundles. 87 cells.
+#     xfrm-xfrm controls of AH and ESP+AH bundles. 89 cells.
 #   KLIPS_CHECK_FULL=1: the whole matrix, {xfrm-xfrm, klips-klips,
 #     klips-xfrm, xfrm-klips} x 37 algorithms and groups x 6 layouts
 #     (888 cells).

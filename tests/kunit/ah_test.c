@@ -315,7 +315,7 @@ static struct sk_buff *send_one(struct kunit *test, const struct ah_suite *s,
 
 		KUNIT_EXPECT_EQ(test, iph->protocol, IPPROTO_AH);
 		KUNIT_EXPECT_EQ(test, ntohs(iph->tot_len), skb->len);
-		KUNIT_EXPECT_EQ(test, ip_fast_csum(iph, iph->ihl), 0);
+		KUNIT_EXPECT_TRUE(test, !ip_fast_csum(iph, iph->ihl));
 		KUNIT_EXPECT_MEMEQ(test, skb->data + 12, before + 12, hlen - 12);
 		KUNIT_EXPECT_MEMEQ(test, skb->data + 4, before + 4, 5);
 	} else {
@@ -332,7 +332,7 @@ static struct sk_buff *send_one(struct kunit *test, const struct ah_suite *s,
 	ah = (struct ip_auth_hdr *)(skb->data + hlen);
 	KUNIT_EXPECT_EQ(test, ah->nexthdr, IPPROTO_UDP);
 	KUNIT_EXPECT_EQ(test, (ah->hdrlen + 2) * 4, alen);
-	KUNIT_EXPECT_EQ(test, ah->reserved, 0);
+	KUNIT_EXPECT_TRUE(test, !ah->reserved);
 	KUNIT_EXPECT_EQ(test, ntohl(ah->spi), 0x4242);
 	KUNIT_EXPECT_EQ(test, ntohl(ah->seq_no), lower_32_bits(seq));
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p->out->out_seq), seq);
