@@ -10,8 +10,10 @@ Run in the router's namespace. Each line of the SA file is one suite:
 
 mode is tunnel or transport; A, B the gateways (B is gwB), inner-A/-B the
 hosts (transport: A and B). gwB holds the AH SAs (spi-in from A, spi-out
-to A, keys in hex) as a group with an IPIP SA in tunnel mode. Per suite,
-on stdout as "ok - ..." / "not ok - ..." lines:
+to A, keys in hex) as a group with an IPIP SA in tunnel mode. Mode
+"group" adds three fields, "AES-GCM enckey-in enckey-out": gwB's group is
+tun+esp+ah (aes-gcm-16, the same SPIs). Per suite, on stdout as
+"ok - ..." / "not ok - ..." lines:
 
   - an ICMP echo request in AH, its TTL/hop limit, TOS/traffic class,
     flags and flow label changed after the ICV was computed (as routers
@@ -22,14 +24,21 @@ on stdout as "ok - ..." / "not ok - ..." lines:
     IPv4 identification, the ICV) is not answered and counts auth_errs
     and InAuthError once each; replayed: ooo_errs and InReplay; cut
     inside the AH header: InHdrError; nothing else moved.
+  - group: AH(ESP(IP)) is answered with the same, AH's ICV and ESP's
+    decryption checked by scapy; a layer skipped (bare ESP, AH over bare
+    IPIP, bare IPIP) or reordered (ESP outside AH) is not answered and
+    counts InPolicyError once.
 """
+import hashlib
+import hmac
 import re
+import struct
 import subprocess
 import sys
 import time
 
-from scapy.all import (AH, IP, ICMP, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply,
-                       AsyncSniffer, Raw, raw, send, conf)
+from scapy.all import (AH, ESP, IP, ICMP, IPv6, ICMPv6EchoRequest,
+                       ICMPv6EchoReply, AsyncSniffer, Raw, raw, send, conf)
 from scapy.layers.ipsec import SecurityAssociation, IPSecIntegrityError
 
 conf.verb = 0
@@ -128,19 +137,32 @@ def suite(line, ns):
                   "TTL, TOS, flags, checksum"),
                "nothing came back; gwB moved: %s" % moved(before, gw_counters(ns, said))):
         return
-    outer = r[L3]
+    # (scapy's decrypt() takes the packet apart: it gets copies)
+    outer = r[L3].copy()
     try:
-        inner = sa_out.decrypt(outer)
+        sa_out.decrypt(outer.copy())
         tap(True, "%s: gwB's answer (AH spi 0x%x, seq %d) verifies with scapy %s"
             % (label, spi_out, r[AH].seq, auth))
     except IPSecIntegrityError as e:
         tap(False, "%s: gwB's answer verifies with scapy %s" % (label, auth), e)
         return
-    reply = inner[ICMPv6EchoReply] if v6 and ICMPv6EchoReply in inner else \
+    # What AH carries, as it came: an inner IP packet, or ICMP.
+    body, nh = raw(r[AH].payload), r[AH].nh
+    if nh == 4:
+        inner = IP(body)
+    elif nh == 41:
+        inner = IPv6(body)
+    elif nh == 58:      # ICMPv6 needs its IPv6 header to be dissected
+        inner = IPv6(raw(IPv6(src=b, dst=a, nh=58) / Raw(body)))
+    else:
+        inner = ICMP(body)
+    reply = inner[ICMPv6EchoReply] if ICMPv6EchoReply in inner else \
         (inner[ICMP] if ICMP in inner else None)
     tap(reply is not None and reply.id == 7 and reply.seq == seq and
-        (v6 or reply.type == 0),
-        "%s: inside it the echo reply to the request" % label, inner.summary())
+        (v6 or reply.type == 0) and nh == ({"tunnel": 41 if v6 else 4}.get(
+            mode, 58 if v6 else 1)),
+        "%s: inside it the echo reply to the request" % label,
+        "next header %d: %s" % (nh, inner.summary()))
     alen = len(r[AH]) - len(r[AH].payload)
     tap(alen % (8 if v6 else 4) == 0,
         "%s: gwB's AH header (%d bytes) padded to %d bits" % (label, alen, 64 if v6 else 32))
@@ -170,8 +192,11 @@ def suite(line, ns):
         q = transit(sa_in.encrypt(request(v6, ia, ib, 7, seq), seq_num=seq), v6)
         bq = bytearray(raw(q))
         bq[off] ^= 0x01
+        q = L3(bytes(bq))
+        if not v6:
+            q.chksum = None     # (a router's would be right again)
         before = gw_counters(ns, said)
-        r = answer(L3(bytes(bq)), spi_out, 1.0)
+        r = answer(q, spi_out, 1.0)
         m = moved(before, gw_counters(ns, said))
         tap(r is None and m == {"sa.auth_errs": 1, "InAuthError": 1},
             "%s: %s changed: not answered, auth_errs and InAuthError" % (label, what),
@@ -200,13 +225,149 @@ def suite(line, ns):
     tap(answer(p, spi_out) is not None, "%s: a good packet after them is answered" % label)
 
 
+def ah_wrap(pkt, spi, seq, key):
+    """AH (HMAC-SHA1-96) right after the IP header of @pkt, made by this
+    file: scapy 2.5 builds AH around an ESP payload with a zero ICV."""
+    b = bytearray(pkt)
+    v6 = b[0] >> 4 == 6
+    hlen = 40 if v6 else (b[0] & 15) * 4
+    nh = b[6] if v6 else b[9]
+    alen = 24                    # 12 + the 12-byte ICV: aligned for both
+    ah = bytearray(struct.pack(">BBHII", nh, alen // 4 - 2, 0, spi, seq) + bytes(12))
+    hdr, payload = b[:hlen], b[hlen:]
+    if v6:
+        hdr[6] = 51
+        struct.pack_into(">H", hdr, 4, len(payload) + alen)
+    else:
+        hdr[9] = 51
+        struct.pack_into(">H", hdr, 2, hlen + alen + len(payload))
+        struct.pack_into(">H", hdr, 10, 0)
+        struct.pack_into(">H", hdr, 10, csum(hdr))
+    ah[12:] = icv(hdr, ah, payload, v6, key)
+    return bytes(hdr + ah + payload)
+
+
+def csum(b):
+    s = sum(struct.unpack(">%dH" % (len(b) // 2), bytes(b)))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def icv(hdr, ah, payload, v6, key):
+    """HMAC-SHA1-96 over the headers, mutable fields zeroed (RFC 4302)."""
+    z = bytearray(hdr)
+    if v6:
+        z[0:4] = b"\x60\0\0\0"
+        z[7] = 0
+    else:
+        z[1] = 0
+        z[6:12] = bytes([0, 0, 0, z[9], 0, 0])
+    a = bytearray(ah)
+    a[12:24] = bytes(12)
+    return hmac.new(key, bytes(z + a + payload), hashlib.sha1).digest()[:12]
+
+
+def ah_open(pkt, key):
+    """(ICV good?, spi, next header, the IP header with AH's next header
+    and length, the bytes AH carries) of a packet with AH after the IP
+    header (HMAC-SHA1-96)."""
+    b = bytearray(pkt)
+    v6 = b[0] >> 4 == 6
+    hlen = 40 if v6 else (b[0] & 15) * 4
+    ah = b[hlen:hlen + 24]
+    nh, spi = ah[0], struct.unpack(">I", ah[4:8])[0]
+    good = hmac.compare_digest(icv(b[:hlen], ah, b[hlen + 24:], v6, key),
+                               bytes(ah[12:24]))
+    hdr = b[:hlen]
+    rest = b[hlen + 24:]
+    if v6:
+        hdr[6] = nh
+        struct.pack_into(">H", hdr, 4, len(rest))
+    else:
+        hdr[9] = nh
+        struct.pack_into(">H", hdr, 2, hlen + len(rest))
+        struct.pack_into(">H", hdr, 10, 0)
+        struct.pack_into(">H", hdr, 10, csum(hdr))
+    return good, spi, nh, bytes(hdr + rest)
+
+
+def group_suite(line, ns):
+    (label, _, spi_in, spi_out, a, b, ia, ib, auth, key_in, key_out, crypt,
+     ek_in, ek_out) = line.split()
+    assert auth == "HMAC-SHA1-96", "group suites use this file's HMAC-SHA1-96"
+    spi_in, spi_out = int(spi_in, 16), int(spi_out, 16)
+    k_in, k_out = bytes.fromhex(key_in), bytes.fromhex(key_out)
+    v6 = ":" in a
+    L3 = IPv6 if v6 else IP
+    esp_in = SecurityAssociation(ESP, spi=spi_in, crypt_algo=crypt,
+                                 crypt_key=bytes.fromhex(ek_in),
+                                 tunnel_header=L3(src=a, dst=b))
+    esp_tr = SecurityAssociation(ESP, spi=spi_in, crypt_algo=crypt,
+                                 crypt_key=bytes.fromhex(ek_in))
+    esp_out = SecurityAssociation(ESP, spi=spi_out, crypt_algo=crypt,
+                                  crypt_key=bytes.fromhex(ek_out),
+                                  tunnel_header=L3(src=b, dst=a))
+    said = "ah%s%x@%s" % (":" if v6 else ".", spi_in, b)
+    seq = 1
+
+    def tunnel(s):               # IPIP: the outer header around the request
+        return raw(L3(src=a, dst=b) / request(v6, ia, ib, 9, s))
+
+    def nested(s):
+        e = raw(esp_in.encrypt(request(v6, ia, ib, 9, s), seq_num=s))
+        return transit(L3(ah_wrap(e, spi_in, s, k_in)), v6)
+
+    r = answer(nested(seq), spi_out)
+    if not tap(r is not None, "%s: AH(ESP(IP)) through tun+esp+ah is answered" % label):
+        return
+    good, spi, nh, rest = ah_open(raw(r[L3]), k_out)
+    tap(good and spi == spi_out and nh == 50,
+        "%s: the answer is AH 0x%x (ICV verified) around ESP" % (label, spi_out),
+        "ICV good: %s, spi 0x%x, next header %d" % (good, spi, nh))
+    try:
+        inner = esp_out.decrypt(L3(rest))
+        reply = inner[ICMPv6EchoReply] if ICMPv6EchoReply in inner else \
+            (inner[ICMP] if ICMP in inner else None)
+        tap(reply is not None and reply.id == 9,
+            "%s: inside ESP (decrypted by scapy) the echo reply" % label,
+            inner.summary())
+    except Exception as e:  # IPSecIntegrityError, or a decryption that fails
+        tap(False, "%s: scapy decrypts the ESP inside" % label, repr(e))
+
+    cases = []
+    seq += 1
+    cases.append(("bare ESP (AH skipped)", raw(esp_in.encrypt(
+        request(v6, ia, ib, 9, seq), seq_num=seq))))
+    seq += 1
+    cases.append(("AH over bare IPIP (ESP skipped)",
+                  ah_wrap(tunnel(seq), spi_in, seq, k_in)))
+    seq += 1
+    cases.append(("ESP outside AH (reordered)", raw(esp_tr.encrypt(
+        L3(ah_wrap(tunnel(seq), spi_in, seq, k_in)), seq_num=seq))))
+    cases.append(("bare IPIP (AH and ESP skipped)", tunnel(seq)))
+    for what, q in cases:
+        before = gw_counters(ns, said)
+        r = answer(L3(q), spi_out, 1.0)
+        m = moved(before, gw_counters(ns, said))
+        tap(r is None and m.get("InPolicyError") == 1 and
+            not [k for k in m if k.startswith("In") and k != "InPolicyError"],
+            "%s: %s: not answered, InPolicyError" % (label, what),
+            "answered: %s, moved: %s" % (r is not None, m))
+    seq += 1
+    tap(answer(nested(seq), spi_out) is not None,
+        "%s: a good packet after them is answered" % label)
+
+
 def main(argv):
     if len(argv) != 3:
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2
     with open(argv[1]) as f:
         for line in f:
-            if line.strip():
+            if line.split()[1:2] == ["group"]:
+                group_suite(line, argv[2])
+            elif line.strip():
                 suite(line, argv[2])
     return 0
 

@@ -370,6 +370,7 @@ run_cell() {
 	# Per cell: its own SPIs and port, fresh keys.
 	local spi_ab=$((0x10000 + n)) spi_ba=$((0x20000 + n)) port=$((20000 + n))
 	local k kAB kBA kAB_B d
+	# shellcheck disable=SC2153 # PEER_AK: set by peer_alg
 	k=$(topo_key $((2 * (PEER_EK + PEER_AK + PEER_HK))))
 	k=${k#0x}
 	local e=$((2 * PEER_EK)) h=$((2 * PEER_AK)) a=$((2 * PEER_HK))
