@@ -26,14 +26,14 @@ ping_ok() { ip netns exec "$1" ping -c "${4:-2}" -W 2 -i 0.2 "${@:5}" -s "${3:-5
 # ipsec_in <ns> <args>: the ipsec tool in a gateway's namespace.
 ipsec_in() { local ns=$1; shift; ip netns exec "$ns" "$PEER_IPSEC" "$@"; }
 
-# keys: fresh "<enckey>/<authkey>/<ah authkey>" for the suite peer_alg
+# keys: fresh "<enckey>/<authkey>[/<ah authkey>]" for the suite peer_alg
 # chose last (it sets PEER_* in this shell: never call it in a subshell).
 keys() {
 	local e="" a="" h=""
 	[ "$PEER_EK" -gt 0 ] && e=$(topo_key "$PEER_EK")
 	[ "$PEER_AK" -gt 0 ] && a=$(topo_key "$PEER_AK")
 	[ "$PEER_HK" -gt 0 ] && h=$(topo_key "$PEER_HK")
-	echo "$e/$a/$h"
+	echo "$e/$a${h:+/$h}"
 }
 
 # A klips tunnel gwA <-> gwB for the inner IPv4 subnets, or transport mode
