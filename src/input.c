@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Receive: ESP and AH from the kernel's xfrm4/xfrm6 protocol chains
- * (design.md, "Receive registration and coexistence with XFRM"). A packet
- * whose SAID is not one of this namespace's SAs is left untouched for the
- * next handler (the kernel's ESP and AH, ip_vti, xfrm interfaces) and
- * counted InNotOurs. Ours is checked against its SA, authenticated and
+ * Receive: ESP, AH and IPComp from the kernel's xfrm4/xfrm6 protocol
+ * chains (design.md, "Receive registration and coexistence with XFRM"). A
+ * packet whose SAID is not one of this namespace's SAs is left untouched
+ * for the next handler (the kernel's ESP and AH, ip_vti, xfrm interfaces)
+ * and counted InNotOurs. Ours is checked against its SA, authenticated and
  * decrypted (ah.c, esp.c), undone layer by layer as its group says (AH,
- * ESP, then the IPIP SA's outer header), checked against the inbound
- * policy and delivered as received on the ipsecN attached to the device
- * it arrived on.
+ * ESP, IPComp, then the IPIP SA's outer header), checked against the
+ * inbound policy and delivered as received on the ipsecN attached to the
+ * device it arrived on.
  */
 #include <linux/module.h>
 #include <linux/icmp.h>
@@ -17,6 +17,7 @@
 #include <linux/ipv6.h>
 #include <linux/rhashtable.h>
 #include <net/esp.h>
+#include <net/ipcomp.h>
 #include <net/gro_cells.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
@@ -187,21 +188,17 @@ static void deliver(struct sk_buff *skb, struct klips_net *kn)
 	gro_cells_receive(&kd->gro_cells, skb);
 }
 
-/* Every layer outside @sa may be skipped (IPComp) or there is none. */
-static bool outer_skippable(struct klips_sa *sa)
-{
-	while ((sa = rcu_dereference(sa->outer)))
-		if (sa->said.proto != IPPROTO_COMP)
-			return false;
-	return true;
-}
-
 /* Undo @sa's transform, skb->data at its header: as klips_esp_input(). */
 static int xform_input(struct sk_buff *skb, struct klips_sa *sa)
 {
-	if (sa->said.proto == IPPROTO_AH)
+	switch (sa->said.proto) {
+	case IPPROTO_AH:
 		return klips_ah_input(skb, sa);
-	return klips_esp_input(skb, sa);
+	case IPPROTO_COMP:
+		return klips_comp_input(skb, sa);
+	default:
+		return klips_esp_input(skb, sa);
+	}
 }
 
 /* The SPI of the ESP or AH header at skb->data, or 0 if truncated. */
@@ -242,11 +239,12 @@ static struct klips_sa *next_inner(struct sk_buff *skb, struct klips_sa *sa,
 }
 
 /*
- * After ESP or AH: @nexthdr is what it carried, or a negative errno when
- * the packet is to be dropped (counted already). An ESP or AH layer of the
- * group inside it is undone next (design.md: outer to inner, none
- * skipped), then the IPIP SA's or the transport header's. Consumes the
- * skb, the SA reference and the hold on skb->dev.
+ * After AH, ESP or IPComp: @nexthdr is what it carried, or a negative
+ * errno when the packet is to be dropped (counted already). An ESP layer
+ * of the group inside AH is undone next (design.md: outer to inner, none
+ * skipped), then IPComp if the sender compressed, then the IPIP SA's or
+ * the transport header's. Consumes the skb, the SA reference and the hold
+ * on skb->dev.
  */
 void klips_input_resume(struct sk_buff *skb, int nexthdr)
 {
@@ -276,6 +274,7 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 		if (nexthdr == -EINPROGRESS)
 			return;
 	}
+
 	if (nexthdr < 0) {
 		if (nexthdr == -ENODATA)
 			consume_skb(skb);
@@ -285,6 +284,17 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 	}
 	rcu_read_lock();
 	inner = rcu_dereference(sa->inner);
+	if (inner && inner->said.proto == IPPROTO_COMP) {
+		/* IPComp: undone if the sender compressed, else skipped. */
+		if (nexthdr == IPPROTO_COMP) {
+			nexthdr = klips_comp_input(skb, inner);
+			if (nexthdr < 0) {
+				kfree_skb(skb);
+				goto out_unlock;
+			}
+		}
+		inner = rcu_dereference(inner->inner);
+	}
 	if (nexthdr == IPPROTO_IPIP || nexthdr == IPPROTO_IPV6) {
 		if (inner && inner->said.proto == IPPROTO_IPIP)
 			stat = ipip_input(skb, inner, nexthdr, kn);
@@ -300,13 +310,15 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 		deliver(skb, kn);
 	else
 		in_drop(skb, kn, stat);
+out_unlock:
 	rcu_read_unlock();
 out:
 	klips_sa_put(sa);
 	dev_put(phys);
 }
 
-static int xform_rcv(struct sk_buff *skb, u8 family, u8 proto)
+/* ESP, AH or IPComp straight off the wire (or from a NAT-T socket). */
+static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto)
 {
 	struct net *net = dev_net(skb->dev);
 	struct klips_net *kn = klips_net(net);
@@ -319,15 +331,19 @@ static int xform_rcv(struct sk_buff *skb, u8 family, u8 proto)
 	/* A namespace on its way out: its tables go after an RCU grace period. */
 	if (!check_net(net))
 		return -EINVAL;
-	/* Both headers have their SPI within the first 8 bytes. */
-	if (!pskb_may_pull(skb, sizeof(struct ip_esp_hdr))) {
+	if (!pskb_may_pull(skb, proto == IPPROTO_COMP ?
+				sizeof(struct ip_comp_hdr) :
+				sizeof(struct ip_esp_hdr))) {
 		in_drop(skb, kn, KLIPS_STAT_IN_HDR_ERROR);
 		return 0;
 	}
 	memset(&said, 0, sizeof(said));
 	said.proto = proto;
 	said.family = family;
-	said.spi = header_spi(skb, proto);
+	/* (AH's SPI, like ESP's, is within the 8 bytes pulled.) */
+	said.spi = proto == IPPROTO_COMP ?
+		   ntohs(((struct ip_comp_hdr *)skb->data)->cpi) :
+		   header_spi(skb, proto);
 	if (family == AF_INET) {
 		said.dst.ip4 = ip_hdr(skb)->daddr;
 		tos = ipv4_get_dsfield(ip_hdr(skb));
@@ -347,15 +363,17 @@ static int xform_rcv(struct sk_buff *skb, u8 family, u8 proto)
 		in_drop(skb, kn, KLIPS_STAT_IN_STATE_INVALID);
 		return 0;
 	}
-	/*
-	 * The outer source must be the SA's peer (design.md), and the SA the
-	 * outermost layer of its group: none may be skipped.
-	 */
-	if ((sa->src_family &&
-	     (family != sa->src_family ||
-	      (family == AF_INET ? ip_hdr(skb)->saddr != sa->src.ip4 :
-	       !ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &sa->src.ip6)))) ||
-	    !outer_skippable(sa)) {
+	/* Off the wire comes a group's outermost layer; else one was skipped. */
+	if (rcu_access_pointer(sa->outer)) {
+		klips_sa_put(sa);
+		in_drop(skb, kn, KLIPS_STAT_IN_POLICY_ERROR);
+		return 0;
+	}
+	/* The outer source must be the SA's peer (design.md). */
+	if (sa->src_family &&
+	    (family != sa->src_family ||
+	     (family == AF_INET ? ip_hdr(skb)->saddr != sa->src.ip4 :
+	      !ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &sa->src.ip6)))) {
 		klips_sa_put(sa);
 		in_drop(skb, kn, KLIPS_STAT_IN_POLICY_ERROR);
 		return 0;
@@ -372,48 +390,70 @@ static int xform_rcv(struct sk_buff *skb, u8 family, u8 proto)
 
 static int esp4_rcv(struct sk_buff *skb)
 {
-	return xform_rcv(skb, AF_INET, IPPROTO_ESP);
+	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP);
 }
 
 static int esp6_rcv(struct sk_buff *skb)
 {
-	return xform_rcv(skb, AF_INET6, IPPROTO_ESP);
-}
-
-static int ah4_rcv(struct sk_buff *skb)
-{
-	return xform_rcv(skb, AF_INET, IPPROTO_AH);
-}
-
-static int ah6_rcv(struct sk_buff *skb)
-{
-	return xform_rcv(skb, AF_INET6, IPPROTO_AH);
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP);
 }
 
 /* From a UDP-encapsulating socket (NAT-T, issue 5): ESP as above. */
 static int esp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		      int encap_type)
 {
-	return xform_rcv(skb, AF_INET, IPPROTO_ESP);
+	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP);
 }
 
 static int esp6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		      int encap_type)
 {
-	return xform_rcv(skb, AF_INET6, IPPROTO_ESP);
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP);
+}
+
+static int ah4_rcv(struct sk_buff *skb)
+{
+	return ipsec_rcv(skb, AF_INET, IPPROTO_AH);
+}
+
+static int ah6_rcv(struct sk_buff *skb)
+{
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_AH);
 }
 
 /* xfrm_input() resumed for AH (no encapsulation carries AH): as above. */
 static int ah4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		     int encap_type)
 {
-	return xform_rcv(skb, AF_INET, IPPROTO_AH);
+	return ipsec_rcv(skb, AF_INET, IPPROTO_AH);
 }
 
 static int ah6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		     int encap_type)
 {
-	return xform_rcv(skb, AF_INET6, IPPROTO_AH);
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_AH);
+}
+
+static int comp4_rcv(struct sk_buff *skb)
+{
+	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP);
+}
+
+static int comp6_rcv(struct sk_buff *skb)
+{
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP);
+}
+
+static int comp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
+		       int encap_type)
+{
+	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP);
+}
+
+static int comp6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
+		       int encap_type)
+{
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP);
 }
 
 /* XFRM's own packets, after XFRM processed them: not ours. */
@@ -422,22 +462,23 @@ static int esp_rcv_cb(struct sk_buff *skb, int err)
 	return 1;
 }
 
-/* An ICMP error about an ESP or AH packet we sent: ours if the SA is. */
+/* An ICMP error about an ESP, AH or IPComp packet we sent: ours if the SA is. */
 static struct klips_sa *err_sa(struct sk_buff *skb, u8 family, u8 proto,
 			       const union klips_addr *daddr,
 			       unsigned int off)
 {
 	struct klips_said said;
-	__be32 spi;
+	__be32 hdr;
 
+	/* The SPI (AH's after 4 bytes), or the IPComp header ending in the CPI. */
 	if (proto == IPPROTO_AH)
 		off += offsetof(struct ip_auth_hdr, spi);
-	if (skb_copy_bits(skb, off, &spi, sizeof(spi)))
+	if (skb_copy_bits(skb, off, &hdr, sizeof(hdr)))
 		return NULL;
 	memset(&said, 0, sizeof(said));
 	said.proto = proto;
 	said.family = family;
-	said.spi = ntohl(spi);
+	said.spi = proto == IPPROTO_COMP ? ntohl(hdr) & 0xffff : ntohl(hdr);
 	said.dst = *daddr;
 	return klips_sadb_lookup_rcu(klips_net(dev_net(skb->dev)), &said);
 }
@@ -449,16 +490,17 @@ static void learn_pmtu(struct klips_sa *sa, u32 mtu, u32 min)
 		return;
 	if (!READ_ONCE(sa->pmtu) || mtu < READ_ONCE(sa->pmtu))
 		WRITE_ONCE(sa->pmtu, mtu);
-	klips_dbg(KLIPS_DBG_RCV, "esp.%x: outer path MTU %u\n", sa->said.spi,
-		  mtu);
+	klips_dbg(KLIPS_DBG_RCV, "%u.%x: outer path MTU %u\n", sa->said.proto,
+		  sa->said.spi, mtu);
 }
 
-static int xform4_err(struct sk_buff *skb, u32 info, u8 proto)
+static int ipsec4_err(struct sk_buff *skb, u32 info, u8 proto)
 {
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	struct net *net = dev_net(skb->dev);
 	union klips_addr daddr = { .ip4 = iph->daddr };
-	struct klips_sa *sa = err_sa(skb, AF_INET, proto, &daddr, iph->ihl * 4);
+	struct klips_sa *sa = err_sa(skb, AF_INET, proto, &daddr,
+				     iph->ihl * 4);
 
 	if (!sa)
 		return -ENOENT;
@@ -470,17 +512,7 @@ static int xform4_err(struct sk_buff *skb, u32 info, u8 proto)
 	return 0;
 }
 
-static int esp4_err(struct sk_buff *skb, u32 info)
-{
-	return xform4_err(skb, info, IPPROTO_ESP);
-}
-
-static int ah4_err(struct sk_buff *skb, u32 info)
-{
-	return xform4_err(skb, info, IPPROTO_AH);
-}
-
-static int xform6_err(struct sk_buff *skb, u8 type, int offset, __be32 info,
+static int ipsec6_err(struct sk_buff *skb, u8 type, int offset, __be32 info,
 		      u8 proto)
 {
 	const struct ipv6hdr *ip6h = (const struct ipv6hdr *)skb->data;
@@ -497,16 +529,37 @@ static int xform6_err(struct sk_buff *skb, u8 type, int offset, __be32 info,
 	return 0;
 }
 
+static int esp4_err(struct sk_buff *skb, u32 info)
+{
+	return ipsec4_err(skb, info, IPPROTO_ESP);
+}
+
 static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
 		    u8 code, int offset, __be32 info)
 {
-	return xform6_err(skb, type, offset, info, IPPROTO_ESP);
+	return ipsec6_err(skb, type, offset, info, IPPROTO_ESP);
+}
+
+static int ah4_err(struct sk_buff *skb, u32 info)
+{
+	return ipsec4_err(skb, info, IPPROTO_AH);
 }
 
 static int ah6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
 		   u8 code, int offset, __be32 info)
 {
-	return xform6_err(skb, type, offset, info, IPPROTO_AH);
+	return ipsec6_err(skb, type, offset, info, IPPROTO_AH);
+}
+
+static int comp4_err(struct sk_buff *skb, u32 info)
+{
+	return ipsec4_err(skb, info, IPPROTO_COMP);
+}
+
+static int comp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
+		     u8 code, int offset, __be32 info)
+{
+	return ipsec6_err(skb, type, offset, info, IPPROTO_COMP);
 }
 
 /*
@@ -536,6 +589,15 @@ static bool tun_key_of(struct klips_tun_key *key, const struct sk_buff *skb,
 	} else {
 		return false;
 	}
+	return true;
+}
+
+/* Every layer outside @sa may be skipped (IPComp) or there is none. */
+static bool outer_skippable(struct klips_sa *sa)
+{
+	while ((sa = rcu_dereference(sa->outer)))
+		if (sa->said.proto != IPPROTO_COMP)
+			return false;
 	return true;
 }
 
@@ -707,6 +769,22 @@ static struct xfrm6_protocol ah6_protocol = {
 	.priority	= KLIPS_XFRM_PRIORITY,
 };
 
+static struct xfrm4_protocol comp4_protocol = {
+	.handler	= comp4_rcv,
+	.input_handler	= comp4_input,
+	.cb_handler	= esp_rcv_cb,
+	.err_handler	= comp4_err,
+	.priority	= KLIPS_XFRM_PRIORITY,
+};
+
+static struct xfrm6_protocol comp6_protocol = {
+	.handler	= comp6_rcv,
+	.input_handler	= comp6_input,
+	.cb_handler	= esp_rcv_cb,
+	.err_handler	= comp6_err,
+	.priority	= KLIPS_XFRM_PRIORITY,
+};
+
 static void busy(const char *what, int priority, int err)
 {
 	pr_err(KLIPS_NAME ": cannot register for %s at priority %d: %d%s\n",
@@ -730,6 +808,12 @@ int klips_input_init(void)
 	err = xfrm6_protocol_register(&ah6_protocol, IPPROTO_AH);
 	if (err)
 		goto err_ah6;
+	err = xfrm4_protocol_register(&comp4_protocol, IPPROTO_COMP);
+	if (err)
+		goto err_comp;
+	err = xfrm6_protocol_register(&comp6_protocol, IPPROTO_COMP);
+	if (err)
+		goto err_comp6;
 	err = xfrm4_tunnel_register(&ipip4in4, AF_INET);
 	if (err)
 		goto err_ipip;
@@ -752,6 +836,14 @@ err_ipip6in4:
 	xfrm4_tunnel_deregister(&ipip4in4, AF_INET);
 err_ipip:
 	busy("IPIP", KLIPS_TUNNEL_PRIORITY, err);
+	xfrm6_protocol_deregister(&comp6_protocol, IPPROTO_COMP);
+	xfrm4_protocol_deregister(&comp4_protocol, IPPROTO_COMP);
+	goto err_ah_all;
+err_comp6:
+	xfrm4_protocol_deregister(&comp4_protocol, IPPROTO_COMP);
+err_comp:
+	busy("IPComp", KLIPS_XFRM_PRIORITY, err);
+err_ah_all:
 	xfrm6_protocol_deregister(&ah6_protocol, IPPROTO_AH);
 	xfrm4_protocol_deregister(&ah4_protocol, IPPROTO_AH);
 	goto err_esp_all;
@@ -776,6 +868,8 @@ void klips_input_exit(void)
 	xfrm6_tunnel_deregister(&ipip6in6, AF_INET6);
 	xfrm4_tunnel_deregister(&ipip6in4, AF_INET6);
 	xfrm4_tunnel_deregister(&ipip4in4, AF_INET);
+	xfrm6_protocol_deregister(&comp6_protocol, IPPROTO_COMP);
+	xfrm4_protocol_deregister(&comp4_protocol, IPPROTO_COMP);
 	xfrm6_protocol_deregister(&ah6_protocol, IPPROTO_AH);
 	xfrm4_protocol_deregister(&ah4_protocol, IPPROTO_AH);
 	xfrm6_protocol_deregister(&esp6_protocol, IPPROTO_ESP);

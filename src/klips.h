@@ -50,6 +50,7 @@ enum klips_stat {
 };
 
 struct klips_eroute_table;
+struct klips_holds;
 
 struct klips_stats {
 	unsigned long count[KLIPS_STAT_MAX];
@@ -71,6 +72,7 @@ struct klips_net {
 	u32 sa_gen;				/* bumped on every change */
 	struct delayed_work larval_work;	/* expires larval SAs */
 	struct klips_eroute_table *eroutes;
+	struct klips_holds *holds;		/* %hold packets, %trap requests */
 };
 
 extern unsigned int klips_net_id;

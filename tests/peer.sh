@@ -19,12 +19,17 @@
 # keys are "<enckey>/<authkey>[/<ah authkey>]" in 0x hex, any part empty.
 # The cell is named by PEER_MODE (tunnel|transport) and PEER_ALG: an --esp
 # name of spec/cli.md, "ah-<an --ah name>" (AH alone) or
-# "<--esp name>+ah-<--ah name>" (ESP inside AH). PEER_OUT_CLEAR=1 sends the outbound traffic in clear
-# instead (tunnel.sh's TUNNEL_BREAK=clear). PEER_IPSEC is the ipsec tool.
+# "<--esp name>+ah-<--ah name>" (ESP inside AH). PEER_OUT_CLEAR=1 sends
+# the outbound traffic in clear instead (tunnel.sh's TUNNEL_BREAK=clear).
+# PEER_COMP=1 adds IPComp (DEFLATE, the CPI = the ESP SPI) inside ESP:
+# KLIPS's tun+comp+esp, XFRM's comp and esp templates; with PEER_ALG=none
+# there is no ESP at all (tun+comp, XFRM's comp alone). PEER_IPSEC is the
+# ipsec tool.
 
 PEER_MODE=tunnel
 PEER_ALG=aes-gcm-16
 PEER_OUT_CLEAR=0
+PEER_COMP=0
 : "${PEER_IPSEC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/ipsec}"
 PEER_TMP=${PEER_TMP:-/tmp}
 
@@ -89,6 +94,11 @@ peer_alg_row() {
 
 peer_alg() {
 	local esp=${1%+ah-*} ah=
+	if [ "$1" = none ]; then	# no ESP (PEER_COMP=1 alone)
+		PEER_ESP='' PEER_AH='' PEER_EK=0 PEER_AK=0 PEER_HK=0 PEER_XFRM=''
+		PEER_AH_XFRM='' PEER_INTEG=0 PEER_CLEARTEXT=1 PEER_OUTER=comp
+		return 0
+	fi
 	[[ $1 == *+ah-* ]] && ah=ah-${1#*+ah-}
 	[[ $1 == ah-* ]] && esp='' ah=$1
 	PEER_ESP=$esp PEER_AH=${ah#ah-} PEER_EK=0 PEER_AK=0 PEER_HK=0
@@ -139,17 +149,15 @@ peer_klips_up() {
 	local af=inet sep=. ipv=--ip4 iaf=inet b="$PEER_TMP/peer-$ns"
 	[[ $loc == *:* ]] && af=inet6 sep=: ipv=--ip6
 	[[ $lnet == *:* ]] && iaf=inet6
-	local said_out said_in out_said
+	local said_out said_in out_said grp_out="" grp_in=""
 	printf -v said_out '%s%x@%s' "$sep" "$spo" "$rem"
 	printf -v said_in '%s%x@%s' "$sep" "$spi" "$loc"
-	# The group, inner to outer: [tun] [esp] [ah] (spigrp's order).
-	local grp_out='' grp_in='' p
+	# The group, inner to outer: [tun] [comp] [esp] [ah] (spigrp's order).
+	local p
 	[ "$PEER_MODE" = tunnel ] && grp_out+=" tun" grp_in+=" tun"
-	for p in esp ah; do
-		[ "$p" = esp ] && [ -z "$PEER_ESP" ] && continue
-		[ "$p" = ah ] && [ -z "$PEER_AH" ] && continue
-		grp_out+=" $p" grp_in+=" $p"
-	done
+	[ "$PEER_COMP" = 1 ] && grp_out+=" comp" grp_in+=" comp"
+	[ -n "$PEER_ESP" ] && grp_out+=" esp" grp_in+=" esp"
+	[ -n "$PEER_AH" ] && grp_out+=" ah" grp_in+=" ah"
 	{
 		echo "tncfg --create ipsec0"
 		echo "tncfg --attach --virtual ipsec0 --physical eth0"
@@ -163,6 +171,10 @@ peer_klips_up() {
 			echo "spi --af $af --edst $loc --spi $spi --proto esp --src $rem --esp $PEER_ESP$PEER_OPTS"
 		[ -n "$PEER_AH" ] &&
 			echo "spi --af $af --edst $loc --spi $spi --proto ah --src $rem --ah $PEER_AH$PEER_AH_OPTS"
+		if [ "$PEER_COMP" = 1 ]; then
+			echo "spi --af $af --edst $rem --spi $spo --proto comp --src $loc --comp deflate"
+			echo "spi --af $af --edst $loc --spi $spi --proto comp --src $rem --comp deflate"
+		fi
 		if [ "$PEER_MODE" = tunnel ]; then
 			echo "spi --af $af --edst $rem --spi $spo --proto tun --src $loc --dst $rem $ipv"
 			echo "spi --af $af --edst $loc --spi $spi --proto tun --src $rem --dst $loc $ipv"
@@ -221,39 +233,61 @@ peer_xfrm_up() {
 	# AH after IPv4 padded to 32 bits, as RFC 4302 says (XFRM: 64 unless align4).
 	local ahflag=' replay-window 32'
 	[[ $loc == *:* ]] || ahflag=" flag align4$ahflag"
-	# The bundle's tmpls, inner to outer: ESP (tunnel or transport), then
-	# AH in transport mode on the outer header; AH alone takes PEER_MODE.
-	local tout='' tin='' ahmode=transport
-	[ -z "$PEER_ESP" ] && ahmode=$PEER_MODE
-	if [ -n "$PEER_ESP" ]; then
-		tout+=" tmpl src $loc dst $rem proto esp reqid $spo mode $PEER_MODE"
-		tin+=" tmpl src $rem dst $loc proto esp reqid $spi mode $PEER_MODE"
+	# The bundle's tmpls, inner to outer: IPComp (carrying the tunnel) and
+	# ESP over it in transport mode, or ESP alone (tunnel or transport);
+	# then AH in transport mode on the outer header; AH alone takes
+	# PEER_MODE.
+	local espmode=$PEER_MODE tout tin ahmode=transport
+	[ -z "$PEER_ESP" ] && [ "$PEER_COMP" != 1 ] && ahmode=$PEER_MODE
+	if [ "$PEER_MODE" = tunnel ]; then
+		tout="tmpl src $loc dst $rem" tin="tmpl src $rem dst $loc"
+	else
+		tout=tmpl tin=tmpl
 	fi
-	if [ -n "$PEER_AH" ]; then
-		tout+=" tmpl src $loc dst $rem proto ah reqid $spo mode $ahmode"
-		tin+=" tmpl src $rem dst $loc proto ah reqid $spi mode $ahmode"
-	fi
-	[ "$PEER_MODE" = transport ] && tout=${tout//src $loc dst $rem /} tin=${tin//src $rem dst $loc /}
 	{
+		if [ "$PEER_COMP" = 1 ]; then
+			# IPComp carries the tunnel, ESP goes over it in transport
+			# mode; the inbound comp template is optional ("level use"):
+			# small and incompressible packets come without IPComp.
+			echo "xfrm state add src $loc dst $rem proto comp spi $spo reqid $spo mode $PEER_MODE$flag comp deflate"
+			echo "xfrm state add src $rem dst $loc proto comp spi $spi reqid $spi mode $PEER_MODE$flag comp deflate"
+			tout="$tout proto comp reqid $spo mode $PEER_MODE"
+			tin="$tin proto comp reqid $spi mode $PEER_MODE level use"
+			espmode=transport flag=''
+			if [ -n "$PEER_ESP" ]; then
+				tout="$tout tmpl proto esp reqid $spo mode transport"
+				tin="$tin tmpl proto esp reqid $spi mode transport"
+			fi
+		elif [ -n "$PEER_ESP" ]; then
+			tout="$tout proto esp reqid $spo mode $PEER_MODE"
+			tin="$tin proto esp reqid $spi mode $PEER_MODE"
+		fi
+		if [ -n "$PEER_AH" ]; then
+			local ta="proto ah reqid $spo mode $ahmode" ti="proto ah reqid $spi mode $ahmode"
+			if [ -n "$PEER_ESP" ] || [ "$PEER_COMP" = 1 ]; then
+				if [ "$PEER_MODE" = tunnel ]; then
+					ta="tmpl src $loc dst $rem $ta" ti="tmpl src $rem dst $loc $ti"
+				else
+					ta="tmpl $ta" ti="tmpl $ti"
+				fi
+			fi
+			tout="$tout $ta" tin="$tin $ti"
+		fi
 		peer_xfrm_alg "$ko"
 		[ -n "$PEER_ESP" ] &&
-			echo "xfrm state add src $loc dst $rem proto esp spi $spo reqid $spo mode $PEER_MODE$flag $PEER_OPTS"
+			echo "xfrm state add src $loc dst $rem proto esp spi $spo reqid $spo mode $espmode$flag $PEER_OPTS"
 		[ -n "$PEER_AH" ] &&
 			echo "xfrm state add src $loc dst $rem proto ah spi $spo reqid $spo mode $ahmode$flag${ahflag% replay-window 32} $PEER_AH_OPTS"
 		peer_xfrm_alg "$ki"
 		[ -n "$PEER_ESP" ] &&
-			echo "xfrm state add src $rem dst $loc proto esp spi $spi reqid $spi mode $PEER_MODE$flag$rw $PEER_OPTS"
+			echo "xfrm state add src $rem dst $loc proto esp spi $spi reqid $spi mode $espmode$flag$rw $PEER_OPTS"
 		[ -n "$PEER_AH" ] &&
 			echo "xfrm state add src $rem dst $loc proto ah spi $spi reqid $spi mode $ahmode$flag$ahflag $PEER_AH_OPTS"
-		if [ "$PEER_MODE" = tunnel ]; then
-			[ "$PEER_OUT_CLEAR" = 1 ] ||
-				echo "xfrm policy add src $lnet dst $rnet dir out$tout"
-			echo "xfrm policy add src $rnet dst $lnet dir fwd$tin"
-		else
-			[ "$PEER_OUT_CLEAR" = 1 ] ||
-				echo "xfrm policy add src $lnet dst $rnet dir out$tout"
-			echo "xfrm policy add src $rnet dst $lnet dir in$tin"
-		fi
+		local dir=in
+		[ "$PEER_MODE" = tunnel ] && dir=fwd
+		[ "$PEER_OUT_CLEAR" = 1 ] ||
+			echo "xfrm policy add src $lnet dst $rnet dir out $tout"
+		echo "xfrm policy add src $rnet dst $lnet dir $dir $tin"
 	} > "$b"
 	ip -n "$ns" -batch "$b"
 }
