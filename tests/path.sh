@@ -399,9 +399,14 @@ comp_cell() {	# comp_cell <gwB impl> <esp alg|none> [6]
 		n=$(tcpdump -nr "$tmp/comp.pcap" 'ip proto 4 or ip6 proto 4' 2> /dev/null | wc -l)
 		check_match "$id: and plain IPIP for the rest ($n)" '^[1-9][0-9]+$' "$n"
 	fi
+	# With AH the group's overhead passes the 80 bytes ipsecN's MTU leaves
+	# (design.md): the first full-sized TCP segments meet ICMP too-big
+	# (OutMtu), path MTU discovery at work.
+	local mtu=OutNoEroute
+	[[ $2 == *+ah-* ]] && mtu=OutMtu
 	check_eq "$id: no drop counter moved on gwA" \
-		"$(grep -E '^(In|Out)' <<< "$s0" | grep -v -e InNotOurs -e OutNoEroute)" \
-		"$(stats_of gwA | grep -E '^(In|Out)' | grep -v -e InNotOurs -e OutNoEroute)"
+		"$(grep -E '^(In|Out)' <<< "$s0" | grep -v -e InNotOurs -e OutNoEroute -e $mtu)" \
+		"$(stats_of gwA | grep -E '^(In|Out)' | grep -v -e InNotOurs -e OutNoEroute -e $mtu)"
 	comp_down
 }
 comp_cell klips aes-gcm-16
@@ -409,6 +414,9 @@ comp_cell xfrm aes-gcm-16
 comp_cell xfrm aes128-sha2_256-128 6
 comp_cell klips none
 comp_cell xfrm none
+# The whole group, [tun] [comp] [esp] [ah]: AH outermost, IPComp inside ESP.
+comp_cell klips aes-gcm-16+ah-hmac-sha1-96
+comp_cell xfrm aes128-sha2_256-128+ah-aes-xcbc-96
 
 # Crafted IPComp for gwB's tun+comp group: a good packet compressed by
 # Python's zlib (raw DEFLATE, RFC 2394) is delivered; a decompression bomb
