@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Receive: ESP from the kernel's xfrm4/xfrm6 protocol chains (design.md,
- * "Receive registration and coexistence with XFRM"). A packet whose SAID
- * is not one of this namespace's SAs is left untouched for the next
- * handler (the kernel's ESP, ip_vti, xfrm interfaces) and counted
- * InNotOurs. Ours is checked against its SA, decrypted (esp.c), undone
- * layer by layer as its group says (ESP, then the IPIP SA's outer header),
- * checked against the inbound policy and delivered as received on the
- * ipsecN attached to the device it arrived on.
+ * Receive: ESP, AH and IPComp from the kernel's xfrm4/xfrm6 protocol
+ * chains (design.md, "Receive registration and coexistence with XFRM"). A
+ * packet whose SAID is not one of this namespace's SAs is left untouched
+ * for the next handler (the kernel's ESP and AH, ip_vti, xfrm interfaces)
+ * and counted InNotOurs. Ours is checked against its SA, authenticated and
+ * decrypted (ah.c, esp.c), undone layer by layer as its group says (AH,
+ * ESP, IPComp, then the IPIP SA's outer header), checked against the
+ * inbound policy and delivered as received on the ipsecN attached to the
+ * device it arrived on.
  */
 #include <linux/module.h>
 #include <linux/icmp.h>
@@ -207,10 +208,63 @@ static void natt_mapping(struct sk_buff *skb, struct klips_sa *sa,
 	klips_notify_mapping(kn, sa, &from, sport);
 }
 
+/* Undo @sa's transform, skb->data at its header: as klips_esp_input(). */
+static int xform_input(struct sk_buff *skb, struct klips_sa *sa)
+{
+	switch (sa->said.proto) {
+	case IPPROTO_AH:
+		return klips_ah_input(skb, sa);
+	case IPPROTO_COMP:
+		return klips_comp_input(skb, sa);
+	default:
+		return klips_esp_input(skb, sa);
+	}
+}
+
+/* The SPI of the ESP or AH header at skb->data, or 0 if truncated. */
+static u32 header_spi(struct sk_buff *skb, u8 proto)
+{
+	unsigned int off = proto == IPPROTO_AH ?
+			   offsetof(struct ip_auth_hdr, spi) : 0;
+	__be32 spi;
+
+	if (skb_copy_bits(skb, off, &spi, sizeof(spi)))
+		return 0;
+	return ntohl(spi);
+}
+
 /*
- * After ESP or IPComp: @nexthdr is what it carried, or a negative errno
- * when the packet is to be dropped (counted already). Consumes the skb,
- * the SA reference and the hold on skb->dev.
+ * The next layer of the group, inside @sa, that @nexthdr (ESP or AH) at
+ * skb->data must be: with a reference, or NULL with the drop's class in
+ * @stat. Context: rcu_read_lock().
+ */
+static struct klips_sa *next_inner(struct sk_buff *skb, struct klips_sa *sa,
+				   int nexthdr, int *stat)
+{
+	struct klips_sa *inner = rcu_dereference(sa->inner);
+	u8 state;
+
+	if (!inner || inner->said.proto != nexthdr ||
+	    header_spi(skb, nexthdr) != inner->said.spi) {
+		*stat = KLIPS_STAT_IN_POLICY_ERROR;
+		return NULL;
+	}
+	state = READ_ONCE(inner->state);
+	if ((state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING) ||
+	    !refcount_inc_not_zero(&inner->refcnt)) {
+		*stat = KLIPS_STAT_IN_STATE_INVALID;
+		return NULL;
+	}
+	return inner;
+}
+
+/*
+ * After AH, ESP or IPComp: @nexthdr is what it carried, or a negative
+ * errno when the packet is to be dropped (counted already). An ESP layer
+ * of the group inside AH is undone next (design.md: outer to inner, none
+ * skipped), then IPComp if the sender compressed, then the IPIP SA's or
+ * the transport header's. Consumes the skb, the SA reference and the hold
+ * on skb->dev.
  */
 void klips_input_resume(struct sk_buff *skb, int nexthdr)
 {
@@ -218,6 +272,28 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 	struct klips_net *kn = klips_net(dev_net(phys));
 	struct klips_sa *sa = klips_cb(skb)->sa, *inner;
 	int stat = KLIPS_STAT_MAX;
+
+	while (nexthdr == IPPROTO_ESP || nexthdr == IPPROTO_AH) {
+		rcu_read_lock();
+		inner = rcu_dereference(sa->inner);
+		if (!inner) {	/* ESP or AH as transport payload: delivered */
+			rcu_read_unlock();
+			break;
+		}
+		inner = next_inner(skb, sa, nexthdr, &stat);
+		rcu_read_unlock();
+		if (!inner) {
+			in_drop(skb, kn, stat);
+			goto out;
+		}
+		klips_sa_put(sa);
+		sa = inner;
+		klips_cb(skb)->sa = sa;
+		nexthdr = xform_input(skb, sa);
+		/* The completion resumes here with the inner SA. */
+		if (nexthdr == -EINPROGRESS)
+			return;
+	}
 
 	if (nexthdr < 0) {
 		if (nexthdr == -ENODATA)
@@ -300,7 +376,7 @@ static int natt_strip(struct sk_buff *skb, u8 family, u16 nhoff,
 }
 
 /*
- * ESP or IPComp straight off the wire, or ESP from a NAT-T socket
+ * ESP, AH or IPComp straight off the wire, or ESP from a NAT-T socket
  * (@encap: the socket's encapsulation type, else 0).
  */
 static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap)
@@ -326,9 +402,10 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap)
 	memset(&said, 0, sizeof(said));
 	said.proto = proto;
 	said.family = family;
+	/* (AH's SPI, like ESP's, is within the 8 bytes pulled.) */
 	said.spi = proto == IPPROTO_COMP ?
 		   ntohs(((struct ip_comp_hdr *)skb->data)->cpi) :
-		   ntohl(((struct ip_esp_hdr *)skb->data)->spi);
+		   header_spi(skb, proto);
 	if (family == AF_INET) {
 		said.dst.ip4 = ip_hdr(skb)->daddr;
 		tos = ipv4_get_dsfield(ip_hdr(skb));
@@ -375,8 +452,7 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap)
 	klips_cb(skb)->outer_tos = tos;
 	klips_cb(skb)->natt_sport = natt_sport;
 	dev_hold(skb->dev);
-	ret = proto == IPPROTO_COMP ? klips_comp_input(skb, sa) :
-				      klips_esp_input(skb, sa);
+	ret = xform_input(skb, sa);
 	if (ret != -EINPROGRESS)
 		klips_input_resume(skb, ret);
 	return 0;
@@ -403,6 +479,29 @@ static int esp6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		      int encap_type)
 {
 	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP, encap_type);
+}
+
+static int ah4_rcv(struct sk_buff *skb)
+{
+	return ipsec_rcv(skb, AF_INET, IPPROTO_AH, 0);
+}
+
+static int ah6_rcv(struct sk_buff *skb)
+{
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_AH, 0);
+}
+
+/* No encapsulation carries AH: from an encapsulating socket it is refused. */
+static int ah4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
+		     int encap_type)
+{
+	return ipsec_rcv(skb, AF_INET, IPPROTO_AH, encap_type);
+}
+
+static int ah6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
+		     int encap_type)
+{
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_AH, encap_type);
 }
 
 static int comp4_rcv(struct sk_buff *skb)
@@ -434,7 +533,7 @@ static int esp_rcv_cb(struct sk_buff *skb, int err)
 	return 1;
 }
 
-/* An ICMP error about an ESP or IPComp packet we sent: ours if the SA is. */
+/* An ICMP error about an ESP, AH or IPComp packet we sent: ours if the SA is. */
 static struct klips_sa *err_sa(struct sk_buff *skb, u8 family, u8 proto,
 			       const union klips_addr *daddr,
 			       unsigned int off)
@@ -442,7 +541,9 @@ static struct klips_sa *err_sa(struct sk_buff *skb, u8 family, u8 proto,
 	struct klips_said said;
 	__be32 hdr;
 
-	/* The SPI, or the IPComp header ending in the CPI. */
+	/* The SPI (AH's after 4 bytes), or the IPComp header ending in the CPI. */
+	if (proto == IPPROTO_AH)
+		off += offsetof(struct ip_auth_hdr, spi);
 	if (skb_copy_bits(skb, off, &hdr, sizeof(hdr)))
 		return NULL;
 	memset(&said, 0, sizeof(said));
@@ -508,6 +609,17 @@ static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
 		    u8 code, int offset, __be32 info)
 {
 	return ipsec6_err(skb, type, offset, info, IPPROTO_ESP);
+}
+
+static int ah4_err(struct sk_buff *skb, u32 info)
+{
+	return ipsec4_err(skb, info, IPPROTO_AH);
+}
+
+static int ah6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
+		   u8 code, int offset, __be32 info)
+{
+	return ipsec6_err(skb, type, offset, info, IPPROTO_AH);
 }
 
 static int comp4_err(struct sk_buff *skb, u32 info)
@@ -712,6 +824,22 @@ static struct xfrm6_protocol esp6_protocol = {
 	.priority	= KLIPS_XFRM_PRIORITY,
 };
 
+static struct xfrm4_protocol ah4_protocol = {
+	.handler	= ah4_rcv,
+	.input_handler	= ah4_input,
+	.cb_handler	= esp_rcv_cb,
+	.err_handler	= ah4_err,
+	.priority	= KLIPS_XFRM_PRIORITY,
+};
+
+static struct xfrm6_protocol ah6_protocol = {
+	.handler	= ah6_rcv,
+	.input_handler	= ah6_input,
+	.cb_handler	= esp_rcv_cb,
+	.err_handler	= ah6_err,
+	.priority	= KLIPS_XFRM_PRIORITY,
+};
+
 static struct xfrm4_protocol comp4_protocol = {
 	.handler	= comp4_rcv,
 	.input_handler	= comp4_input,
@@ -745,6 +873,12 @@ int klips_input_init(void)
 	err = xfrm6_protocol_register(&esp6_protocol, IPPROTO_ESP);
 	if (err)
 		goto err_esp6;
+	err = xfrm4_protocol_register(&ah4_protocol, IPPROTO_AH);
+	if (err)
+		goto err_ah;
+	err = xfrm6_protocol_register(&ah6_protocol, IPPROTO_AH);
+	if (err)
+		goto err_ah6;
 	err = xfrm4_protocol_register(&comp4_protocol, IPPROTO_COMP);
 	if (err)
 		goto err_comp;
@@ -775,11 +909,19 @@ err_ipip:
 	busy("IPIP", KLIPS_TUNNEL_PRIORITY, err);
 	xfrm6_protocol_deregister(&comp6_protocol, IPPROTO_COMP);
 	xfrm4_protocol_deregister(&comp4_protocol, IPPROTO_COMP);
-	goto err_esp_all;
+	goto err_ah_all;
 err_comp6:
 	xfrm4_protocol_deregister(&comp4_protocol, IPPROTO_COMP);
 err_comp:
 	busy("IPComp", KLIPS_XFRM_PRIORITY, err);
+err_ah_all:
+	xfrm6_protocol_deregister(&ah6_protocol, IPPROTO_AH);
+	xfrm4_protocol_deregister(&ah4_protocol, IPPROTO_AH);
+	goto err_esp_all;
+err_ah6:
+	xfrm4_protocol_deregister(&ah4_protocol, IPPROTO_AH);
+err_ah:
+	busy("AH", KLIPS_XFRM_PRIORITY, err);
 err_esp_all:
 	xfrm6_protocol_deregister(&esp6_protocol, IPPROTO_ESP);
 	xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
@@ -799,6 +941,8 @@ void klips_input_exit(void)
 	xfrm4_tunnel_deregister(&ipip4in4, AF_INET);
 	xfrm6_protocol_deregister(&comp6_protocol, IPPROTO_COMP);
 	xfrm4_protocol_deregister(&comp4_protocol, IPPROTO_COMP);
+	xfrm6_protocol_deregister(&ah6_protocol, IPPROTO_AH);
+	xfrm4_protocol_deregister(&ah4_protocol, IPPROTO_AH);
 	xfrm6_protocol_deregister(&esp6_protocol, IPPROTO_ESP);
 	xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
 }

@@ -2,7 +2,7 @@
 /*
  * Transmit: what routing sends into ipsecN. The eroute table decides (most
  * specific first) between a shunt and an SA group; the group is applied
- * inner to outer (IPIP, then ESP), and the result, like a %pass packet, is
+ * inner to outer (IPIP, ESP, then AH), and the result, like a %pass packet, is
  * routed out of the attached physical device, pinned to it and never back
  * into an ipsecN device (design.md, "Transmit routing").
  *
@@ -324,10 +324,11 @@ static int apply(struct sk_buff *skb, struct klips_sa *sa)
 		return ipip_output(skb, sa);
 	case IPPROTO_ESP:
 		return klips_esp_output(skb, sa);
+	case IPPROTO_AH:
+		return klips_ah_output(skb, sa);
 	case IPPROTO_COMP:
 		return klips_comp_output(skb, sa);
 	default:
-		/* AH: not on the packet path yet. */
 		return -EPROTONOSUPPORT;
 	}
 }
@@ -471,6 +472,9 @@ static unsigned int group_overhead(struct klips_sa *sa, unsigned int len,
 				crypto_aead_authsize(aead);
 			if (sa->natt_type)
 				total += sizeof(struct udphdr);
+		} else if (sa->said.proto == IPPROTO_AH) {
+			/* Padded as the header before it: the SA's family. */
+			total += klips_ah_len(sa, sa->said.family);
 		}
 	}
 	return total - len;
