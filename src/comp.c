@@ -7,21 +7,21 @@
  * which the receiver accepts (design.md: only comp may be skipped).
  * Decompression is capped at what one IP packet can hold.
  *
- * DEFLATE keeps a large workspace per request, so one request and one
- * output buffer per CPU serve every IPComp SA (as XFRM shares its per-CPU
- * transforms); they exist while any IPComp SA does. The transform is
- * allocated synchronous-only: the packet path uses it with bottom halves
- * off, never waiting.
+ * DEFLATE keeps a large workspace per transform, so one transform and one
+ * output buffer per CPU serve every IPComp SA, as XFRM's ipcomp shares
+ * its per-CPU transforms; they exist while any IPComp SA does. These are
+ * the synchronous crypto_comp transforms XFRM uses: the acomp front end
+ * over scomp takes a scratch lock that process-context users hold with
+ * bottom halves on, which the packet path in softirq must not take.
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/crypto.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
-#include <linux/scatterlist.h>
 #include <linux/skbuff.h>
-#include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <net/ipcomp.h>
-#include <crypto/acompress.h>
 #include <kunit/visibility.h>
 
 #include "xform.h"
@@ -39,34 +39,29 @@
 #define KLIPS_COMP_SUBSEQ_SKIP		8
 
 struct klips_comp_pcpu {
-	struct acomp_req *req;
+	struct crypto_comp *tfm;
 	u8 *scratch;
 };
 
 static DEFINE_MUTEX(comp_mutex);
 static unsigned int comp_users;
-static struct crypto_acomp *comp_tfm;
 static struct klips_comp_pcpu __percpu *comp_pcpu;
 
 static void engine_free(void)
 {
 	int cpu;
 
-	if (comp_pcpu) {
-		for_each_possible_cpu(cpu) {
-			struct klips_comp_pcpu *p = per_cpu_ptr(comp_pcpu, cpu);
+	if (!comp_pcpu)
+		return;
+	for_each_possible_cpu(cpu) {
+		struct klips_comp_pcpu *p = per_cpu_ptr(comp_pcpu, cpu);
 
-			if (p->req)
-				acomp_request_free(p->req);
-			kfree(p->scratch);
-		}
-		free_percpu(comp_pcpu);
-		comp_pcpu = NULL;
+		if (!IS_ERR_OR_NULL(p->tfm))
+			crypto_free_comp(p->tfm);
+		vfree(p->scratch);
 	}
-	if (comp_tfm) {
-		crypto_free_acomp(comp_tfm);
-		comp_tfm = NULL;
-	}
+	free_percpu(comp_pcpu);
+	comp_pcpu = NULL;
 }
 
 /**
@@ -83,12 +78,6 @@ int klips_comp_get(const char *crypto)
 	mutex_lock(&comp_mutex);
 	if (comp_users++)
 		goto out;
-	comp_tfm = crypto_alloc_acomp(crypto, 0, CRYPTO_ALG_ASYNC);
-	if (IS_ERR(comp_tfm)) {
-		err = PTR_ERR(comp_tfm);
-		comp_tfm = NULL;
-		goto fail;
-	}
 	comp_pcpu = alloc_percpu(struct klips_comp_pcpu);
 	if (!comp_pcpu) {
 		err = -ENOMEM;
@@ -97,9 +86,13 @@ int klips_comp_get(const char *crypto)
 	for_each_possible_cpu(cpu) {
 		struct klips_comp_pcpu *p = per_cpu_ptr(comp_pcpu, cpu);
 
-		p->req = acomp_request_alloc(comp_tfm);
-		p->scratch = kmalloc(KLIPS_COMP_SCRATCH, GFP_KERNEL);
-		if (!p->req || !p->scratch) {
+		p->tfm = crypto_alloc_comp(crypto, 0, 0);
+		if (IS_ERR(p->tfm)) {
+			err = PTR_ERR(p->tfm);
+			goto fail;
+		}
+		p->scratch = vmalloc(KLIPS_COMP_SCRATCH);
+		if (!p->scratch) {
 			err = -ENOMEM;
 			goto fail;
 		}
@@ -155,29 +148,28 @@ static void comp_result(struct klips_sa *sa, bool shrank)
 }
 
 /*
- * Compress @len bytes at @src into this CPU's scratch buffer, at most
- * @max bytes out. Context: bottom halves off.
- * Return: the compressed length, or a negative errno.
+ * (De)compress @len bytes at @src into this CPU's scratch buffer, at most
+ * @max bytes out (DEFLATE fails when it needs more). Context: bottom
+ * halves off: this CPU's transform and buffer are ours until enabled.
+ * Return: the output length, or a negative errno.
  */
-static int run(bool compress, u8 *src, unsigned int len, unsigned int max,
-	       u8 **out)
+static int run(bool compress, const u8 *src, unsigned int len,
+	       unsigned int max, u8 **out)
 {
 	struct klips_comp_pcpu *p = this_cpu_ptr(comp_pcpu);
-	struct scatterlist in, dst;
+	unsigned int dlen = max;
 	int err;
 
-	sg_init_one(&in, src, len);
-	sg_init_one(&dst, p->scratch, max);
-	acomp_request_set_params(p->req, &in, &dst, len, max);
-	acomp_request_set_callback(p->req, 0, NULL, NULL);
-	err = compress ? crypto_acomp_compress(p->req) :
-			 crypto_acomp_decompress(p->req);
+	err = compress ? crypto_comp_compress(p->tfm, src, len, p->scratch,
+					      &dlen) :
+			 crypto_comp_decompress(p->tfm, src, len, p->scratch,
+						&dlen);
 	if (err)
 		return err;
-	if (p->req->dlen > max)
+	if (dlen > max)
 		return -EOVERFLOW;
 	*out = p->scratch;
-	return p->req->dlen;
+	return dlen;
 }
 
 /**

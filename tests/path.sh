@@ -352,6 +352,13 @@ wait "$mon" "$sink" 2> /dev/null
 check_eq "%trap: no other drop counter moved on gwA" \
 	"$(grep -E '^(In|Out)' <<< "$stats0" | grep -v -e InNotOurs -e OutNoEroute)" \
 	"$(stats_of gwA | grep -E '^(In|Out)' | grep -v -e InNotOurs -e OutNoEroute)"
+# design.md: an eroute whose group is gone stays, drops and counts.
+e0=$(stat_of gwA OutStateExpired)
+ipsec_in gwA spi --said esp.1001@198.51.100.1 --del
+check_fails "group deleted under its eroute: hostB unreachable" ping_ok hostA 10.2.0.2 56 2
+check_match "... the eroute stays" '10\.1\.0\.0/24 +-> 10\.2\.0\.0/24 +=> tun\.1001@198\.51\.100\.1' \
+	"$(eroutes_of)"
+check_eq "... and counts its drops in OutStateExpired" $((e0 + 2)) "$(stat_of gwA OutStateExpired)"
 tunnel_down
 
 # --- IPComp ---------------------------------------------------------------------
@@ -402,6 +409,26 @@ comp_cell() {	# comp_cell <gwB impl> <esp alg|none> [6]
 		check_match "$id: the router saw IPComp for the zeros ($n)" '^([3-9]|[1-9][0-9]+)$' "$n"
 		n=$(tcpdump -nr "$tmp/comp.pcap" 'ip proto 4 or ip6 proto 4' 2> /dev/null | wc -l)
 		check_match "$id: and plain IPIP for the rest ($n)" '^[1-9][0-9]+$' "$n"
+		# Decoders that are not ours: tshark reads the IPComp header
+		# (tshark 4.0 does not inflate), Python's zlib inflates.
+		n=$(tshark -r "$tmp/comp.pcap" -Y 'ipcomp.cpi == 0x1001 && ipcomp.next_header == 4' 2> /dev/null | wc -l)
+		check_match "$id: tshark: IPComp, CPI 0x1001, IPIP inside ($n)" '^([3-9]|[1-9][0-9]+)$' "$n"
+		check "$id: zlib inflates every IPComp payload to the IPv4 echo of zeros" \
+			/usr/bin/python3 - "$tmp/comp.pcap" <<- 'EOF'
+			import sys, zlib
+			from scapy.all import rdpcap, IP, ICMP
+			n = 0
+			for p in rdpcap(sys.argv[1]):
+			    if IP not in p or p[IP].proto != 108:
+			        continue
+			    d = bytes(p[IP].payload)
+			    inner = IP(zlib.decompress(d[4:], -15))
+			    load = inner[ICMP].load	# ping's timestamp, then the zeros
+			    assert d[0] == 4 and len(load) == 1200 and \
+			        load[16:] == bytes(1184), inner.summary()
+			    n += 1
+			sys.exit(0 if n >= 3 else 1)
+			EOF
 	fi
 	# With AH the group's overhead passes the 80 bytes ipsecN's MTU leaves
 	# (design.md): the first full-sized TCP segments meet ICMP too-big

@@ -29,22 +29,32 @@ show() {	# show <namespace> <command...>: print it as a prompt, run it
 
 # One side of the tunnel: <ns> <my outer> <peer outer> <my subnet> <peer
 # subnet> <SPI out> <SPI in>. The outbound key of one side is the inbound
-# key of the other.
+# key of the other. Each direction is a full KLIPS group, inner to outer:
+# tun (IPIP), comp (DEFLATE, the CPI = the SPI), esp (AES-GCM-16), ah
+# (HMAC-SHA1-96, the SPI + 0x100).
 gateway() {
-	local ns=$1 me=$2 peer=$3 mine=$4 theirs=$5 out=$6 in=$7
+	local ns=$1 me=$2 peer=$3 mine=$4 theirs=$5 out=$6 in=$7 d s
 	show "$ns" ip link add ipsec0 type klips
 	show "$ns" ipsec tncfg --attach --virtual ipsec0 --physical eth0
 	show "$ns" ip link set ipsec0 up
-	show "$ns" ipsec spi --af inet --edst "$peer" --spi "0x$out" --proto esp \
-		--src "$me" --esp aes-gcm-16 --enckey "$(key "esp$out" 20)"
-	show "$ns" ipsec spi --af inet --edst "$peer" --spi "0x$out" --proto tun \
-		--src "$me" --dst "$peer" --ip4
-	show "$ns" ipsec spigrp inet "$peer" "0x$out" tun inet "$peer" "0x$out" esp
-	show "$ns" ipsec spi --af inet --edst "$me" --spi "0x$in" --proto esp \
-		--src "$peer" --esp aes-gcm-16 --enckey "$(key "esp$in" 20)"
-	show "$ns" ipsec spi --af inet --edst "$me" --spi "0x$in" --proto tun \
-		--src "$peer" --dst "$me" --ip4
-	show "$ns" ipsec spigrp inet "$me" "0x$in" tun inet "$me" "0x$in" esp
+	for d in out in; do
+		if [ $d = out ]; then
+			set -- "$peer" "$me" "$out"
+		else
+			set -- "$me" "$peer" "$in"
+		fi
+		s=$3
+		show "$ns" ipsec spi --af inet --edst "$1" --spi "0x$s" --proto tun \
+			--src "$2" --dst "$1" --ip4
+		show "$ns" ipsec spi --af inet --edst "$1" --spi "0x$s" --proto comp \
+			--src "$2" --comp deflate
+		show "$ns" ipsec spi --af inet --edst "$1" --spi "0x$s" --proto esp \
+			--src "$2" --esp aes-gcm-16 --enckey "$(key "esp$s" 20)"
+		show "$ns" ipsec spi --af inet --edst "$1" --spi "0x$((s + 100))" --proto ah \
+			--src "$2" --ah hmac-sha1-96 --authkey "$(key "ah$s" 20)"
+		show "$ns" ipsec spigrp inet "$1" "0x$s" tun inet "$1" "0x$s" comp \
+			inet "$1" "0x$s" esp inet "$1" "0x$((s + 100))" ah
+	done
 	show "$ns" ipsec eroute --add --eraf inet --src "$mine" --dst "$theirs" \
 		--said "tun.$out@$peer"
 	show "$ns" ipsec eroute --addin --eraf inet --src "$theirs" --dst "$mine" \
@@ -66,15 +76,17 @@ gateway gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 2001 1001
 
 # The router knows only the gateways' outer subnets: hostA reaches hostB
 # through the tunnel or not at all.
-ip netns exec router tcpdump -nli eth0 -c 4 esp > "$keys/wire" 2>/dev/null &
+ip netns exec router tcpdump -nli eth0 -c 4 ah > "$keys/wire" 2>/dev/null &
 cap=$!
 sleep 0.5
 show hostA ping -c 3 10.2.0.2
+# Zeros compress: IPComp inside ESP, ratio= in ipsec_spi below.
+show hostA ping -c 2 -s 1000 -p 00 10.2.0.2
 ip netns exec hostB iperf3 -s -D -1 > /dev/null 2>&1
 sleep 0.3
 show hostA iperf3 -c 10.2.0.2 -t 3 -f m
 wait "$cap" 2>/dev/null
-printf '\nrouter# tcpdump -ni eth0 esp     (the wire between the gateways)\n'
+printf '\nrouter# tcpdump -ni eth0 ah      (the wire between the gateways)\n'
 cat "$keys/wire"
 
 show gwA ipsec look
