@@ -16,6 +16,7 @@
  */
 #include <linux/jiffies.h>
 #include <linux/timekeeping.h>
+#include <kunit/visibility.h>
 
 #include "klips.h"
 #include "sa.h"
@@ -81,6 +82,7 @@ void klips_sa_expire(struct klips_sa *sa, bool hard)
 	if (life_mark(sa, hard) && life_queue(sa))
 		mod_delayed_work(system_wq, &sa->kn->life_work, 0);
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_sa_expire);
 
 /**
  * klips_sa_count_limited() - count a packet of an SA with a bytes or
@@ -109,12 +111,14 @@ void klips_sa_count_limited(struct klips_sa *sa, unsigned int bytes)
 		 (sa->soft.packets && p >= sa->soft.packets))
 		klips_sa_expire(sa, false);
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_sa_count_limited);
 
 /* The first packet of an SA with a usetime limit: its clock starts. */
 void klips_sa_first_used(struct klips_sa *sa)
 {
 	mod_delayed_work(system_wq, &sa->kn->life_work, 0);
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_sa_first_used);
 
 static time64_t after(time64_t t, u64 secs)
 {
@@ -149,13 +153,15 @@ static void life_handle(struct klips_net *kn, struct klips_sa *sa)
 {
 	if (!life_in_table(kn, sa))
 		return;		/* deleted in the meantime: nothing to say */
+	/* A soft limit reached on its own has its event, even if late. */
+	if (test_bit(KLIPS_LIFE_SOFT, &sa->life_flags) &&
+	    !test_and_set_bit(KLIPS_LIFE_SOFT_SENT, &sa->life_flags))
+		klips_netlink_expire(kn, sa, false);
 	if (test_bit(KLIPS_LIFE_HARD, &sa->life_flags)) {
 		klips_netlink_expire(kn, sa, true);
 		klips_netlink_group_del(kn, sa);
 		klips_sadb_del_group(kn, sa);
-		return;
 	}
-	klips_netlink_expire(kn, sa, false);
 }
 
 static struct klips_sa *life_pop(struct klips_net *kn)

@@ -415,6 +415,7 @@ void klips_sa_totals(const struct klips_sa *sa, u64 *bytes, u64 *packets)
 		*packets += READ_ONCE(p->packets);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_sa_totals);
 
 static int fmt_life(char *buf, size_t size, const char *name, u64 c, u64 s,
 		    u64 h)

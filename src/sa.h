@@ -87,6 +87,7 @@ struct klips_sa_config {
 enum {
 	KLIPS_LIFE_SOFT,
 	KLIPS_LIFE_HARD,
+	KLIPS_LIFE_SOFT_SENT,	/* its event went out (config mutex) */
 };
 
 struct klips_sa {
