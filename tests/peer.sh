@@ -18,10 +18,14 @@
 # named by PEER_MODE (tunnel|transport) and PEER_ALG (an --esp name of
 # spec/cli.md). PEER_OUT_CLEAR=1 sends the outbound traffic in clear
 # instead (tunnel.sh's TUNNEL_BREAK=clear). PEER_IPSEC is the ipsec tool.
+# PEER_LIFE_OUT / PEER_LIFE_IN: klips --life lifetimes of the outbound /
+# inbound ESP SA (tests/life.sh), none when empty.
 
 PEER_MODE=tunnel
 PEER_ALG=aes-gcm-16
 PEER_OUT_CLEAR=0
+PEER_LIFE_OUT=
+PEER_LIFE_IN=
 : "${PEER_IPSEC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/ipsec}"
 PEER_TMP=${PEER_TMP:-/tmp}
 
@@ -113,9 +117,9 @@ peer_klips_up() {
 		echo "tncfg --create ipsec0"
 		echo "tncfg --attach --virtual ipsec0 --physical eth0"
 		peer_klips_keys "$ko"
-		echo "spi --af $af --edst $rem --spi $spo --proto esp --src $loc --esp $PEER_ALG$PEER_OPTS"
+		echo "spi --af $af --edst $rem --spi $spo --proto esp --src $loc --esp $PEER_ALG$PEER_OPTS${PEER_LIFE_OUT:+ --life $PEER_LIFE_OUT}"
 		peer_klips_keys "$ki"
-		echo "spi --af $af --edst $loc --spi $spi --proto esp --src $rem --esp $PEER_ALG$PEER_OPTS"
+		echo "spi --af $af --edst $loc --spi $spi --proto esp --src $rem --esp $PEER_ALG$PEER_OPTS${PEER_LIFE_IN:+ --life $PEER_LIFE_IN}"
 		if [ "$PEER_MODE" = tunnel ]; then
 			echo "spi --af $af --edst $rem --spi $spo --proto tun --src $loc --dst $rem $ipv"
 			echo "spigrp $af $rem $spo tun $af $rem $spo esp"
