@@ -119,7 +119,7 @@ struct klips_sa {
 
 	struct klips_lifetime soft;
 	struct klips_lifetime hard;
-	unsigned long life_flags;	/* KLIPS_LIFE_SOFT, KLIPS_LIFE_HARD */
+	unsigned long life_flags;	/* KLIPS_LIFE_* bits */
 	bool count_limit;		/* a bytes or packets limit is set */
 	bool use_limit;			/* a usetime limit is set */
 	/* With count_limit, the counters (instead of the per-CPU ones). */
