@@ -11,6 +11,7 @@
 #include <linux/percpu.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/time64.h>
 #include <linux/rhashtable-types.h>
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
@@ -73,6 +74,7 @@ struct klips_net {
 	struct delayed_work larval_work;	/* expires larval SAs */
 	/* Lifetimes (life.c): SAs with a time limit, SAs at a limit. */
 	struct list_head life_list;
+	time64_t life_next;			/* when life_list is due */
 	spinlock_t life_lock;			/* life_pending, any context */
 	struct list_head life_pending;
 	struct delayed_work life_work;

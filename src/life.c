@@ -11,8 +11,12 @@
  * The packet path (softirq) and this file's own scan only mark an SA and
  * queue it on the namespace's pending list; the events and the deletion
  * happen in one delayed work per namespace, under the config mutex. The
- * same work wakes at the next time limit of the SAs that have one, so
- * idle SAs expire on time too.
+ * same work scans the SAs that have a time limit when the nearest one is
+ * due, so idle SAs expire on time too. Limits are whole seconds, so it
+ * scans at most once a second, however many SAs there are; an SA not used
+ * yet counts its use time as if used at the scan, and is looked at again
+ * that much later (XFRM's timer does the same): the packet path never
+ * has to wake the work for a first use.
  */
 #include <linux/jiffies.h>
 #include <linux/timekeeping.h>
@@ -113,28 +117,24 @@ void klips_sa_count_limited(struct klips_sa *sa, unsigned int bytes)
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_sa_count_limited);
 
-/* The first packet of an SA with a usetime limit: its clock starts. */
-void klips_sa_first_used(struct klips_sa *sa)
-{
-	mod_delayed_work(system_wq, &sa->kn->life_work, 0);
-}
-EXPORT_SYMBOL_IF_KUNIT(klips_sa_first_used);
-
 static time64_t after(time64_t t, u64 secs)
 {
 	return secs < (u64)(TIME64_MAX - t) ? t + (time64_t)secs : TIME64_MAX;
 }
 
-/* When a set of limits is reached by time, TIME64_MAX if never. */
+/*
+ * When a set of limits is reached by time, TIME64_MAX if never. Unused, the
+ * SA's use time counts from @now: a later look finds the first use.
+ */
 static time64_t life_deadline(const struct klips_sa *sa,
-			      const struct klips_lifetime *l)
+			      const struct klips_lifetime *l, time64_t now)
 {
 	time64_t first = READ_ONCE(sa->first_use), at = TIME64_MAX;
 
 	if (l->addtime)
 		at = after(sa->add_time, l->addtime);
-	if (l->usetime && first)
-		at = min(at, after(first, l->usetime));
+	if (l->usetime)
+		at = min(at, after(first ?: now, l->usetime));
 	return at;
 }
 
@@ -177,9 +177,24 @@ static struct klips_sa *life_pop(struct klips_net *kn)
 	return sa;
 }
 
-/* Wake at @at (ktime_get_seconds() time), or at once if that is now. */
-static void life_arm(struct klips_net *kn, time64_t at, time64_t now)
+static bool life_pending(struct klips_net *kn)
 {
+	bool ret;
+
+	spin_lock_bh(&kn->life_lock);
+	ret = !list_empty(&kn->life_pending);
+	spin_unlock_bh(&kn->life_lock);
+	return ret;
+}
+
+/*
+ * Wake at @at (ktime_get_seconds() time) for the scan. A mark queued
+ * meanwhile asked for the work at once: moving the work later must not
+ * delay it, so look again afterwards (the packet path queues, then kicks).
+ */
+static void life_arm(struct klips_net *kn, time64_t at)
+{
+	time64_t now = ktime_get_seconds();
 	unsigned long delay;
 
 	if (at - now > LIFE_MAX_SLEEP) {
@@ -190,23 +205,22 @@ static void life_arm(struct klips_net *kn, time64_t at, time64_t now)
 		delay = ns > 0 ? nsecs_to_jiffies(ns) + 1 : 0;
 	}
 	mod_delayed_work(system_wq, &kn->life_work, delay);
+	if (life_pending(kn))
+		mod_delayed_work(system_wq, &kn->life_work, 0);
 }
 
-static void life_work(struct work_struct *work)
+/* The time limits: queue what is due. Return: when the next one is. */
+static time64_t life_scan(struct klips_net *kn, time64_t now)
 {
-	struct klips_net *kn = container_of(to_delayed_work(work),
-					    struct klips_net, life_work);
-	time64_t now, next = TIME64_MAX;
+	time64_t next = TIME64_MAX;
 	struct klips_sa *sa;
-	bool more;
 
-	mutex_lock(&kn->lock);
-	now = ktime_get_seconds();
-	/* Time limits: queue what is due, find the next one. */
 	list_for_each_entry(sa, &kn->life_list, life_list) {
-		time64_t hard = life_deadline(sa, &sa->hard);
-		time64_t soft = life_deadline(sa, &sa->soft);
+		time64_t hard = life_deadline(sa, &sa->hard, now);
+		time64_t soft = life_deadline(sa, &sa->soft, now);
 
+		if (test_bit(KLIPS_LIFE_HARD, &sa->life_flags))
+			continue;
 		if (hard <= now) {
 			if (life_mark(sa, true))
 				life_queue(sa);
@@ -222,17 +236,28 @@ static void life_work(struct work_struct *work)
 			next = min(next, soft);
 		}
 	}
+	return next;
+}
+
+static void life_work(struct work_struct *work)
+{
+	struct klips_net *kn = container_of(to_delayed_work(work),
+					    struct klips_net, life_work);
+	struct klips_sa *sa;
+	time64_t now;
+
+	mutex_lock(&kn->lock);
+	now = ktime_get_seconds();
+	/* Woken for a mark only, the scan waits for its time. */
+	if (now >= kn->life_next)
+		kn->life_next = life_scan(kn, now);
 	while ((sa = life_pop(kn))) {
 		life_handle(kn, sa);
 		klips_sa_put(sa);
 	}
-	if (next != TIME64_MAX)
-		life_arm(kn, next, now);
-	/* A packet's mark may have come after the pop and before the arm. */
-	spin_lock_bh(&kn->life_lock);
-	more = !list_empty(&kn->life_pending);
-	spin_unlock_bh(&kn->life_lock);
-	if (more)
+	if (kn->life_next != TIME64_MAX)
+		life_arm(kn, kn->life_next);
+	else if (life_pending(kn))
 		mod_delayed_work(system_wq, &kn->life_work, 0);
 	mutex_unlock(&kn->lock);
 }
@@ -246,11 +271,19 @@ static void life_work(struct work_struct *work)
  */
 void klips_life_add(struct klips_net *kn, struct klips_sa *sa)
 {
+	time64_t now = ktime_get_seconds(), at;
+
 	lockdep_assert_held(&kn->lock);
-	if (!sa->soft.addtime && !sa->hard.addtime && !sa->use_limit)
+	if (!sa->soft.addtime && !sa->hard.addtime && !sa->soft.usetime &&
+	    !sa->hard.usetime)
 		return;
 	list_add_tail(&sa->life_list, &kn->life_list);
-	mod_delayed_work(system_wq, &kn->life_work, 0);
+	at = min(life_deadline(sa, &sa->soft, now),
+		 life_deadline(sa, &sa->hard, now));
+	if (at < kn->life_next) {
+		kn->life_next = at;
+		life_arm(kn, at);
+	}
 }
 
 /* The SA leaves the table. Config mutex held. */
@@ -263,6 +296,7 @@ void klips_life_del(struct klips_net *kn, struct klips_sa *sa)
 void klips_life_init(struct klips_net *kn)
 {
 	INIT_LIST_HEAD(&kn->life_list);
+	kn->life_next = TIME64_MAX;
 	INIT_LIST_HEAD(&kn->life_pending);
 	spin_lock_init(&kn->life_lock);
 	INIT_DELAYED_WORK(&kn->life_work, life_work);

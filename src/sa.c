@@ -323,7 +323,6 @@ struct klips_sa *klips_sa_create(struct klips_net *kn,
 	sa->hard = cfg->hard;
 	sa->count_limit = sa->soft.bytes || sa->soft.packets ||
 			  sa->hard.bytes || sa->hard.packets;
-	sa->use_limit = sa->soft.usetime || sa->hard.usetime;
 	sa->natt_type = cfg->natt_type;
 	sa->natt_sport = cfg->natt_sport;
 	sa->natt_dport = cfg->natt_dport;

@@ -121,7 +121,6 @@ struct klips_sa {
 	struct klips_lifetime hard;
 	unsigned long life_flags;	/* KLIPS_LIFE_* bits */
 	bool count_limit;		/* a bytes or packets limit is set */
-	bool use_limit;			/* a usetime limit is set */
 	/* With count_limit, the counters (instead of the per-CPU ones). */
 	atomic64_t life_bytes;
 	atomic64_t life_packets;
@@ -177,7 +176,6 @@ void klips_sa_seq_view(const struct klips_sa *sa, struct klips_replay_view *v);
 /* Lifetimes (life.c). */
 void klips_sa_expire(struct klips_sa *sa, bool hard);
 void klips_sa_count_limited(struct klips_sa *sa, unsigned int bytes);
-void klips_sa_first_used(struct klips_sa *sa);
 void klips_life_init(struct klips_net *kn);
 void klips_life_exit(struct klips_net *kn);
 void klips_life_add(struct klips_net *kn, struct klips_sa *sa);
@@ -198,11 +196,8 @@ static inline void klips_sa_count(struct klips_sa *sa, unsigned int bytes)
 	}
 	if (READ_ONCE(sa->last_use) != now)
 		WRITE_ONCE(sa->last_use, now);
-	if (!READ_ONCE(sa->first_use)) {
+	if (!READ_ONCE(sa->first_use))
 		WRITE_ONCE(sa->first_use, now);
-		if (unlikely(sa->use_limit))
-			klips_sa_first_used(sa);
-	}
 }
 
 int klips_sa_format(const struct klips_sa *sa, time64_t now, char *buf,
