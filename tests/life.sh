@@ -64,8 +64,8 @@ event_at() { awk -v r="$1" '$0 ~ r { print $1; exit }' "$tmp/events"; }
 # wait_for <ns> <said> <regex> <seconds>: until the SA's line matches (or
 # the SA is gone, for the regex "^$").
 wait_for() {
-	local i
-	for i in $(seq $(($4 * 20))); do
+	local _
+	for _ in $(seq $(($4 * 20))); do
 		[[ $(spi_line "$1" "$2") =~ $3 ]] && return 0
 		sleep 0.05
 	done
@@ -113,7 +113,7 @@ done
 check_eq "nothing was added" "" "$(ip netns exec gwA cat /proc/net/ipsec_spi)"
 
 # --- packets, outbound: 4 pass, the 5th is soft, the 10th hard -------------------------------
-LIFE_OUT=soft-packets=5,hard-packets=10 LIFE_IN=
+LIFE_OUT=soft-packets=5,hard-packets=10 LIFE_IN=''
 check "packets: tunnel up" tunnel_up
 mon_start
 check_eq "packets: 4 pings answered" 4 "$(pings 4)"
@@ -143,7 +143,7 @@ del esp.1001@198.51.100.1 ESP_AES_GCM_16" "$(mon_stop)"
 tunnel_down
 
 # --- bytes, inbound (84-byte inner packets): soft at 400 (5th), hard at 800 (10th) -----------
-LIFE_OUT= LIFE_IN=soft-bytes=400,hard-bytes=800
+LIFE_OUT='' LIFE_IN=soft-bytes=400,hard-bytes=800
 check "bytes: tunnel up (CBC + HMAC, asynchronous)" tunnel_up aes128-sha2_256-128
 mon_start
 check_eq "bytes: 4 pings answered" 4 "$(pings 4)"
@@ -169,7 +169,7 @@ tunnel_down
 # --- add time, an idle SA: soft after 3 s, hard after 5 s ------------------------------------
 # Times count whole seconds: a limit of n s is reached between n - 1 and n s
 # after the add (or the first use); the windows allow for the polling.
-LIFE_OUT= LIFE_IN=
+LIFE_OUT='' LIFE_IN=''
 mon_start
 t0=$(now)
 check "addtime: an idle SA with soft-addtime=3,hard-addtime=5" \
@@ -194,7 +194,7 @@ expire hard esp.3001@198.51.100.1 ESP_AES_GCM_16
 del esp.3001@198.51.100.1 ESP_AES_GCM_16" "$events"
 
 # --- use time: nothing before the first packet; then soft 2 s, hard 4 s after it, idle -------
-LIFE_OUT=soft-usetime=2,hard-usetime=4 LIFE_IN=
+LIFE_OUT=soft-usetime=2,hard-usetime=4 LIFE_IN=''
 check "usetime: tunnel up" tunnel_up
 mon_start
 sleep 3
@@ -219,7 +219,7 @@ del esp.1001@198.51.100.1 ESP_AES_GCM_16" "$events"
 tunnel_down
 
 # --- a hard limit reached while a --del races it: one of them deletes, nothing breaks ---------
-LIFE_OUT=soft-packets=1,hard-packets=2 LIFE_IN=
+LIFE_OUT=soft-packets=1,hard-packets=2 LIFE_IN=''
 check "race: tunnel up" tunnel_up
 pings 3 > /dev/null &
 sleep 0.25
