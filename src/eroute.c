@@ -488,6 +488,22 @@ static void entry_remove(struct klips_eroute_table *t, struct klips_eroute *e)
 }
 
 /**
+ * klips_eroute_get() - the eroute with exactly this key
+ * @t: the table; the caller holds its lock
+ * @key: a canonical key (klips_eroute_key_check())
+ *
+ * Return: the eroute, valid while the lock is held, or NULL.
+ */
+struct klips_eroute *klips_eroute_get(struct klips_eroute_table *t,
+				      const struct klips_eroute_key *key)
+{
+	struct rb_node **link, *parent;
+
+	lockdep_assert_held(t->lock);
+	return tree_find(t, key, &link, &parent);
+}
+
+/**
  * klips_eroute_del() - delete an eroute
  * @t: the table; the caller holds its lock
  * @key: the eroute's key, as it was added

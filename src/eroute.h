@@ -74,6 +74,8 @@ int klips_eroute_del(struct klips_eroute_table *t,
 		     const struct klips_eroute_key *key,
 		     struct netlink_ext_ack *extack);
 void klips_eroute_flush(struct klips_eroute_table *t);
+struct klips_eroute *klips_eroute_get(struct klips_eroute_table *t,
+				      const struct klips_eroute_key *key);
 unsigned int klips_eroute_count(const struct klips_eroute_table *t);
 
 struct klips_eroute *klips_eroute_lookup(struct klips_eroute_table *t,

@@ -138,8 +138,16 @@ static void esp_output_done(KLIPS_CRYPTO_CB_ARG areq, int err)
 	klips_async_put();
 }
 
-/* Where ESP goes: after the IPv4 header, or the IPv6 headers before it. */
-static int esp_hdr_offset(struct sk_buff *skb, unsigned int *nh_off)
+/**
+ * klips_ipsec_hdr_offset() - where an IPsec header goes in a packet
+ * @skb: the packet, network header set
+ * @nh_off: set to the offset of the next-header byte that will name it
+ *
+ * After the IPv4 header, or the IPv6 headers that precede a fragment
+ * header (hop-by-hop, routing, destination options).
+ * Return: the offset from the network header, or a negative errno.
+ */
+int klips_ipsec_hdr_offset(struct sk_buff *skb, unsigned int *nh_off)
 {
 	u8 *nexthdr;
 	int off;
@@ -175,7 +183,7 @@ int klips_esp_output(struct sk_buff *skb, struct klips_sa *sa)
 	err = skb_cow_head(skb, sizeof(*esph) + ivlen + LL_MAX_HEADER);
 	if (err)
 		return err;
-	err = esp_hdr_offset(skb, &nh_off);
+	err = klips_ipsec_hdr_offset(skb, &nh_off);
 	if (err < 0)
 		return err;
 	hdrlen = err;

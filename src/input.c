@@ -16,6 +16,7 @@
 #include <linux/ipv6.h>
 #include <linux/rhashtable.h>
 #include <net/esp.h>
+#include <net/ipcomp.h>
 #include <net/gro_cells.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
@@ -187,9 +188,9 @@ static void deliver(struct sk_buff *skb, struct klips_net *kn)
 }
 
 /*
- * After ESP: @nexthdr is what it carried, or a negative errno when the
- * packet is to be dropped (counted already). Consumes the skb, the SA
- * reference and the hold on skb->dev.
+ * After ESP or IPComp: @nexthdr is what it carried, or a negative errno
+ * when the packet is to be dropped (counted already). Consumes the skb,
+ * the SA reference and the hold on skb->dev.
  */
 void klips_input_resume(struct sk_buff *skb, int nexthdr)
 {
@@ -207,6 +208,17 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 	}
 	rcu_read_lock();
 	inner = rcu_dereference(sa->inner);
+	if (inner && inner->said.proto == IPPROTO_COMP) {
+		/* IPComp: undone if the sender compressed, else skipped. */
+		if (nexthdr == IPPROTO_COMP) {
+			nexthdr = klips_comp_input(skb, inner);
+			if (nexthdr < 0) {
+				kfree_skb(skb);
+				goto out_unlock;
+			}
+		}
+		inner = rcu_dereference(inner->inner);
+	}
 	if (nexthdr == IPPROTO_IPIP || nexthdr == IPPROTO_IPV6) {
 		if (inner && inner->said.proto == IPPROTO_IPIP)
 			stat = ipip_input(skb, inner, nexthdr, kn);
@@ -222,13 +234,15 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 		deliver(skb, kn);
 	else
 		in_drop(skb, kn, stat);
+out_unlock:
 	rcu_read_unlock();
 out:
 	klips_sa_put(sa);
 	dev_put(phys);
 }
 
-static int esp_rcv(struct sk_buff *skb, u8 family)
+/* ESP or IPComp straight off the wire (or from a NAT-T socket). */
+static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto)
 {
 	struct net *net = dev_net(skb->dev);
 	struct klips_net *kn = klips_net(net);
@@ -241,14 +255,18 @@ static int esp_rcv(struct sk_buff *skb, u8 family)
 	/* A namespace on its way out: its tables go after an RCU grace period. */
 	if (!check_net(net))
 		return -EINVAL;
-	if (!pskb_may_pull(skb, sizeof(struct ip_esp_hdr))) {
+	if (!pskb_may_pull(skb, proto == IPPROTO_COMP ?
+				sizeof(struct ip_comp_hdr) :
+				sizeof(struct ip_esp_hdr))) {
 		in_drop(skb, kn, KLIPS_STAT_IN_HDR_ERROR);
 		return 0;
 	}
 	memset(&said, 0, sizeof(said));
-	said.proto = IPPROTO_ESP;
+	said.proto = proto;
 	said.family = family;
-	said.spi = ntohl(((struct ip_esp_hdr *)skb->data)->spi);
+	said.spi = proto == IPPROTO_COMP ?
+		   ntohs(((struct ip_comp_hdr *)skb->data)->cpi) :
+		   ntohl(((struct ip_esp_hdr *)skb->data)->spi);
 	if (family == AF_INET) {
 		said.dst.ip4 = ip_hdr(skb)->daddr;
 		tos = ipv4_get_dsfield(ip_hdr(skb));
@@ -268,6 +286,12 @@ static int esp_rcv(struct sk_buff *skb, u8 family)
 		in_drop(skb, kn, KLIPS_STAT_IN_STATE_INVALID);
 		return 0;
 	}
+	/* Off the wire comes a group's outermost layer; else one was skipped. */
+	if (rcu_access_pointer(sa->outer)) {
+		klips_sa_put(sa);
+		in_drop(skb, kn, KLIPS_STAT_IN_POLICY_ERROR);
+		return 0;
+	}
 	/* The outer source must be the SA's peer (design.md). */
 	if (sa->src_family &&
 	    (family != sa->src_family ||
@@ -281,7 +305,8 @@ static int esp_rcv(struct sk_buff *skb, u8 family)
 	klips_cb(skb)->nhoff = nhoff;
 	klips_cb(skb)->outer_tos = tos;
 	dev_hold(skb->dev);
-	ret = klips_esp_input(skb, sa);
+	ret = proto == IPPROTO_COMP ? klips_comp_input(skb, sa) :
+				      klips_esp_input(skb, sa);
 	if (ret != -EINPROGRESS)
 		klips_input_resume(skb, ret);
 	return 0;
@@ -289,25 +314,47 @@ static int esp_rcv(struct sk_buff *skb, u8 family)
 
 static int esp4_rcv(struct sk_buff *skb)
 {
-	return esp_rcv(skb, AF_INET);
+	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP);
 }
 
 static int esp6_rcv(struct sk_buff *skb)
 {
-	return esp_rcv(skb, AF_INET6);
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP);
 }
 
 /* From a UDP-encapsulating socket (NAT-T, issue 5): ESP as above. */
 static int esp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		      int encap_type)
 {
-	return esp_rcv(skb, AF_INET);
+	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP);
 }
 
 static int esp6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		      int encap_type)
 {
-	return esp_rcv(skb, AF_INET6);
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP);
+}
+
+static int comp4_rcv(struct sk_buff *skb)
+{
+	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP);
+}
+
+static int comp6_rcv(struct sk_buff *skb)
+{
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP);
+}
+
+static int comp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
+		       int encap_type)
+{
+	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP);
+}
+
+static int comp6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
+		       int encap_type)
+{
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP);
 }
 
 /* XFRM's own packets, after XFRM processed them: not ours. */
@@ -316,20 +363,21 @@ static int esp_rcv_cb(struct sk_buff *skb, int err)
 	return 1;
 }
 
-/* An ICMP error about an ESP packet we sent: ours if the SA is. */
-static struct klips_sa *err_sa(struct sk_buff *skb, u8 family,
+/* An ICMP error about an ESP or IPComp packet we sent: ours if the SA is. */
+static struct klips_sa *err_sa(struct sk_buff *skb, u8 family, u8 proto,
 			       const union klips_addr *daddr,
-			       unsigned int esp_off)
+			       unsigned int off)
 {
 	struct klips_said said;
-	struct ip_esp_hdr esph;
+	__be32 hdr;
 
-	if (skb_copy_bits(skb, esp_off, &esph, 8))
+	/* The SPI, or the IPComp header ending in the CPI. */
+	if (skb_copy_bits(skb, off, &hdr, sizeof(hdr)))
 		return NULL;
 	memset(&said, 0, sizeof(said));
-	said.proto = IPPROTO_ESP;
+	said.proto = proto;
 	said.family = family;
-	said.spi = ntohl(esph.spi);
+	said.spi = proto == IPPROTO_COMP ? ntohl(hdr) & 0xffff : ntohl(hdr);
 	said.dst = *daddr;
 	return klips_sadb_lookup_rcu(klips_net(dev_net(skb->dev)), &said);
 }
@@ -341,34 +389,35 @@ static void learn_pmtu(struct klips_sa *sa, u32 mtu, u32 min)
 		return;
 	if (!READ_ONCE(sa->pmtu) || mtu < READ_ONCE(sa->pmtu))
 		WRITE_ONCE(sa->pmtu, mtu);
-	klips_dbg(KLIPS_DBG_RCV, "esp.%x: outer path MTU %u\n", sa->said.spi,
-		  mtu);
+	klips_dbg(KLIPS_DBG_RCV, "%u.%x: outer path MTU %u\n", sa->said.proto,
+		  sa->said.spi, mtu);
 }
 
-static int esp4_err(struct sk_buff *skb, u32 info)
+static int ipsec4_err(struct sk_buff *skb, u32 info, u8 proto)
 {
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	struct net *net = dev_net(skb->dev);
 	union klips_addr daddr = { .ip4 = iph->daddr };
-	struct klips_sa *sa = err_sa(skb, AF_INET, &daddr, iph->ihl * 4);
+	struct klips_sa *sa = err_sa(skb, AF_INET, proto, &daddr,
+				     iph->ihl * 4);
 
 	if (!sa)
 		return -ENOENT;
 	if (icmp_hdr(skb)->type == ICMP_DEST_UNREACH &&
 	    icmp_hdr(skb)->code == ICMP_FRAG_NEEDED) {
 		learn_pmtu(sa, info, 68);
-		ipv4_update_pmtu(skb, net, info, 0, IPPROTO_ESP);
+		ipv4_update_pmtu(skb, net, info, 0, proto);
 	}
 	return 0;
 }
 
-static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
-		    u8 code, int offset, __be32 info)
+static int ipsec6_err(struct sk_buff *skb, u8 type, int offset, __be32 info,
+		      u8 proto)
 {
 	const struct ipv6hdr *ip6h = (const struct ipv6hdr *)skb->data;
 	struct net *net = dev_net(skb->dev);
 	union klips_addr daddr = { .ip6 = ip6h->daddr };
-	struct klips_sa *sa = err_sa(skb, AF_INET6, &daddr, offset);
+	struct klips_sa *sa = err_sa(skb, AF_INET6, proto, &daddr, offset);
 
 	if (!sa)
 		return -ENOENT;
@@ -377,6 +426,28 @@ static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
 		ip6_update_pmtu(skb, net, info, 0, 0, sock_net_uid(net, NULL));
 	}
 	return 0;
+}
+
+static int esp4_err(struct sk_buff *skb, u32 info)
+{
+	return ipsec4_err(skb, info, IPPROTO_ESP);
+}
+
+static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
+		    u8 code, int offset, __be32 info)
+{
+	return ipsec6_err(skb, type, offset, info, IPPROTO_ESP);
+}
+
+static int comp4_err(struct sk_buff *skb, u32 info)
+{
+	return ipsec4_err(skb, info, IPPROTO_COMP);
+}
+
+static int comp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
+		     u8 code, int offset, __be32 info)
+{
+	return ipsec6_err(skb, type, offset, info, IPPROTO_COMP);
 }
 
 /*
@@ -570,6 +641,22 @@ static struct xfrm6_protocol esp6_protocol = {
 	.priority	= KLIPS_XFRM_PRIORITY,
 };
 
+static struct xfrm4_protocol comp4_protocol = {
+	.handler	= comp4_rcv,
+	.input_handler	= comp4_input,
+	.cb_handler	= esp_rcv_cb,
+	.err_handler	= comp4_err,
+	.priority	= KLIPS_XFRM_PRIORITY,
+};
+
+static struct xfrm6_protocol comp6_protocol = {
+	.handler	= comp6_rcv,
+	.input_handler	= comp6_input,
+	.cb_handler	= esp_rcv_cb,
+	.err_handler	= comp6_err,
+	.priority	= KLIPS_XFRM_PRIORITY,
+};
+
 static void busy(const char *what, int priority, int err)
 {
 	pr_err(KLIPS_NAME ": cannot register for %s at priority %d: %d%s\n",
@@ -587,6 +674,12 @@ int klips_input_init(void)
 	err = xfrm6_protocol_register(&esp6_protocol, IPPROTO_ESP);
 	if (err)
 		goto err_esp6;
+	err = xfrm4_protocol_register(&comp4_protocol, IPPROTO_COMP);
+	if (err)
+		goto err_comp;
+	err = xfrm6_protocol_register(&comp6_protocol, IPPROTO_COMP);
+	if (err)
+		goto err_comp6;
 	err = xfrm4_tunnel_register(&ipip4in4, AF_INET);
 	if (err)
 		goto err_ipip;
@@ -609,6 +702,14 @@ err_ipip6in4:
 	xfrm4_tunnel_deregister(&ipip4in4, AF_INET);
 err_ipip:
 	busy("IPIP", KLIPS_TUNNEL_PRIORITY, err);
+	xfrm6_protocol_deregister(&comp6_protocol, IPPROTO_COMP);
+	xfrm4_protocol_deregister(&comp4_protocol, IPPROTO_COMP);
+	goto err_esp_all;
+err_comp6:
+	xfrm4_protocol_deregister(&comp4_protocol, IPPROTO_COMP);
+err_comp:
+	busy("IPComp", KLIPS_XFRM_PRIORITY, err);
+err_esp_all:
 	xfrm6_protocol_deregister(&esp6_protocol, IPPROTO_ESP);
 	xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
 	return err;
@@ -625,6 +726,8 @@ void klips_input_exit(void)
 	xfrm6_tunnel_deregister(&ipip6in6, AF_INET6);
 	xfrm4_tunnel_deregister(&ipip6in4, AF_INET6);
 	xfrm4_tunnel_deregister(&ipip4in4, AF_INET);
+	xfrm6_protocol_deregister(&comp6_protocol, IPPROTO_COMP);
+	xfrm4_protocol_deregister(&comp4_protocol, IPPROTO_COMP);
 	xfrm6_protocol_deregister(&esp6_protocol, IPPROTO_ESP);
 	xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
 }

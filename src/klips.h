@@ -52,6 +52,7 @@ enum klips_stat {
 };
 
 struct klips_eroute_table;
+struct klips_holds;
 
 struct klips_stats {
 	unsigned long count[KLIPS_STAT_MAX];
@@ -79,6 +80,7 @@ struct klips_net {
 	struct list_head life_pending;
 	struct delayed_work life_work;
 	struct klips_eroute_table *eroutes;
+	struct klips_holds *holds;		/* %hold packets, %trap requests */
 };
 
 extern unsigned int klips_net_id;

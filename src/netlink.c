@@ -17,6 +17,7 @@
 #include "debug.h"
 #include "sa.h"
 #include "eroute.h"
+#include "hold.h"
 
 static struct genl_family klips_family;
 
@@ -381,8 +382,9 @@ static int put_sa_attrs(struct sk_buff *skb, const struct klips_sa *sa,
 	    (sa->last_use && put_u64(skb, KLIPS_A_SA_IDLE, now - sa->last_use)))
 		return -EMSGSIZE;
 	if (sa->said.proto == IPPROTO_COMP &&
-	    (put_u64(skb, KLIPS_A_SA_RATIO_IN, sa->ratio_in) ||
-	     put_u64(skb, KLIPS_A_SA_RATIO_OUT, sa->ratio_out)))
+	    (put_u64(skb, KLIPS_A_SA_RATIO_IN, atomic64_read(&sa->ratio_in)) ||
+	     put_u64(skb, KLIPS_A_SA_RATIO_OUT,
+		     atomic64_read(&sa->ratio_out))))
 		return -EMSGSIZE;
 	if (sa->natt_type &&
 	    (nla_put_u8(skb, KLIPS_A_SA_NATT_TYPE, sa->natt_type) ||
@@ -847,6 +849,17 @@ static int check_target(struct klips_net *kn, const struct klips_said *said,
 	return 0;
 }
 
+/* A held packet goes when its %hold eroute is replaced or deleted. */
+static void hold_changed(struct klips_net *kn,
+			 const struct klips_eroute_key *key,
+			 const struct klips_said *said)
+{
+	struct klips_eroute_key canon;
+
+	if (!klips_eroute_key_check(key, &canon, NULL))
+		klips_hold_changed(kn, &canon, said);
+}
+
 static int eroute_add_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct klips_net *kn = klips_net(genl_info_net(info));
@@ -866,6 +879,8 @@ static int eroute_add_doit(struct sk_buff *skb, struct genl_info *info)
 		err = klips_eroute_add(kn->eroutes, &key, &said,
 				       nla_get_flag(info->attrs[KLIPS_A_EROUTE_REPLACE]),
 				       info->extack);
+	if (!err)
+		hold_changed(kn, &key, &said);
 	mutex_unlock(&kn->lock);
 	return err;
 }
@@ -881,6 +896,8 @@ static int eroute_del_doit(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	mutex_lock(&kn->lock);
 	err = klips_eroute_del(kn->eroutes, &key, info->extack);
+	if (!err)
+		hold_changed(kn, &key, NULL);
 	mutex_unlock(&kn->lock);
 	return err;
 }
@@ -891,7 +908,22 @@ static int eroute_flush_doit(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&kn->lock);
 	klips_eroute_flush(kn->eroutes);
+	klips_hold_flush(kn);
 	mutex_unlock(&kn->lock);
+	return 0;
+}
+
+static int put_eroute_key(struct sk_buff *skb,
+			  const struct klips_eroute_key *k)
+{
+	if (put_addr(skb, KLIPS_A_EROUTE_SRC, k->family, &k->src) ||
+	    nla_put_u8(skb, KLIPS_A_EROUTE_SRC_LEN, k->src_len) ||
+	    put_addr(skb, KLIPS_A_EROUTE_DST, k->family, &k->dst) ||
+	    nla_put_u8(skb, KLIPS_A_EROUTE_DST_LEN, k->dst_len) ||
+	    (k->proto && nla_put_u8(skb, KLIPS_A_EROUTE_PROTO, k->proto)) ||
+	    (k->sport && nla_put_be16(skb, KLIPS_A_EROUTE_SPORT, k->sport)) ||
+	    (k->dport && nla_put_be16(skb, KLIPS_A_EROUTE_DPORT, k->dport)))
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -905,13 +937,7 @@ static int fill_eroute(struct sk_buff *skb, const struct klips_eroute *e,
 			  &klips_family, NLM_F_MULTI, KLIPS_CMD_EROUTE_GET);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (put_addr(skb, KLIPS_A_EROUTE_SRC, k->family, &k->src) ||
-	    nla_put_u8(skb, KLIPS_A_EROUTE_SRC_LEN, k->src_len) ||
-	    put_addr(skb, KLIPS_A_EROUTE_DST, k->family, &k->dst) ||
-	    nla_put_u8(skb, KLIPS_A_EROUTE_DST_LEN, k->dst_len) ||
-	    (k->proto && nla_put_u8(skb, KLIPS_A_EROUTE_PROTO, k->proto)) ||
-	    (k->sport && nla_put_be16(skb, KLIPS_A_EROUTE_SPORT, k->sport)) ||
-	    (k->dport && nla_put_be16(skb, KLIPS_A_EROUTE_DPORT, k->dport)) ||
+	if (put_eroute_key(skb, k) ||
 	    put_said(skb, KLIPS_A_EROUTE_SAID, &e->said) ||
 	    put_u64(skb, KLIPS_A_EROUTE_PACKETS, klips_eroute_packets(e))) {
 		genlmsg_cancel(skb, hdr);
@@ -919,6 +945,39 @@ static int fill_eroute(struct sk_buff *skb, const struct klips_eroute *e,
 	}
 	genlmsg_end(skb, hdr);
 	return 0;
+}
+
+/**
+ * klips_notify_acquire() - tell a keying daemon a packet hit a trap
+ * @kn: the namespace
+ * @sel: the packet's host pair, protocol and ports (%trap), or the
+ *	eroute's selectors (%trapsubnet)
+ * @said: %trap or %trapsubnet
+ *
+ * Context: process context.
+ * Return: true if the event went out to at least one listener.
+ */
+bool klips_notify_acquire(struct klips_net *kn,
+			  const struct klips_eroute_key *sel,
+			  const struct klips_said *said)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!genl_has_listeners(&klips_family, kn->net, 0))
+		return false;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return false;
+	hdr = genlmsg_put(skb, 0, 0, &klips_family, 0, KLIPS_CMD_ACQUIRE_NTF);
+	if (!hdr || put_eroute_key(skb, sel) ||
+	    put_said(skb, KLIPS_A_EROUTE_SAID, said)) {
+		nlmsg_free(skb);
+		return false;
+	}
+	genlmsg_end(skb, hdr);
+	return !genlmsg_multicast_netns(&klips_family, kn->net, skb, 0, 0,
+					GFP_KERNEL);
 }
 
 /* Resumes after the key of the last eroute sent, kept in the callback. */

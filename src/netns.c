@@ -13,6 +13,7 @@
 #include "xform.h"
 #include "sa.h"
 #include "eroute.h"
+#include "hold.h"
 
 static unsigned int max_eroutes = 1 << 20;
 module_param(max_eroutes, uint, 0444);
@@ -50,11 +51,16 @@ static int __net_init klips_net_init(struct net *net)
 		err = PTR_ERR(kn->eroutes);
 		goto err_sadb;
 	}
-	err = klips_proc_net_init(kn);
+	err = klips_hold_init(kn);
 	if (err)
 		goto err_eroutes;
+	err = klips_proc_net_init(kn);
+	if (err)
+		goto err_holds;
 	return 0;
 
+err_holds:
+	klips_hold_exit(kn);
 err_eroutes:
 	klips_eroute_table_free(kn->eroutes);
 err_sadb:
@@ -94,6 +100,7 @@ static void __net_exit klips_net_exit_batch(struct list_head *net_exit_list)
 	list_for_each_entry(net, net_exit_list, exit_list) {
 		struct klips_net *kn = klips_net(net);
 
+		klips_hold_exit(kn);
 		klips_eroute_table_free(kn->eroutes);
 		klips_sadb_exit(kn);
 		free_percpu(kn->stats);

@@ -27,6 +27,7 @@
 
 #include "xform.h"
 #include "eroute.h"
+#include "hold.h"
 #include "debug.h"
 
 unsigned int klips_ttl = 64;
@@ -120,6 +121,21 @@ static int parse_flow(struct sk_buff *skb, struct klips_flow *f)
 		f->dport = ports[1];
 	}
 	return 0;
+}
+
+/* A trapped packet's host pair with its protocol and ports: an ACQUIRE's. */
+static void flow_selectors(const struct klips_flow *f,
+			   struct klips_eroute_key *sel)
+{
+	memset(sel, 0, sizeof(*sel));
+	sel->family = f->family;
+	sel->src = f->saddr;
+	sel->dst = f->daddr;
+	sel->src_len = f->family == AF_INET ? 32 : 128;
+	sel->dst_len = sel->src_len;
+	sel->proto = f->proto;
+	sel->sport = f->sport;
+	sel->dport = f->dport;
 }
 
 static bool is_local(struct net *net, const struct klips_flow *f)
@@ -306,8 +322,10 @@ static int apply(struct sk_buff *skb, struct klips_sa *sa)
 		return ipip_output(skb, sa);
 	case IPPROTO_ESP:
 		return klips_esp_output(skb, sa);
+	case IPPROTO_COMP:
+		return klips_comp_output(skb, sa);
 	default:
-		/* AH and IPComp: not on the packet path yet. */
+		/* AH: not on the packet path yet. */
 		return -EPROTONOSUPPORT;
 	}
 }
@@ -376,7 +394,8 @@ void klips_output_resume(struct sk_buff *skb, int err)
 
 /*
  * What @sa's group adds to a packet of @len bytes whose IP header is
- * @hlen bytes long. Context: rcu_read_lock().
+ * @hlen bytes long (IPComp adds nothing: what would not shrink is sent
+ * uncompressed). Context: rcu_read_lock().
  */
 static unsigned int group_overhead(struct klips_sa *sa, unsigned int len,
 				   unsigned int hlen)
@@ -555,6 +574,8 @@ netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
 	klips_eroute_count_packet(e);
 	said = e->said;
 	if (said.proto == KLIPS_PROTO_INT) {
+		struct klips_eroute_key ekey = e->key, sel;
+
 		rcu_read_unlock();
 		switch (said.spi) {
 		case KLIPS_SHUNT_PASS:
@@ -567,8 +588,15 @@ netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
 		case KLIPS_SHUNT_REJECT:
 			reject(skb, &f);
 			break;
+		case KLIPS_SHUNT_HOLD:
+			klips_hold_packet(kn, &ekey, skb, dev);
+			return NETDEV_TX_OK;
+		case KLIPS_SHUNT_TRAP:
+		case KLIPS_SHUNT_TRAPSUBNET:
+			flow_selectors(&f, &sel);
+			klips_trap_packet(kn, &ekey, &said, &sel, skb, dev);
+			return NETDEV_TX_OK;
 		}
-		/* %hold and %trap keep nothing yet: dropped like %drop. */
 		drop(skb, dev, KLIPS_STAT_OUT_SHUNT);
 		return NETDEV_TX_OK;
 	}

@@ -12,13 +12,13 @@
 #include <crypto/aead.h>
 #include <crypto/authenc.h>
 #include <crypto/hash.h>
-#include <crypto/acompress.h>
 #include <net/addrconf.h>
 #include <net/ip.h>
 #include <kunit/visibility.h>
 
 #include "klips.h"
 #include "sa.h"
+#include "xform.h"
 
 static void sa_free(struct klips_sa *sa)
 {
@@ -27,8 +27,8 @@ static void sa_free(struct klips_sa *sa)
 		crypto_free_aead(sa->aead);
 	if (sa->ahash)
 		crypto_free_ahash(sa->ahash);
-	if (sa->acomp)
-		crypto_free_acomp(sa->acomp);
+	if (sa->comp_ref)
+		klips_comp_put();
 	kfree(sa->replay);
 	free_percpu(sa->pcpu);
 	kfree_sensitive(sa);
@@ -157,15 +157,14 @@ static int init_ah(struct klips_sa *sa, const struct klips_sa_config *cfg,
 
 static int init_comp(struct klips_sa *sa, struct netlink_ext_ack *extack)
 {
-	sa->acomp = crypto_alloc_acomp(sa->xform.comp->crypto, 0, 0);
-	if (IS_ERR(sa->acomp)) {
-		int err = PTR_ERR(sa->acomp);
+	int err = klips_comp_get(sa->xform.comp->crypto);
 
-		sa->acomp = NULL;
+	if (err) {
 		NL_SET_ERR_MSG(extack,
 			       "--comp: the kernel has no such algorithm (crypto module missing?)");
 		return err;
 	}
+	sa->comp_ref = true;	/* dropped when the SA is freed */
 	return 0;
 }
 
@@ -553,9 +552,11 @@ int klips_sa_format(const struct klips_sa *sa, time64_t now, char *buf,
 				 sa->xform.cipher->iv_bits);
 	len += fmt_counters(sa, buf + len, size - len);
 	len += fmt_lifetimes(sa, now, buf + len, size - len);
-	if (sa->said.proto == IPPROTO_COMP && (sa->ratio_in || sa->ratio_out))
-		len += scnprintf(buf + len, size - len, " ratio=%llu:%llu",
-				 sa->ratio_in, sa->ratio_out);
+	if (sa->said.proto == IPPROTO_COMP &&
+	    (atomic64_read(&sa->ratio_in) || atomic64_read(&sa->ratio_out)))
+		len += scnprintf(buf + len, size - len, " ratio=%lld:%lld",
+				 atomic64_read(&sa->ratio_in),
+				 atomic64_read(&sa->ratio_out));
 	if (sa->natt_type == KLIPS_NATT_TYPE_NONESP)
 		len += scnprintf(buf + len, size - len,
 				 " natencap=nonesp natsport=%u natdport=%u",

@@ -114,7 +114,6 @@ struct klips_sa {
 	char xform_name[32];
 	struct crypto_aead *aead;	/* ESP */
 	struct crypto_ahash *ahash;	/* AH */
-	struct crypto_acomp *acomp;	/* IPComp */
 	u32 replay_window;		/* inbound AH/ESP only */
 
 	struct klips_lifetime soft;
@@ -137,8 +136,12 @@ struct klips_sa {
 	atomic64_t auth_errs;
 	atomic64_t encr_size_errs;
 	atomic64_t encr_pad_errs;
-	u64 ratio_in;			/* IPComp: before compression */
-	u64 ratio_out;			/* after */
+	atomic64_t ratio_in;		/* IPComp: bytes before compression */
+	atomic64_t ratio_out;		/* and after, of compressed packets */
+	u16 comp_fails;			/* IPComp output: adaptive skipping */
+	u16 comp_skip;
+	bool comp_subseq;
+	bool comp_ref;			/* holds the shared DEFLATE engine */
 
 	u8 natt_type;
 	u8 natt_oa_family;

@@ -50,6 +50,16 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr);
  */
 int klips_esp_output(struct sk_buff *skb, struct klips_sa *sa);
 int klips_esp_input(struct sk_buff *skb, struct klips_sa *sa);
+int klips_ipsec_hdr_offset(struct sk_buff *skb, unsigned int *nh_off);
+
+/*
+ * comp.c: synchronous. Output leaves small or incompressible packets as
+ * they are; input returns the next header or an error, already counted.
+ */
+int klips_comp_get(const char *crypto);
+void klips_comp_put(void);
+int klips_comp_output(struct sk_buff *skb, struct klips_sa *sa);
+int klips_comp_input(struct sk_buff *skb, struct klips_sa *sa);
 
 /* Asynchronous requests in flight: module exit waits for none. */
 void klips_async_get(void);

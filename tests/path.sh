@@ -49,10 +49,11 @@ tunnel_up() {	# tunnel_up <esp> [tunnel|transport]
 tunnel_down() { peer_down klips gwA; peer_down klips gwB; }
 
 # A TCP transfer whose bytes are checked (sha256) at the other end.
-xfer_ok() {	# xfer_ok <bytes>
-	ip netns exec hostB timeout 60 $py "$here/xfer.py" serve 10.2.0.2 7000 1 &
+xfer_ok() {	# xfer_ok <bytes> [<hostB address>]
+	local to=${2:-10.2.0.2}
+	ip netns exec hostB timeout 60 $py "$here/xfer.py" serve "$to" 7000 1 &
 	sleep 0.5
-	ip netns exec hostA $py "$here/xfer.py" --timeout 50 put 10.2.0.2 7000 "$1"
+	ip netns exec hostA $py "$here/xfer.py" --timeout 50 put "$to" 7000 "$1"
 	local rc=$?
 	wait
 	return $rc
@@ -236,6 +237,226 @@ ip -n router link set eth1 mtu 1500
 ip -n gwB link set eth0 mtu 1500
 tunnel_down
 
+# --- %trap, %trapsubnet and %hold ------------------------------------------------
+# gwA has its SAs but traps the subnet pair; the test plays the keying
+# daemon: reads the ACQUIRE from `ipsec monitor`, installs the eroute, and
+# the held (newest) packet must then arrive at hostB.
+# udp_to <payload> <dst>...: a datagram from hostA's port 5555 to each
+# <dst>:9999, back to back.
+udp_to() {
+	ip netns exec hostA $py -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.1.0.2", 5555))
+for d in sys.argv[2:]:
+    s.sendto(sys.argv[1].encode(), (d, 9999))' "$@"
+}
+stats_of() { ip netns exec "$1" cat /proc/net/ipsec/stats; }
+# udp_sink <file>: hostB prints each datagram to 10.2.0.2:9999 as it comes.
+udp_sink() {
+	ip netns exec hostB timeout 60 $py -u -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.2.0.2", 9999))
+while True:
+    print(s.recv(2048).decode())' > "$1" &
+	sink=$!
+	sleep 0.5
+}
+hold_param() { echo "$2" > "/sys/module/klips/parameters/$1"; }
+eroutes_of() { ip netns exec gwA cat /proc/net/ipsec_eroute | sed 's/^[0-9]* *//'; }
+
+tunnel_up aes-gcm-16
+ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said %trap
+ip netns exec gwA "$PEER_IPSEC" monitor > "$tmp/acq" 2>&1 &
+mon=$!
+udp_sink "$tmp/held"
+sleep 0.5
+t0=$(stat_of gwA TrapCount) s0=$(stat_of gwA TrapSendCount) h0=$(stat_of gwA HoldDrop)
+stats0=$(stats_of gwA)
+udp_to held-1 10.2.0.2
+sleep 0.5
+udp_to held-2 10.2.0.2
+sleep 1
+check_eq "%trap: exactly one ACQUIRE, the packet's host pair, protocol and ports" \
+	"acquire 10.1.0.2/32:5555 -> 10.2.0.2/32:9999 proto=17 => %trap" "$(grep '^acquire' "$tmp/acq")"
+check_match "%trap: a %hold for the host pair is installed" \
+	'10\.1\.0\.2/32 +-> 10\.2\.0\.2/32 +=> %hold' "$(eroutes_of)"
+# The second packet meets the host pair's %hold, not the trap.
+check_eq "%trap: TrapCount +1, TrapSendCount +1, HoldDrop +1 (held-1 superseded)" \
+	"$((t0 + 1)) $((s0 + 1)) $((h0 + 1))" \
+	"$(stat_of gwA TrapCount) $(stat_of gwA TrapSendCount) $(stat_of gwA HoldDrop)"
+check_eq "%trap: nothing reached hostB while held" "" "$(cat "$tmp/held")"
+ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.2/32 --dst 10.2.0.2/32 --said tun.1001@198.51.100.1
+sleep 1
+check_eq "%hold replaced by the SA: the newest held packet arrives through it" "held-2" "$(cat "$tmp/held")"
+check "... and traffic flows" ping_ok hostA 10.2.0.2
+ipsec_in gwA eroute --del --eraf inet --src 10.1.0.2/32 --dst 10.2.0.2/32
+
+# A hold expires (hold_timeout) and takes its eroute with it.
+hold_param hold_timeout 2
+h0=$(stat_of gwA HoldDrop)
+udp_to expires 10.2.0.3
+sleep 0.5
+check_match "%trap: a hold for 10.2.0.3" '10\.1\.0\.2/32 +-> 10\.2\.0\.3/32 +=> %hold' "$(eroutes_of)"
+sleep 3
+check_eq "hold_timeout: the hold and its eroute are gone, the packet counted in HoldDrop" \
+	"0 $((h0 + 1))" "$(eroutes_of | grep -c '%hold') $(stat_of gwA HoldDrop)"
+
+# A scan of many destinations stays within max_holds.
+hold_param max_holds 3
+t0=$(stat_of gwA TrapCount) h0=$(stat_of gwA HoldDrop)
+: > "$tmp/acq.before"
+grep -c '^acquire' "$tmp/acq" > "$tmp/acq.before"
+# shellcheck disable=SC2046 # one word per address
+udp_to scan $(seq -f 10.2.0.%g 10 19)
+sleep 0.5
+# Read at once: the holds expire 2 s after the scan.
+holds=$(eroutes_of | grep -c '%hold')
+counts="$(stat_of gwA TrapCount) $(stat_of gwA HoldDrop)"
+check_eq "max_holds 3: a scan of 10 destinations holds 3 flows" 3 "$holds"
+check_eq "... 3 more ACQUIREs" $(($(cat "$tmp/acq.before") + 3)) "$(grep -c '^acquire' "$tmp/acq")"
+check_eq "... TrapCount +10, HoldDrop +7" "$((t0 + 10)) $((h0 + 7))" "$counts"
+sleep 3
+check_eq "... and the holds expire" 0 "$(eroutes_of | grep -c '%hold')"
+hold_param max_holds 1024
+
+# %trapsubnet: the whole eroute becomes the %hold, and back on expiry.
+ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said %trapsubnet
+udp_to subnet 10.2.0.2
+sleep 0.5
+check_eq "%trapsubnet: the ACQUIRE carries the eroute's selectors" \
+	"acquire 10.1.0.0/24 -> 10.2.0.0/24 => %trapsubnet" "$(grep '^acquire' "$tmp/acq" | tail -1)"
+check_match "%trapsubnet: the eroute itself is now %hold" \
+	'10\.1\.0\.0/24 +-> 10\.2\.0\.0/24 +=> %hold' "$(eroutes_of)"
+sleep 3
+check_match "%trapsubnet: on expiry the eroute is %trapsubnet again" \
+	'10\.1\.0\.0/24 +-> 10\.2\.0\.0/24 +=> %trapsubnet' "$(eroutes_of)"
+udp_to subnet-2 10.2.0.2
+sleep 0.5
+ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said tun.1001@198.51.100.1
+sleep 1
+check_eq "%trapsubnet: replaced by the SA, the held packet arrives" "held-2
+subnet-2" "$(cat "$tmp/held")"
+hold_param hold_timeout 30
+kill "$mon" "$sink" 2> /dev/null
+wait "$mon" "$sink" 2> /dev/null
+check_eq "%trap: no other drop counter moved on gwA" \
+	"$(grep -E '^(In|Out)' <<< "$stats0" | grep -v -e InNotOurs -e OutNoEroute)" \
+	"$(stats_of gwA | grep -E '^(In|Out)' | grep -v -e InNotOurs -e OutNoEroute)"
+tunnel_down
+
+# --- IPComp ---------------------------------------------------------------------
+# tun+comp+esp and tun+comp groups, klips against klips and against XFRM's
+# comp templates. Pings of zeros compress; 56-byte pings are under 90 bytes
+# and TCP's random bytes do not shrink: those go as plain IPIP (or ESP over
+# IPIP), which the receiver must accept on a comp group.
+comp_up() {	# comp_up <gwB impl> <esp alg|none> [6]: IPv6 inside and out
+	local k1 k2 a=192.0.2.1 b=198.51.100.1 na=10.1.0.0/24 nb=10.2.0.0/24
+	[ "${3:-}" = 6 ] && a=2001:db8:1::1 b=2001:db8:2::1 na=fd01::/64 nb=fd02::/64
+	PEER_ALG=$2 PEER_MODE=tunnel PEER_COMP=1 comp_impl=$1
+	peer_alg "$2" || return 1
+	k1=$(keys) k2=$(keys)
+	peer_up klips gwA $a $b $na $nb 0x1001 0x2001 "$k1" "$k2" &&
+		peer_up "$1" gwB $b $a $nb $na 0x2001 0x1001 "$k2" "$k1"
+}
+comp_down() { peer_down klips gwA; peer_down "$comp_impl" gwB; PEER_COMP=0; }
+ratio_of() {	# ratio_of <ns> <said>: "<before>:<after>" of that comp SA, or empty
+	ip netns exec "$1" grep "^$2 " /proc/net/ipsec_spi | grep -o 'ratio=[0-9:]*' | cut -d= -f2
+}
+comp_cell() {	# comp_cell <gwB impl> <esp alg|none> [6]
+	local id="IPComp ${2/none/tun+comp} klips-$1${3:+ IPv6}" said=comp.1001@198.51.100.1 n
+	local to=10.2.0.2
+	[ "${3:-}" = 6 ] && said=comp:1001@2001:db8:2::1 to=fd02::2
+	if ! comp_up "$1" "$2" "${3:-}"; then
+		not_ok "$id: gateways configured"
+		comp_down
+		return
+	fi
+	local s0
+	s0=$(stats_of gwA)
+	cap_start cap router -i eth0 -w "$tmp/comp.pcap" not arp and not icmp6
+	check "$id: small pings (not compressed)" ping_ok hostA $to 56 3
+	check "$id: 1200-byte pings of zeros (compressed)" ping_ok hostA $to 1200 3 -p 00
+	check "$id: 200 kB of random bytes over TCP (incompressible)" xfer_ok 200000 $to
+	cap_stop "$cap"
+	local r d c
+	r=$(ratio_of gwA "$said") d=${r%:*} c=${r#*:}
+	check "$id: gwA's ratio= shows the zeros shrank (${r:-none})" \
+		test -n "$r" -a "${d:-0}" -ge 3000 -a "${c:-0}" -gt 0 -a "$((${c:-0} * 10))" -lt "${d:-0}"
+	if [ "$1" = klips ]; then
+		# The same SAID on both sides: gwA's out, gwB's in.
+		check_eq "$id: gwB decompressed what gwA compressed" "$r" \
+			"$(ratio_of gwB "$said")"
+	fi
+	if [ "$2" = none ]; then
+		n=$(tcpdump -nr "$tmp/comp.pcap" 'ip proto 108 or ip6 proto 108' 2> /dev/null | wc -l)
+		check_match "$id: the router saw IPComp for the zeros ($n)" '^([3-9]|[1-9][0-9]+)$' "$n"
+		n=$(tcpdump -nr "$tmp/comp.pcap" 'ip proto 4 or ip6 proto 4' 2> /dev/null | wc -l)
+		check_match "$id: and plain IPIP for the rest ($n)" '^[1-9][0-9]+$' "$n"
+	fi
+	check_eq "$id: no drop counter moved on gwA" \
+		"$(grep -E '^(In|Out)' <<< "$s0" | grep -v -e InNotOurs -e OutNoEroute)" \
+		"$(stats_of gwA | grep -E '^(In|Out)' | grep -v -e InNotOurs -e OutNoEroute)"
+	comp_down
+}
+comp_cell klips aes-gcm-16
+comp_cell xfrm aes-gcm-16
+comp_cell xfrm aes128-sha2_256-128 6
+comp_cell klips none
+comp_cell xfrm none
+
+# Crafted IPComp for gwB's tun+comp group: a good packet compressed by
+# Python's zlib (raw DEFLATE, RFC 2394) is delivered; a decompression bomb
+# and a corrupt stream are dropped and counted.
+PEER_ALG=none PEER_MODE=tunnel PEER_COMP=1
+peer_alg none
+peer_up klips gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 0x2001 0x1001 / /
+craft() {	# craft <what>: one IPComp packet from gwA's address to gwB
+	ip netns exec router /usr/bin/python3 - "$1" <<- 'EOF'
+		import socket, struct, sys, zlib
+		from scapy.layers.inet import IP, UDP
+		inner = bytes(IP(src="10.1.0.2", dst="10.2.0.2", ttl=63) /
+		              UDP(sport=5555, dport=9999) / (b"crafted-" + b"z" * 200))
+		what = sys.argv[1]
+		if what == "good":
+		    body = inner
+		elif what == "bomb":
+		    body = b"\0" * 300000
+		else:
+		    body = None
+		if body is None:
+		    data = bytes(range(7, 250)) * 2
+		else:
+		    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+		    data = c.compress(body) + c.flush()
+		pkt = IP(src="192.0.2.1", dst="198.51.100.1", proto=108) / \
+		    (struct.pack("!BBH", 4, 0, 0x1001) + data)
+		s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+		s.sendto(bytes(pkt), ("198.51.100.1", 0))
+	EOF
+}
+udp_sink "$tmp/crafted"
+s0=$(stats_of gwB)
+ih=$(stat_of gwB InInnerHeaderError)
+craft good
+sleep 0.5
+check_eq "crafted IPComp: a DEFLATE stream we did not make is delivered" \
+	"crafted-$(printf 'z%.0s' $(seq 200))" "$(cat "$tmp/crafted")"
+craft bomb
+craft corrupt
+sleep 0.5
+check_eq "crafted IPComp: a 300 kB bomb and a corrupt stream: InInnerHeaderError +2" \
+	$((ih + 2)) "$(stat_of gwB InInnerHeaderError)"
+check_eq "crafted IPComp: no other counter moved" \
+	"$(grep -E '^(In|Out)' <<< "$s0" | grep -v -e InInnerHeaderError -e InNotOurs -e OutNoEroute)" \
+	"$(stats_of gwB | grep -E '^(In|Out)' | grep -v -e InInnerHeaderError -e InNotOurs -e OutNoEroute)"
+kill "$sink" 2> /dev/null
+wait "$sink" 2> /dev/null
+peer_down klips gwB
+PEER_COMP=0
+
 # --- bare IPIP: a tun-only group against the kernel's own tunnels ----------------
 # gwA keys a KLIPS IPIP group (no ESP); gwB is the kernel's ipip, sit or
 # ip6tnl device. Bare IPIP carries no SPI: gwA finds its inbound tun SA by
@@ -348,6 +569,13 @@ wait "$perf"
 ok "lifecycle: eroute replace, spi --clear and --del under traffic survived"
 tunnel_down
 tunnel_up aes128-sha2_256-128
+# gwB also holds a packet when its namespace goes (hold.c's exit frees it).
+ipsec_in gwB eroute --add --eraf inet --src 10.2.0.0/24 --dst 10.1.0.9/32 --said %hold
+ip netns exec hostB $py -c '
+import socket
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"held", ("10.1.0.9", 9))'
+check_match "lifecycle: gwB's %hold caught a packet" '^1 +10\.2\.0\.0/24 +-> 10\.1\.0\.9/32 +=> %hold$' \
+	"$(ip netns exec gwB grep '10.1.0.9' /proc/net/ipsec_eroute)"
 timeout 20 ip netns exec hostA iperf3 -c 10.2.0.2 -t 5 > /dev/null 2>&1 &
 perf=$!
 sleep 1.5

@@ -17,13 +17,17 @@
 # keys are "<enckey>/<authkey>" in 0x hex, either part empty. The cell is
 # named by PEER_MODE (tunnel|transport) and PEER_ALG (an --esp name of
 # spec/cli.md). PEER_OUT_CLEAR=1 sends the outbound traffic in clear
-# instead (tunnel.sh's TUNNEL_BREAK=clear). PEER_IPSEC is the ipsec tool.
+# instead (tunnel.sh's TUNNEL_BREAK=clear). PEER_COMP=1 adds IPComp
+# (DEFLATE, the CPI = the ESP SPI) inside ESP: KLIPS's tun+comp+esp, XFRM's
+# comp and esp templates; with PEER_ALG=none there is no ESP at all (tun+comp,
+# XFRM's comp alone). PEER_IPSEC is the ipsec tool.
 # PEER_LIFE_OUT / PEER_LIFE_IN: klips --life lifetimes of the outbound /
 # inbound ESP SA (tests/life.sh), none when empty.
 
 PEER_MODE=tunnel
 PEER_ALG=aes-gcm-16
 PEER_OUT_CLEAR=0
+PEER_COMP=0
 PEER_LIFE_OUT=
 PEER_LIFE_IN=
 : "${PEER_IPSEC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/ipsec}"
@@ -69,6 +73,10 @@ EOF
 PEER_TABLE=$(peer_alg_table)
 peer_alg() {
 	local name ek ak x
+	if [ "$1" = none ]; then	# no ESP (PEER_COMP=1 alone)
+		PEER_EK=0 PEER_AK=0 PEER_XFRM='' PEER_INTEG=0 PEER_CLEARTEXT=1
+		return 0
+	fi
 	while IFS='|' read -r name ek ak x; do
 		[ "$name" = "$1" ] || continue
 		PEER_EK=$ek PEER_AK=$ak PEER_XFRM=$x
@@ -110,26 +118,37 @@ peer_klips_up() {
 	local af=inet sep=. ipv=--ip4 iaf=inet b="$PEER_TMP/peer-$ns"
 	[[ $loc == *:* ]] && af=inet6 sep=: ipv=--ip6
 	[[ $lnet == *:* ]] && iaf=inet6
-	local said_out said_in out_said
+	local said_out said_in out_said grp_out='' grp_in='' esp=1
 	printf -v said_out '%s%x@%s' "$sep" "$spo" "$rem"
 	printf -v said_in '%s%x@%s' "$sep" "$spi" "$loc"
+	[ "$PEER_ALG" = none ] && esp=0
 	{
 		echo "tncfg --create ipsec0"
 		echo "tncfg --attach --virtual ipsec0 --physical eth0"
-		peer_klips_keys "$ko"
-		echo "spi --af $af --edst $rem --spi $spo --proto esp --src $loc --esp $PEER_ALG$PEER_OPTS${PEER_LIFE_OUT:+ --life $PEER_LIFE_OUT}"
-		peer_klips_keys "$ki"
-		echo "spi --af $af --edst $loc --spi $spi --proto esp --src $rem --esp $PEER_ALG$PEER_OPTS${PEER_LIFE_IN:+ --life $PEER_LIFE_IN}"
-		if [ "$PEER_MODE" = tunnel ]; then
-			echo "spi --af $af --edst $rem --spi $spo --proto tun --src $loc --dst $rem $ipv"
-			echo "spigrp $af $rem $spo tun $af $rem $spo esp"
-			echo "spi --af $af --edst $loc --spi $spi --proto tun --src $rem --dst $loc $ipv"
-			echo "spigrp $af $loc $spi tun $af $loc $spi esp"
-			out_said=tun$said_out
-			echo "eroute --addin --eraf $iaf --src $rnet --dst $lnet --said tun$said_in"
-		else
+		if [ "$esp" = 1 ]; then
+			peer_klips_keys "$ko"
+			echo "spi --af $af --edst $rem --spi $spo --proto esp --src $loc --esp $PEER_ALG$PEER_OPTS${PEER_LIFE_OUT:+ --life $PEER_LIFE_OUT}"
+			peer_klips_keys "$ki"
+			echo "spi --af $af --edst $loc --spi $spi --proto esp --src $rem --esp $PEER_ALG$PEER_OPTS${PEER_LIFE_IN:+ --life $PEER_LIFE_IN}"
+			grp_out=" $af $rem $spo esp" grp_in=" $af $loc $spi esp"
 			out_said=esp$said_out
 		fi
+		if [ "$PEER_COMP" = 1 ]; then
+			echo "spi --af $af --edst $rem --spi $spo --proto comp --src $loc --comp deflate"
+			echo "spi --af $af --edst $loc --spi $spi --proto comp --src $rem --comp deflate"
+			grp_out=" $af $rem $spo comp$grp_out" grp_in=" $af $loc $spi comp$grp_in"
+			out_said=comp$said_out
+		fi
+		if [ "$PEER_MODE" = tunnel ]; then
+			echo "spi --af $af --edst $rem --spi $spo --proto tun --src $loc --dst $rem $ipv"
+			echo "spi --af $af --edst $loc --spi $spi --proto tun --src $rem --dst $loc $ipv"
+			grp_out=" $af $rem $spo tun$grp_out" grp_in=" $af $loc $spi tun$grp_in"
+			out_said=tun$said_out
+		fi
+		# A group of two or more (spigrp takes <af> <dst> <spi> <proto> each).
+		[[ $grp_out == *' '*' '*' '*' '*' '* ]] && echo "spigrp$grp_out" && echo "spigrp$grp_in"
+		[ "$PEER_MODE" = tunnel ] &&
+			echo "eroute --addin --eraf $iaf --src $rnet --dst $lnet --said tun$said_in"
 		[ "$PEER_OUT_CLEAR" = 1 ] && out_said=%pass
 		echo "eroute --add --eraf $iaf --src $lnet --dst $rnet --said $out_said"
 	} > "$b.ipsec"
@@ -168,20 +187,41 @@ peer_xfrm_up() {
 		flag=" flag af-unspec"
 	fi
 	[ "$PEER_INTEG" = 1 ] && rw=" replay-window 32"
+	local espmode=$PEER_MODE tout tin
+	if [ "$PEER_MODE" = tunnel ]; then
+		tout="tmpl src $loc dst $rem" tin="tmpl src $rem dst $loc"
+	else
+		tout=tmpl tin=tmpl
+	fi
 	{
-		peer_xfrm_alg "$ko"
-		echo "xfrm state add src $loc dst $rem proto esp spi $spo reqid $spo mode $PEER_MODE$flag $PEER_OPTS"
-		peer_xfrm_alg "$ki"
-		echo "xfrm state add src $rem dst $loc proto esp spi $spi reqid $spi mode $PEER_MODE$flag$rw $PEER_OPTS"
-		if [ "$PEER_MODE" = tunnel ]; then
-			[ "$PEER_OUT_CLEAR" = 1 ] ||
-				echo "xfrm policy add src $lnet dst $rnet dir out tmpl src $loc dst $rem proto esp reqid $spo mode tunnel"
-			echo "xfrm policy add src $rnet dst $lnet dir fwd tmpl src $rem dst $loc proto esp reqid $spi mode tunnel"
+		if [ "$PEER_COMP" = 1 ]; then
+			# IPComp carries the tunnel, ESP goes over it in transport
+			# mode; the inbound comp template is optional ("level use"):
+			# small and incompressible packets come without IPComp.
+			echo "xfrm state add src $loc dst $rem proto comp spi $spo reqid $spo mode $PEER_MODE$flag comp deflate"
+			echo "xfrm state add src $rem dst $loc proto comp spi $spi reqid $spi mode $PEER_MODE$flag comp deflate"
+			tout="$tout proto comp reqid $spo mode $PEER_MODE"
+			tin="$tin proto comp reqid $spi mode $PEER_MODE level use"
+			espmode=transport flag=''
+			if [ "$PEER_ALG" != none ]; then
+				tout="$tout tmpl proto esp reqid $spo mode transport"
+				tin="$tin tmpl proto esp reqid $spi mode transport"
+			fi
 		else
-			[ "$PEER_OUT_CLEAR" = 1 ] ||
-				echo "xfrm policy add src $lnet dst $rnet dir out tmpl proto esp reqid $spo mode transport"
-			echo "xfrm policy add src $rnet dst $lnet dir in tmpl proto esp reqid $spi mode transport"
+			tout="$tout proto esp reqid $spo mode $PEER_MODE"
+			tin="$tin proto esp reqid $spi mode $PEER_MODE"
 		fi
+		if [ "$PEER_ALG" != none ]; then
+			peer_xfrm_alg "$ko"
+			echo "xfrm state add src $loc dst $rem proto esp spi $spo reqid $spo mode $espmode$flag $PEER_OPTS"
+			peer_xfrm_alg "$ki"
+			echo "xfrm state add src $rem dst $loc proto esp spi $spi reqid $spi mode $espmode$flag$rw $PEER_OPTS"
+		fi
+		local dir=in
+		[ "$PEER_MODE" = tunnel ] && dir=fwd
+		[ "$PEER_OUT_CLEAR" = 1 ] ||
+			echo "xfrm policy add src $lnet dst $rnet dir out $tout"
+		echo "xfrm policy add src $rnet dst $lnet dir $dir $tin"
 	} > "$b"
 	ip -n "$ns" -batch "$b"
 }

@@ -174,11 +174,11 @@ if [ -n "$mod" ] && klips_insmod "$mod/klips.ko" 2>/dev/null; then
 	x_flush=$(secs_of ip -n cp xfrm state flush)
 	echo
 	echo "control plane, $n AES-GCM SAs in one namespace (seconds; klips/XFRM, lower is better for klips):"
-	printf '%-34s %10s %10s %8s\n' "" "klips" "XFRM" "ratio"
-	printf '%-34s %10s %10s %8s\n' "install (ipsec -f / ip -batch)" "$k_add" "$x_add" "$(ratio "$k_add" "$x_add")"
-	printf '%-34s %10s %10s %8s\n' "dump (ipsec spi --json / ip xfrm state)" "$k_dump" "$x_dump" "$(ratio "$k_dump" "$x_dump")"
-	printf '%-34s %10s %10s %8s\n' "dump (/proc/net/ipsec_spi)" "$k_proc" "" ""
-	printf '%-34s %10s %10s %8s\n' "flush (ipsec spi --clear / ip xfrm state flush)" "$k_flush" "$x_flush" "$(ratio "$k_flush" "$x_flush")"
+	printf '%-48s %10s %10s %8s\n' "" "klips" "XFRM" "ratio"
+	printf '%-48s %10s %10s %8s\n' "install (ipsec -f / ip -batch)" "$k_add" "$x_add" "$(ratio "$k_add" "$x_add")"
+	printf '%-48s %10s %10s %8s\n' "dump (ipsec spi --json / ip xfrm state)" "$k_dump" "$x_dump" "$(ratio "$k_dump" "$x_dump")"
+	printf '%-48s %10s %10s %8s\n' "dump (/proc/net/ipsec_spi)" "$k_proc" "" ""
+	printf '%-48s %10s %10s %8s\n' "flush (ipsec spi --clear / ip xfrm state flush)" "$k_flush" "$x_flush" "$(ratio "$k_flush" "$x_flush")"
 	echo "SAs installed: klips $k_n, XFRM ${x_n:-?}"
 	ip netns del cp
 	rmmod klips

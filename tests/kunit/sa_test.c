@@ -354,8 +354,8 @@ static void build_sa(struct kunit *test, const struct fmt_sa *c,
 	sa->add_time = now - c->add_ago;
 	sa->first_use = c->use_ago ? now - c->use_ago : 0;
 	sa->last_use = c->use_ago ? now - c->idle : 0;
-	sa->ratio_in = c->ratio_in;
-	sa->ratio_out = c->ratio_out;
+	atomic64_set(&sa->ratio_in, c->ratio_in);
+	atomic64_set(&sa->ratio_out, c->ratio_out);
 	atomic64_set(&sa->auth_errs, c->auth_errs);
 	atomic64_set(&sa->ooo_errs, c->ooo_errs);
 	if (c->natt_sport) {

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IPComp (RFC 3173) with DEFLATE (RFC 2394), as KLIPS did it: payloads
+ * under 90 bytes are not compressed, nor those that would not shrink; after
+ * repeated failures the SA stops trying for a while (adaptive skipping,
+ * KLIPS's constants). A packet not compressed goes without an IPComp header,
+ * which the receiver accepts (design.md: only comp may be skipped).
+ * Decompression is capped at what one IP packet can hold.
+ *
+ * DEFLATE keeps a large workspace per request, so one request and one
+ * output buffer per CPU serve every IPComp SA (as XFRM shares its per-CPU
+ * transforms); they exist while any IPComp SA does. The transform is
+ * allocated synchronous-only: the packet path uses it with bottom halves
+ * off, never waiting.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/scatterlist.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <net/ipcomp.h>
+#include <crypto/acompress.h>
+#include <kunit/visibility.h>
+
+#include "xform.h"
+#include "debug.h"
+
+/* RFC 2394 section 2.2: smaller payloads rarely shrink. */
+#define KLIPS_COMP_MIN		90
+/* The largest payload one IP packet can carry, and our buffers. */
+#define KLIPS_COMP_SCRATCH	65536
+
+/* Adaptive skipping: KLIPS's ipcomp.h. */
+#define KLIPS_COMP_INITIAL_TRIES	8
+#define KLIPS_COMP_INITIAL_SKIP		4
+#define KLIPS_COMP_SUBSEQ_TRIES		2
+#define KLIPS_COMP_SUBSEQ_SKIP		8
+
+struct klips_comp_pcpu {
+	struct acomp_req *req;
+	u8 *scratch;
+};
+
+static DEFINE_MUTEX(comp_mutex);
+static unsigned int comp_users;
+static struct crypto_acomp *comp_tfm;
+static struct klips_comp_pcpu __percpu *comp_pcpu;
+
+static void engine_free(void)
+{
+	int cpu;
+
+	if (comp_pcpu) {
+		for_each_possible_cpu(cpu) {
+			struct klips_comp_pcpu *p = per_cpu_ptr(comp_pcpu, cpu);
+
+			if (p->req)
+				acomp_request_free(p->req);
+			kfree(p->scratch);
+		}
+		free_percpu(comp_pcpu);
+		comp_pcpu = NULL;
+	}
+	if (comp_tfm) {
+		crypto_free_acomp(comp_tfm);
+		comp_tfm = NULL;
+	}
+}
+
+/**
+ * klips_comp_get() - take a reference on the shared DEFLATE engine
+ * @crypto: the crypto API name ("deflate")
+ *
+ * Context: process context (an SA being created).
+ * Return: 0, or a negative errno if the kernel has no such algorithm.
+ */
+int klips_comp_get(const char *crypto)
+{
+	int cpu, err = 0;
+
+	mutex_lock(&comp_mutex);
+	if (comp_users++)
+		goto out;
+	comp_tfm = crypto_alloc_acomp(crypto, 0, CRYPTO_ALG_ASYNC);
+	if (IS_ERR(comp_tfm)) {
+		err = PTR_ERR(comp_tfm);
+		comp_tfm = NULL;
+		goto fail;
+	}
+	comp_pcpu = alloc_percpu(struct klips_comp_pcpu);
+	if (!comp_pcpu) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for_each_possible_cpu(cpu) {
+		struct klips_comp_pcpu *p = per_cpu_ptr(comp_pcpu, cpu);
+
+		p->req = acomp_request_alloc(comp_tfm);
+		p->scratch = kmalloc(KLIPS_COMP_SCRATCH, GFP_KERNEL);
+		if (!p->req || !p->scratch) {
+			err = -ENOMEM;
+			goto fail;
+		}
+	}
+	goto out;
+fail:
+	engine_free();
+	comp_users = 0;
+out:
+	mutex_unlock(&comp_mutex);
+	return err;
+}
+
+/* Context: process context (an SA being freed). */
+void klips_comp_put(void)
+{
+	mutex_lock(&comp_mutex);
+	if (!WARN_ON_ONCE(!comp_users) && !--comp_users)
+		engine_free();
+	mutex_unlock(&comp_mutex);
+}
+
+/* Adaptive skipping, per SA; races between CPUs only blur a heuristic. */
+static bool comp_skip(struct klips_sa *sa)
+{
+	u16 skip = READ_ONCE(sa->comp_skip);
+
+	if (!skip)
+		return false;
+	WRITE_ONCE(sa->comp_skip, skip - 1);
+	return true;
+}
+
+static void comp_result(struct klips_sa *sa, bool shrank)
+{
+	u16 fails;
+
+	if (shrank) {
+		WRITE_ONCE(sa->comp_fails, 0);
+		WRITE_ONCE(sa->comp_subseq, false);
+		return;
+	}
+	fails = READ_ONCE(sa->comp_fails) + 1;
+	if (fails < (READ_ONCE(sa->comp_subseq) ? KLIPS_COMP_SUBSEQ_TRIES :
+						  KLIPS_COMP_INITIAL_TRIES)) {
+		WRITE_ONCE(sa->comp_fails, fails);
+		return;
+	}
+	WRITE_ONCE(sa->comp_skip, READ_ONCE(sa->comp_subseq) ?
+		   KLIPS_COMP_SUBSEQ_SKIP : KLIPS_COMP_INITIAL_SKIP);
+	WRITE_ONCE(sa->comp_fails, 0);
+	WRITE_ONCE(sa->comp_subseq, true);
+}
+
+/*
+ * Compress @len bytes at @src into this CPU's scratch buffer, at most
+ * @max bytes out. Context: bottom halves off.
+ * Return: the compressed length, or a negative errno.
+ */
+static int run(bool compress, u8 *src, unsigned int len, unsigned int max,
+	       u8 **out)
+{
+	struct klips_comp_pcpu *p = this_cpu_ptr(comp_pcpu);
+	struct scatterlist in, dst;
+	int err;
+
+	sg_init_one(&in, src, len);
+	sg_init_one(&dst, p->scratch, max);
+	acomp_request_set_params(p->req, &in, &dst, len, max);
+	acomp_request_set_callback(p->req, 0, NULL, NULL);
+	err = compress ? crypto_acomp_compress(p->req) :
+			 crypto_acomp_decompress(p->req);
+	if (err)
+		return err;
+	if (p->req->dlen > max)
+		return -EOVERFLOW;
+	*out = p->scratch;
+	return p->req->dlen;
+}
+
+/**
+ * klips_comp_output() - compress the payload after the IP header(s)
+ * @skb: the packet, network header set
+ * @sa: the IPComp SA
+ *
+ * Leaves the packet as it is when it is small, would not shrink, or the
+ * SA is skipping. Context: bottom halves off (ndo_start_xmit).
+ * Return: 0 or a negative errno (the packet is then dropped).
+ */
+int klips_comp_output(struct sk_buff *skb, struct klips_sa *sa)
+{
+	unsigned int hdrlen, nh_off, plen, max;
+	struct ip_comp_hdr *ipch;
+	u8 *nh, *out;
+	int err, clen;
+
+	err = klips_ipsec_hdr_offset(skb, &nh_off);
+	if (err < 0)
+		return err;
+	hdrlen = err;
+	plen = skb->len - hdrlen;
+	klips_sa_count(sa, plen);
+	if (plen < KLIPS_COMP_MIN || comp_skip(sa))
+		return 0;
+	err = skb_linearize_cow(skb);
+	if (err)
+		return err;
+	/* It must shrink by more than the IPComp header it adds. */
+	max = min_t(unsigned int, plen - sizeof(*ipch) - 1,
+		    KLIPS_COMP_SCRATCH);
+	local_bh_disable();
+	clen = run(true, skb->data + hdrlen, plen, max, &out);
+	if (clen < 0) {
+		local_bh_enable();
+		comp_result(sa, false);
+		return 0;
+	}
+	memcpy(skb->data + hdrlen + sizeof(*ipch), out, clen);
+	local_bh_enable();
+	comp_result(sa, true);
+
+	nh = skb_network_header(skb) + nh_off;
+	ipch = (struct ip_comp_hdr *)(skb->data + hdrlen);
+	ipch->nexthdr = *nh;
+	ipch->flags = 0;
+	ipch->cpi = htons(sa->said.spi);
+	*nh = IPPROTO_COMP;
+	skb_trim(skb, hdrlen + sizeof(*ipch) + clen);
+	skb_set_transport_header(skb, hdrlen);
+	atomic64_add(plen, &sa->ratio_in);
+	atomic64_add(clen, &sa->ratio_out);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_comp_output);
+
+/**
+ * klips_comp_input() - decompress an IPComp payload
+ * @skb: skb->data at the IPComp header, network header set
+ * @sa: the IPComp SA
+ *
+ * Afterwards skb->data is at the decompressed payload, where the IPComp
+ * header was. Counts what it drops. Context: softirq.
+ * Return: the next header, or a negative errno (drop).
+ */
+int klips_comp_input(struct sk_buff *skb, struct klips_sa *sa)
+{
+	struct klips_net *kn = klips_net(dev_net(skb->dev));
+	unsigned int hdrlen, slen, max, grow;
+	struct ip_comp_hdr ipch;
+	u8 state = READ_ONCE(sa->state);
+	u8 *out;
+	int dlen;
+
+	if (state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING) {
+		klips_stat_inc(kn, KLIPS_STAT_IN_STATE_INVALID);
+		return -EINVAL;
+	}
+	if (skb_copy_bits(skb, 0, &ipch, sizeof(ipch))) {
+		klips_stat_inc(kn, KLIPS_STAT_IN_HDR_ERROR);
+		return -EINVAL;
+	}
+	if (ipch.nexthdr == IPPROTO_COMP) {
+		/* IPComp inside IPComp (RFC 3173 section 3.3). */
+		klips_stat_inc(kn, KLIPS_STAT_IN_POLICY_ERROR);
+		return -EINVAL;
+	}
+	if (skb_linearize_cow(skb))
+		return -ENOMEM;
+	hdrlen = skb->data - skb_network_header(skb);
+	slen = skb->len - sizeof(ipch);
+	/* No bomb: at most what one IP packet can hold. */
+	max = min_t(unsigned int, IP_MAX_MTU - hdrlen, KLIPS_COMP_SCRATCH);
+	local_bh_disable();
+	dlen = run(false, skb->data + sizeof(ipch), slen, max, &out);
+	if (dlen <= 0) {
+		local_bh_enable();
+		/* Corrupt, or more than a packet: not a packet inside. */
+		klips_stat_inc(kn, KLIPS_STAT_IN_INNER_HEADER_ERROR);
+		return -EINVAL;
+	}
+	grow = dlen > skb->len ? dlen - skb->len : 0;
+	if (grow > skb_tailroom(skb) &&
+	    pskb_expand_head(skb, 0, grow - skb_tailroom(skb), GFP_ATOMIC)) {
+		local_bh_enable();
+		return -ENOMEM;
+	}
+	memcpy(skb->data, out, dlen);
+	local_bh_enable();
+	if (grow)
+		__skb_put(skb, grow);
+	else
+		__skb_trim(skb, dlen);
+	skb->ip_summed = CHECKSUM_NONE;
+	atomic64_add(dlen, &sa->ratio_in);
+	atomic64_add(slen, &sa->ratio_out);
+	klips_sa_count(sa, dlen);
+	return ipch.nexthdr;
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_comp_input);
