@@ -15,7 +15,7 @@ PKGS=(
 	python3-yaml python3-jsonschema
 	# inside the guests: namespaces, traffic, peers and verifiers
 	iproute2 iperf3 tcpdump tshark python3 python3-scapy busybox-static
-	iputils-ping ethtool procps
+	iputils-ping ethtool procps nftables conntrack
 	# distribution kernels under software emulation
 	qemu-system-x86
 )

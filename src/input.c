@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Receive: ESP from the kernel's xfrm4/xfrm6 protocol chains (design.md,
- * "Receive registration and coexistence with XFRM"). A packet whose SAID
- * is not one of this namespace's SAs is left untouched for the next
- * handler (the kernel's ESP, ip_vti, xfrm interfaces) and counted
- * InNotOurs. Ours is checked against its SA, decrypted (esp.c), undone
- * layer by layer as its group says (ESP, then the IPIP SA's outer header),
- * checked against the inbound policy and delivered as received on the
- * ipsecN attached to the device it arrived on.
+ * Receive: ESP, AH and IPComp from the kernel's xfrm4/xfrm6 protocol
+ * chains (design.md, "Receive registration and coexistence with XFRM"). A
+ * packet whose SAID is not one of this namespace's SAs is left untouched
+ * for the next handler (the kernel's ESP and AH, ip_vti, xfrm interfaces)
+ * and counted InNotOurs. Ours is checked against its SA, authenticated and
+ * decrypted (ah.c, esp.c), undone layer by layer as its group says (AH,
+ * ESP, IPComp, then the IPIP SA's outer header), checked against the
+ * inbound policy and delivered as received on the ipsecN attached to the
+ * device it arrived on.
  */
 #include <linux/module.h>
 #include <linux/icmp.h>
 #include <linux/inetdevice.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/udp.h>
 #include <linux/rhashtable.h>
 #include <net/esp.h>
 #include <net/ipcomp.h>
@@ -187,10 +189,82 @@ static void deliver(struct sk_buff *skb, struct klips_net *kn)
 	gro_cells_receive(&kd->gro_cells, skb);
 }
 
+/* A verified NAT-T packet from another address or port than the SA's. */
+static void natt_mapping(struct sk_buff *skb, struct klips_sa *sa,
+			 struct klips_net *kn)
+{
+	__be16 sport = klips_cb(skb)->natt_sport;
+	union klips_addr from = {};
+
+	if (skb->protocol == htons(ETH_P_IP))
+		from.ip4 = ip_hdr(skb)->saddr;
+	else
+		from.ip6 = ipv6_hdr(skb)->saddr;
+	if (sport == sa->natt_sport &&
+	    (!sa->src_family ||
+	     !memcmp(&from, &sa->src, sa->src_family == AF_INET ?
+		     sizeof(from.ip4) : sizeof(from.ip6))))
+		return;
+	klips_notify_mapping(kn, sa, &from, sport);
+}
+
+/* Undo @sa's transform, skb->data at its header: as klips_esp_input(). */
+static int xform_input(struct sk_buff *skb, struct klips_sa *sa)
+{
+	switch (sa->said.proto) {
+	case IPPROTO_AH:
+		return klips_ah_input(skb, sa);
+	case IPPROTO_COMP:
+		return klips_comp_input(skb, sa);
+	default:
+		return klips_esp_input(skb, sa);
+	}
+}
+
+/* The SPI of the ESP or AH header at skb->data, or 0 if truncated. */
+static u32 header_spi(struct sk_buff *skb, u8 proto)
+{
+	unsigned int off = proto == IPPROTO_AH ?
+			   offsetof(struct ip_auth_hdr, spi) : 0;
+	__be32 spi;
+
+	if (skb_copy_bits(skb, off, &spi, sizeof(spi)))
+		return 0;
+	return ntohl(spi);
+}
+
 /*
- * After ESP or IPComp: @nexthdr is what it carried, or a negative errno
- * when the packet is to be dropped (counted already). Consumes the skb,
- * the SA reference and the hold on skb->dev.
+ * The next layer of the group, inside @sa, that @nexthdr (ESP or AH) at
+ * skb->data must be: with a reference, or NULL with the drop's class in
+ * @stat. Context: rcu_read_lock().
+ */
+static struct klips_sa *next_inner(struct sk_buff *skb, struct klips_sa *sa,
+				   int nexthdr, int *stat)
+{
+	struct klips_sa *inner = rcu_dereference(sa->inner);
+	u8 state;
+
+	if (!inner || inner->said.proto != nexthdr ||
+	    header_spi(skb, nexthdr) != inner->said.spi) {
+		*stat = KLIPS_STAT_IN_POLICY_ERROR;
+		return NULL;
+	}
+	state = READ_ONCE(inner->state);
+	if ((state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING) ||
+	    !refcount_inc_not_zero(&inner->refcnt)) {
+		*stat = KLIPS_STAT_IN_STATE_INVALID;
+		return NULL;
+	}
+	return inner;
+}
+
+/*
+ * After AH, ESP or IPComp: @nexthdr is what it carried, or a negative
+ * errno when the packet is to be dropped (counted already). An ESP layer
+ * of the group inside AH is undone next (design.md: outer to inner, none
+ * skipped), then IPComp if the sender compressed, then the IPIP SA's or
+ * the transport header's. Consumes the skb, the SA reference and the hold
+ * on skb->dev.
  */
 void klips_input_resume(struct sk_buff *skb, int nexthdr)
 {
@@ -199,6 +273,28 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 	struct klips_sa *sa = klips_cb(skb)->sa, *inner;
 	int stat = KLIPS_STAT_MAX;
 
+	while (nexthdr == IPPROTO_ESP || nexthdr == IPPROTO_AH) {
+		rcu_read_lock();
+		inner = rcu_dereference(sa->inner);
+		if (!inner) {	/* ESP or AH as transport payload: delivered */
+			rcu_read_unlock();
+			break;
+		}
+		inner = next_inner(skb, sa, nexthdr, &stat);
+		rcu_read_unlock();
+		if (!inner) {
+			in_drop(skb, kn, stat);
+			goto out;
+		}
+		klips_sa_put(sa);
+		sa = inner;
+		klips_cb(skb)->sa = sa;
+		nexthdr = xform_input(skb, sa);
+		/* The completion resumes here with the inner SA. */
+		if (nexthdr == -EINPROGRESS)
+			return;
+	}
+
 	if (nexthdr < 0) {
 		if (nexthdr == -ENODATA)
 			consume_skb(skb);
@@ -206,6 +302,8 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 			kfree_skb(skb);
 		goto out;
 	}
+	if (klips_cb(skb)->natt_sport)
+		natt_mapping(skb, sa, kn);
 	rcu_read_lock();
 	inner = rcu_dereference(sa->inner);
 	if (inner && inner->said.proto == IPPROTO_COMP) {
@@ -241,9 +339,49 @@ out:
 	dev_put(phys);
 }
 
-/* ESP or IPComp straight off the wire (or from a NAT-T socket). */
-static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto)
+/*
+ * ESP from a UDP_ENCAP_ESPINUDP socket (RFC 3948) arrives with its UDP
+ * header still between the IP header and ESP (skb->data and the transport
+ * header at ESP). Take it out, so that the packet is plain ESP from here
+ * on, and keep the source port for the mapping check.
+ */
+static int natt_strip(struct sk_buff *skb, u8 family, u16 nhoff,
+		      __be16 *sport)
 {
+	unsigned int hlen = skb_transport_header(skb) - skb_network_header(skb);
+	unsigned int iplen = family == AF_INET ? sizeof(struct iphdr) :
+						 sizeof(struct ipv6hdr);
+	struct udphdr *uh;
+
+	if (hlen < iplen + sizeof(*uh) || skb_unclone(skb, GFP_ATOMIC))
+		return -EINVAL;
+	uh = (struct udphdr *)(skb_transport_header(skb) - sizeof(*uh));
+	*sport = uh->source;
+	memmove(skb_network_header(skb) + sizeof(*uh), skb_network_header(skb),
+		hlen - sizeof(*uh));
+	skb_set_network_header(skb, skb_network_offset(skb) + sizeof(*uh));
+	if (family == AF_INET) {
+		struct iphdr *iph = ip_hdr(skb);
+
+		iph->protocol = IPPROTO_ESP;
+		iph->tot_len = htons(skb->len + skb_network_header_len(skb));
+		ip_send_check(iph);
+	} else {
+		skb_network_header(skb)[nhoff] = IPPROTO_ESP;
+		ipv6_hdr(skb)->payload_len =
+			htons(skb->len + skb_network_header_len(skb) -
+			      sizeof(struct ipv6hdr));
+	}
+	return 0;
+}
+
+/*
+ * ESP, AH or IPComp straight off the wire, or ESP from a NAT-T socket
+ * (@encap: the socket's encapsulation type, else 0).
+ */
+static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap)
+{
+	__be16 natt_sport = 0;
 	struct net *net = dev_net(skb->dev);
 	struct klips_net *kn = klips_net(net);
 	struct klips_said said;
@@ -264,9 +402,10 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto)
 	memset(&said, 0, sizeof(said));
 	said.proto = proto;
 	said.family = family;
+	/* (AH's SPI, like ESP's, is within the 8 bytes pulled.) */
 	said.spi = proto == IPPROTO_COMP ?
 		   ntohs(((struct ip_comp_hdr *)skb->data)->cpi) :
-		   ntohl(((struct ip_esp_hdr *)skb->data)->spi);
+		   header_spi(skb, proto);
 	if (family == AF_INET) {
 		said.dst.ip4 = ip_hdr(skb)->daddr;
 		tos = ipv4_get_dsfield(ip_hdr(skb));
@@ -286,14 +425,21 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto)
 		in_drop(skb, kn, KLIPS_STAT_IN_STATE_INVALID);
 		return 0;
 	}
-	/* Off the wire comes a group's outermost layer; else one was skipped. */
-	if (rcu_access_pointer(sa->outer)) {
+	/*
+	 * Off the wire comes a group's outermost layer; else one was skipped.
+	 * A NAT-T SA takes ESP in UDP only, any other SA plain ESP only.
+	 */
+	if (rcu_access_pointer(sa->outer) || !encap != !sa->natt_type ||
+	    (encap && natt_strip(skb, family, nhoff, &natt_sport))) {
 		klips_sa_put(sa);
 		in_drop(skb, kn, KLIPS_STAT_IN_POLICY_ERROR);
 		return 0;
 	}
-	/* The outer source must be the SA's peer (design.md). */
-	if (sa->src_family &&
+	/*
+	 * The outer source must be the SA's peer (design.md); behind a NAT it
+	 * may change, which a verified packet then reports (mapping event).
+	 */
+	if (sa->src_family && !sa->natt_type &&
 	    (family != sa->src_family ||
 	     (family == AF_INET ? ip_hdr(skb)->saddr != sa->src.ip4 :
 	      !ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &sa->src.ip6)))) {
@@ -304,9 +450,9 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto)
 	klips_cb(skb)->sa = sa;
 	klips_cb(skb)->nhoff = nhoff;
 	klips_cb(skb)->outer_tos = tos;
+	klips_cb(skb)->natt_sport = natt_sport;
 	dev_hold(skb->dev);
-	ret = proto == IPPROTO_COMP ? klips_comp_input(skb, sa) :
-				      klips_esp_input(skb, sa);
+	ret = xform_input(skb, sa);
 	if (ret != -EINPROGRESS)
 		klips_input_resume(skb, ret);
 	return 0;
@@ -314,47 +460,71 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto)
 
 static int esp4_rcv(struct sk_buff *skb)
 {
-	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP);
+	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP, 0);
 }
 
 static int esp6_rcv(struct sk_buff *skb)
 {
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP);
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP, 0);
 }
 
-/* From a UDP-encapsulating socket (NAT-T, issue 5): ESP as above. */
+/* From a keying daemon's UDP_ENCAP_ESPINUDP socket: NAT-T (RFC 3948). */
 static int esp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		      int encap_type)
 {
-	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP);
+	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP, encap_type);
 }
 
 static int esp6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		      int encap_type)
 {
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP);
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP, encap_type);
+}
+
+static int ah4_rcv(struct sk_buff *skb)
+{
+	return ipsec_rcv(skb, AF_INET, IPPROTO_AH, 0);
+}
+
+static int ah6_rcv(struct sk_buff *skb)
+{
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_AH, 0);
+}
+
+/* No encapsulation carries AH: from an encapsulating socket it is refused. */
+static int ah4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
+		     int encap_type)
+{
+	return ipsec_rcv(skb, AF_INET, IPPROTO_AH, encap_type);
+}
+
+static int ah6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
+		     int encap_type)
+{
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_AH, encap_type);
 }
 
 static int comp4_rcv(struct sk_buff *skb)
 {
-	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP);
+	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP, 0);
 }
 
 static int comp6_rcv(struct sk_buff *skb)
 {
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP);
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP, 0);
 }
 
+/* IPComp never comes in UDP: from an encapsulating socket it is refused. */
 static int comp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		       int encap_type)
 {
-	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP);
+	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP, encap_type);
 }
 
 static int comp6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 		       int encap_type)
 {
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP);
+	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP, encap_type);
 }
 
 /* XFRM's own packets, after XFRM processed them: not ours. */
@@ -363,7 +533,7 @@ static int esp_rcv_cb(struct sk_buff *skb, int err)
 	return 1;
 }
 
-/* An ICMP error about an ESP or IPComp packet we sent: ours if the SA is. */
+/* An ICMP error about an ESP, AH or IPComp packet we sent: ours if the SA is. */
 static struct klips_sa *err_sa(struct sk_buff *skb, u8 family, u8 proto,
 			       const union klips_addr *daddr,
 			       unsigned int off)
@@ -371,7 +541,9 @@ static struct klips_sa *err_sa(struct sk_buff *skb, u8 family, u8 proto,
 	struct klips_said said;
 	__be32 hdr;
 
-	/* The SPI, or the IPComp header ending in the CPI. */
+	/* The SPI (AH's after 4 bytes), or the IPComp header ending in the CPI. */
+	if (proto == IPPROTO_AH)
+		off += offsetof(struct ip_auth_hdr, spi);
 	if (skb_copy_bits(skb, off, &hdr, sizeof(hdr)))
 		return NULL;
 	memset(&said, 0, sizeof(said));
@@ -437,6 +609,17 @@ static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
 		    u8 code, int offset, __be32 info)
 {
 	return ipsec6_err(skb, type, offset, info, IPPROTO_ESP);
+}
+
+static int ah4_err(struct sk_buff *skb, u32 info)
+{
+	return ipsec4_err(skb, info, IPPROTO_AH);
+}
+
+static int ah6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
+		   u8 code, int offset, __be32 info)
+{
+	return ipsec6_err(skb, type, offset, info, IPPROTO_AH);
 }
 
 static int comp4_err(struct sk_buff *skb, u32 info)
@@ -641,6 +824,22 @@ static struct xfrm6_protocol esp6_protocol = {
 	.priority	= KLIPS_XFRM_PRIORITY,
 };
 
+static struct xfrm4_protocol ah4_protocol = {
+	.handler	= ah4_rcv,
+	.input_handler	= ah4_input,
+	.cb_handler	= esp_rcv_cb,
+	.err_handler	= ah4_err,
+	.priority	= KLIPS_XFRM_PRIORITY,
+};
+
+static struct xfrm6_protocol ah6_protocol = {
+	.handler	= ah6_rcv,
+	.input_handler	= ah6_input,
+	.cb_handler	= esp_rcv_cb,
+	.err_handler	= ah6_err,
+	.priority	= KLIPS_XFRM_PRIORITY,
+};
+
 static struct xfrm4_protocol comp4_protocol = {
 	.handler	= comp4_rcv,
 	.input_handler	= comp4_input,
@@ -674,6 +873,12 @@ int klips_input_init(void)
 	err = xfrm6_protocol_register(&esp6_protocol, IPPROTO_ESP);
 	if (err)
 		goto err_esp6;
+	err = xfrm4_protocol_register(&ah4_protocol, IPPROTO_AH);
+	if (err)
+		goto err_ah;
+	err = xfrm6_protocol_register(&ah6_protocol, IPPROTO_AH);
+	if (err)
+		goto err_ah6;
 	err = xfrm4_protocol_register(&comp4_protocol, IPPROTO_COMP);
 	if (err)
 		goto err_comp;
@@ -704,11 +909,19 @@ err_ipip:
 	busy("IPIP", KLIPS_TUNNEL_PRIORITY, err);
 	xfrm6_protocol_deregister(&comp6_protocol, IPPROTO_COMP);
 	xfrm4_protocol_deregister(&comp4_protocol, IPPROTO_COMP);
-	goto err_esp_all;
+	goto err_ah_all;
 err_comp6:
 	xfrm4_protocol_deregister(&comp4_protocol, IPPROTO_COMP);
 err_comp:
 	busy("IPComp", KLIPS_XFRM_PRIORITY, err);
+err_ah_all:
+	xfrm6_protocol_deregister(&ah6_protocol, IPPROTO_AH);
+	xfrm4_protocol_deregister(&ah4_protocol, IPPROTO_AH);
+	goto err_esp_all;
+err_ah6:
+	xfrm4_protocol_deregister(&ah4_protocol, IPPROTO_AH);
+err_ah:
+	busy("AH", KLIPS_XFRM_PRIORITY, err);
 err_esp_all:
 	xfrm6_protocol_deregister(&esp6_protocol, IPPROTO_ESP);
 	xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
@@ -728,6 +941,8 @@ void klips_input_exit(void)
 	xfrm4_tunnel_deregister(&ipip4in4, AF_INET);
 	xfrm6_protocol_deregister(&comp6_protocol, IPPROTO_COMP);
 	xfrm4_protocol_deregister(&comp4_protocol, IPPROTO_COMP);
+	xfrm6_protocol_deregister(&ah6_protocol, IPPROTO_AH);
+	xfrm4_protocol_deregister(&ah4_protocol, IPPROTO_AH);
 	xfrm6_protocol_deregister(&esp6_protocol, IPPROTO_ESP);
 	xfrm4_protocol_deregister(&esp4_protocol, IPPROTO_ESP);
 }

@@ -18,6 +18,7 @@
 #include "sa.h"
 #include "eroute.h"
 #include "hold.h"
+#include "xform.h"
 
 static struct genl_family klips_family;
 
@@ -462,6 +463,47 @@ void klips_netlink_expire(struct klips_net *kn, const struct klips_sa *sa,
 	}
 	genlmsg_end(skb, hdr);
 	genlmsg_multicast_netns(&klips_family, kn->net, skb, 0, 0, GFP_KERNEL);
+}
+
+/**
+ * klips_notify_mapping() - a NAT-T peer shows a new outer address or port
+ * @kn: the namespace
+ * @sa: the inbound ESP SA whose ICV the packet passed
+ * @addr: the packet's outer source address (the SA's family)
+ * @sport: its UDP source port
+ *
+ * At most one event per SA and second (design.md: rate-limited).
+ * Context: softirq.
+ */
+void klips_notify_mapping(struct klips_net *kn, struct klips_sa *sa,
+			  const union klips_addr *addr, __be16 sport)
+{
+	unsigned long last = READ_ONCE(sa->mapping_sent);
+	u8 family = sa->src_family ?: sa->said.family;
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (time_before(jiffies, last + HZ) && last)
+		return;
+	if (cmpxchg(&sa->mapping_sent, last, jiffies ?: 1) != last)
+		return;
+	if (!genl_has_listeners(&klips_family, kn->net, 0))
+		return;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &klips_family, 0, KLIPS_CMD_MAPPING_NTF);
+	if (!hdr || put_said(skb, KLIPS_A_SA_SAID, &sa->said) ||
+	    (sa->src_family &&
+	     put_addr(skb, KLIPS_A_SA_SRC, sa->src_family, &sa->src)) ||
+	    nla_put_be16(skb, KLIPS_A_SA_NATT_SPORT, sa->natt_sport) ||
+	    put_addr(skb, KLIPS_A_SA_MAPPING_SRC, family, addr) ||
+	    nla_put_be16(skb, KLIPS_A_SA_MAPPING_SPORT, sport)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast_netns(&klips_family, kn->net, skb, 0, 0, GFP_ATOMIC);
 }
 
 /* Every SA of the group goes: each gets its delete event. */

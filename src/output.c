@@ -2,7 +2,7 @@
 /*
  * Transmit: what routing sends into ipsecN. The eroute table decides (most
  * specific first) between a shunt and an SA group; the group is applied
- * inner to outer (IPIP, then ESP), and the result, like a %pass packet, is
+ * inner to outer (IPIP, ESP, then AH), and the result, like a %pass packet, is
  * routed out of the attached physical device, pinned to it and never back
  * into an ipsecN device (design.md, "Transmit routing").
  *
@@ -15,6 +15,8 @@
 #include <linux/icmpv6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <net/ip6_checksum.h>
 #include <net/icmp.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
@@ -322,12 +324,63 @@ static int apply(struct sk_buff *skb, struct klips_sa *sa)
 		return ipip_output(skb, sa);
 	case IPPROTO_ESP:
 		return klips_esp_output(skb, sa);
+	case IPPROTO_AH:
+		return klips_ah_output(skb, sa);
 	case IPPROTO_COMP:
 		return klips_comp_output(skb, sa);
 	default:
-		/* AH: not on the packet path yet. */
 		return -EPROTONOSUPPORT;
 	}
+}
+
+/*
+ * NAT-T (RFC 3948): a UDP header between the IP header and ESP, from the
+ * SA's --sport to its --dport. IPv4 leaves the UDP checksum 0 (RFC 3948
+ * section 2.1); IPv6 must carry one.
+ */
+static int natt_encap(struct sk_buff *skb, struct klips_sa *sa)
+{
+	unsigned int hdrlen, nh_off;
+	struct udphdr *uh;
+	int err;
+
+	err = klips_ipsec_hdr_offset(skb, &nh_off);
+	if (err < 0)
+		return err;
+	hdrlen = err;
+	err = skb_cow_head(skb, sizeof(*uh) + LL_MAX_HEADER);
+	if (err)
+		return err;
+	skb_push(skb, sizeof(*uh));
+	memmove(skb->data, skb->data + sizeof(*uh), hdrlen);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, hdrlen);
+	skb_network_header(skb)[nh_off] = IPPROTO_UDP;
+	uh = udp_hdr(skb);
+	uh->source = sa->natt_sport;
+	uh->dest = sa->natt_dport;
+	uh->len = htons(skb->len - hdrlen);
+	uh->check = 0;
+	if (skb->protocol == htons(ETH_P_IPV6)) {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		uh->check = csum_ipv6_magic(&ip6h->saddr, &ip6h->daddr,
+					    skb->len - hdrlen, IPPROTO_UDP,
+					    skb_checksum(skb, hdrlen,
+							 skb->len - hdrlen, 0));
+		if (!uh->check)
+			uh->check = CSUM_MANGLED_0;
+	}
+	skb->ip_summed = CHECKSUM_NONE;
+	return 0;
+}
+
+/* What follows a transform that finished: NAT-T's UDP after ESP. */
+static int applied(struct sk_buff *skb, struct klips_sa *sa)
+{
+	if (sa->natt_type && sa->said.proto == IPPROTO_ESP)
+		return natt_encap(skb, sa);
+	return 0;
 }
 
 /* The SA outside @sa, with a reference; @sa's reference is dropped. */
@@ -359,6 +412,8 @@ static void output_chain(struct sk_buff *skb, struct klips_sa *sa)
 		err = apply(skb, sa);
 		if (err == -EINPROGRESS)
 			return;
+		if (!err)
+			err = applied(skb, sa);
 		if (err) {
 			klips_dbg(KLIPS_DBG_XMIT, "%s: transform failed: %d\n",
 				  dev->name, err);
@@ -383,6 +438,8 @@ void klips_output_resume(struct sk_buff *skb, int err)
 	struct klips_sa *sa = klips_cb(skb)->sa;
 	struct net_device *dev = skb->dev;
 
+	if (!err)
+		err = applied(skb, sa);
 	if (err) {
 		klips_sa_put(sa);
 		drop(skb, dev, KLIPS_STAT_MAX);
@@ -416,6 +473,11 @@ static unsigned int group_overhead(struct klips_sa *sa, unsigned int len,
 				ALIGN(plen + 2,
 				      ALIGN(crypto_aead_blocksize(aead), 4)) +
 				crypto_aead_authsize(aead);
+			if (sa->natt_type)
+				total += sizeof(struct udphdr);
+		} else if (sa->said.proto == IPPROTO_AH) {
+			/* Padded as the header before it: the SA's family. */
+			total += klips_ah_len(sa, sa->said.family);
 		}
 	}
 	return total - len;

@@ -148,6 +148,7 @@ struct klips_sa {
 	__be16 natt_sport;
 	__be16 natt_dport;
 	union klips_addr natt_oa;
+	unsigned long mapping_sent;	/* jiffies of the last mapping event */
 
 	u32 pmtu;			/* outer path MTU from ICMP, or 0 */
 

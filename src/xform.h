@@ -2,7 +2,7 @@
 /*
  * The packet path: transmit through ipsecN (output.c), receive from the
  * kernel's xfrm protocol chains (input.c), and the transforms they apply
- * (esp.c). A transform either finishes at once or, with an asynchronous
+ * (esp.c, ah.c). A transform either finishes at once or, with an asynchronous
  * crypto implementation, returns -EINPROGRESS and resumes the path from
  * its completion: the state it needs travels in skb->cb.
  */
@@ -16,10 +16,11 @@
 
 struct klips_skb_cb {
 	struct klips_sa *sa;	/* the SA being applied; one reference */
-	void *tmp;		/* crypto request, IV, AAD, scatterlist */
+	void *tmp;		/* crypto request, IV, AAD or headers, scatterlist */
 	u64 seq;		/* inbound: the full sequence number */
-	u16 nhoff;		/* IPv6 inbound: the next-header byte before ESP */
+	u16 nhoff;		/* IPv6 inbound: the next-header byte before ESP/AH */
 	u8 outer_tos;		/* inbound: outer DSCP/ECN, for RFC 6040 */
+	__be16 natt_sport;	/* inbound NAT-T: the UDP source port, or 0 */
 };
 
 static inline struct klips_skb_cb *klips_cb(struct sk_buff *skb)
@@ -36,6 +37,10 @@ netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev);
 void klips_output_resume(struct sk_buff *skb, int err);
 unsigned int klips_group_mtu(struct klips_sa *sa, unsigned int mtu,
 			     unsigned int hlen);
+
+/* netlink.c: a NAT-T peer's new outer address or port (softirq). */
+void klips_notify_mapping(struct klips_net *kn, struct klips_sa *sa,
+			  const union klips_addr *addr, __be16 sport);
 
 /* input.c */
 int klips_input_init(void);
@@ -60,6 +65,11 @@ int klips_comp_get(const char *crypto);
 void klips_comp_put(void);
 int klips_comp_output(struct sk_buff *skb, struct klips_sa *sa);
 int klips_comp_input(struct sk_buff *skb, struct klips_sa *sa);
+
+/* ah.c: as esp.c, skb->data at the AH header on input. */
+int klips_ah_output(struct sk_buff *skb, struct klips_sa *sa);
+int klips_ah_input(struct sk_buff *skb, struct klips_sa *sa);
+unsigned int klips_ah_len(const struct klips_sa *sa, u8 family);
 
 /* Asynchronous requests in flight: module exit waits for none. */
 void klips_async_get(void);

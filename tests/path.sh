@@ -26,13 +26,14 @@ ping_ok() { ip netns exec "$1" ping -c "${4:-2}" -W 2 -i 0.2 "${@:5}" -s "${3:-5
 # ipsec_in <ns> <args>: the ipsec tool in a gateway's namespace.
 ipsec_in() { local ns=$1; shift; ip netns exec "$ns" "$PEER_IPSEC" "$@"; }
 
-# keys: fresh "<enckey>/<authkey>" for the suite peer_alg chose last
-# (it sets PEER_* in this shell: never call it in a subshell).
+# keys: fresh "<enckey>/<authkey>[/<ah authkey>]" for the suite peer_alg
+# chose last (it sets PEER_* in this shell: never call it in a subshell).
 keys() {
-	local e="" a=""
+	local e="" a="" h=""
 	[ "$PEER_EK" -gt 0 ] && e=$(topo_key "$PEER_EK")
 	[ "$PEER_AK" -gt 0 ] && a=$(topo_key "$PEER_AK")
-	echo "$e/$a"
+	[ "$PEER_HK" -gt 0 ] && h=$(topo_key "$PEER_HK")
+	echo "$e/$a${h:+/$h}"
 }
 
 # A klips tunnel gwA <-> gwB for the inner IPv4 subnets, or transport mode
@@ -52,10 +53,11 @@ tunnel_down() { peer_down klips gwA; peer_down klips gwB; }
 xfer_ok() {	# xfer_ok <bytes> [<hostB address>]
 	local to=${2:-10.2.0.2}
 	ip netns exec hostB timeout 60 $py "$here/xfer.py" serve "$to" 7000 1 &
+	local srv=$!
 	sleep 0.5
 	ip netns exec hostA $py "$here/xfer.py" --timeout 50 put "$to" 7000 "$1"
 	local rc=$?
-	wait
+	wait "$srv"
 	return $rc
 }
 
@@ -83,11 +85,13 @@ ip netns exec hostB iperf3 -s -D > /dev/null 2>&1
 
 # --- asynchronous crypto: cryptd --------------------------------------------
 modprobe -a cryptd crypto_user
-# GCM as one asynchronous AEAD; CBC+HMAC through an asynchronous HMAC.
+# GCM as one asynchronous AEAD; CBC+HMAC through an asynchronous HMAC,
+# which AH's HMAC-SHA2-256 gets too (alone, and outside asynchronous GCM).
 check "cryptd instances registered (crypto user API)" $py "$here/cryptd.py" \
 	'cryptd(gcm_base(ctr(aes-generic),ghash-generic))' aead \
 	'cryptd(hmac(sha256-generic))' ahash
-for esp in aes-gcm-16 aes128-sha2_256-128; do
+for esp in aes-gcm-16 aes128-sha2_256-128 ah-hmac-sha2_256-128 \
+	aes-gcm-16+ah-hmac-sha2_256-128; do
 	tunnel_up "$esp"
 	check "cryptd $esp: ping through the tunnel" ping_ok hostA 10.2.0.2 56 3
 	check "cryptd $esp: 3000-byte pings" ping_ok hostA 10.2.0.2 3000 2
@@ -235,6 +239,9 @@ check_match "PMTU: ... where it showed the device's before" \
 	'^ipsec0 -> eth0 mtu=1380\(14[0-9][0-9]\) -> 1500$' "$eff0"
 ip -n router link set eth1 mtu 1500
 ip -n gwB link set eth0 mtu 1500
+# The kernel's route exceptions remember 1300 for ten minutes: forget it.
+ip -n gwA route flush cache
+ip -n gwB route flush cache
 tunnel_down
 
 # --- %trap, %trapsubnet and %hold ------------------------------------------------
@@ -384,7 +391,7 @@ comp_cell() {	# comp_cell <gwB impl> <esp alg|none> [6]
 	local r d c
 	r=$(ratio_of gwA "$said") d=${r%:*} c=${r#*:}
 	check "$id: gwA's ratio= shows the zeros shrank (${r:-none})" \
-		test -n "$r" -a "${d:-0}" -ge 3000 -a "${c:-0}" -gt 0 -a "$((${c:-0} * 10))" -lt "${d:-0}"
+		test -n "$r" -a "${d:-0}" -ge 3000 -a "${c:-0}" -gt 0 -a "$((${c:-0} * 4))" -lt "${d:-0}"
 	if [ "$1" = klips ]; then
 		# The same SAID on both sides: gwA's out, gwB's in.
 		check_eq "$id: gwB decompressed what gwA compressed" "$r" \
@@ -396,9 +403,14 @@ comp_cell() {	# comp_cell <gwB impl> <esp alg|none> [6]
 		n=$(tcpdump -nr "$tmp/comp.pcap" 'ip proto 4 or ip6 proto 4' 2> /dev/null | wc -l)
 		check_match "$id: and plain IPIP for the rest ($n)" '^[1-9][0-9]+$' "$n"
 	fi
+	# With AH the group's overhead passes the 80 bytes ipsecN's MTU leaves
+	# (design.md): the first full-sized TCP segments meet ICMP too-big
+	# (OutMtu), path MTU discovery at work.
+	local mtu=OutNoEroute
+	[[ $2 == *+ah-* ]] && mtu=OutMtu
 	check_eq "$id: no drop counter moved on gwA" \
-		"$(grep -E '^(In|Out)' <<< "$s0" | grep -v -e InNotOurs -e OutNoEroute)" \
-		"$(stats_of gwA | grep -E '^(In|Out)' | grep -v -e InNotOurs -e OutNoEroute)"
+		"$(grep -E '^(In|Out)' <<< "$s0" | grep -v -e InNotOurs -e OutNoEroute -e $mtu)" \
+		"$(stats_of gwA | grep -E '^(In|Out)' | grep -v -e InNotOurs -e OutNoEroute -e $mtu)"
 	comp_down
 }
 comp_cell klips aes-gcm-16
@@ -406,6 +418,9 @@ comp_cell xfrm aes-gcm-16
 comp_cell xfrm aes128-sha2_256-128 6
 comp_cell klips none
 comp_cell xfrm none
+# The whole group, [tun] [comp] [esp] [ah]: AH outermost, IPComp inside ESP.
+comp_cell klips aes-gcm-16+ah-hmac-sha1-96
+comp_cell xfrm aes128-sha2_256-128+ah-aes-xcbc-96
 
 # Crafted IPComp for gwB's tun+comp group: a good packet compressed by
 # Python's zlib (raw DEFLATE, RFC 2394) is delivered; a decompression bomb
@@ -456,6 +471,123 @@ kill "$sink" 2> /dev/null
 wait "$sink" 2> /dev/null
 peer_down klips gwB
 PEER_COMP=0
+
+# --- NAT-T (RFC 3948) -------------------------------------------------------------
+# The router masquerades gwA behind 198.51.100.2; both gateways keep a UDP
+# 4500 socket with UDP_ENCAP_ESPINUDP open (what a keying daemon does), so
+# ESP in UDP reaches the xfrm input handlers, klips's among them. gwB is
+# klips, then XFRM (encap espinudp). A new source port at the NAT makes
+# gwB's klips send a mapping event once the packet's ICV checked out.
+encap_sock() {	# encap_sock <ns>: a UDP_ENCAP_ESPINUDP socket on port 4500
+	ip netns exec "$1" /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 4500))
+s.setsockopt(socket.IPPROTO_UDP, 100, 2)	# UDP_ENCAP, UDP_ENCAP_ESPINUDP
+time.sleep(300)' &
+}
+# natt_klips <ns> <local> <remote> <lnet> <rnet> <spi out> <spi in> <key out> <key in> [<sport>]
+natt_klips() {
+	local sport=${10:-4500}
+	{
+		echo "tncfg --create ipsec0"
+		echo "tncfg --attach --virtual ipsec0 --physical eth0"
+		echo "spi --af inet --edst $3 --spi $6 --proto esp --src $2 --esp aes-gcm-16 --enckey $8 --natt nonesp --sport $sport --dport 4500"
+		echo "spi --af inet --edst $2 --spi $7 --proto esp --src $3 --esp aes-gcm-16 --enckey $9 --natt nonesp --sport 4500 --dport $sport"
+		echo "spi --af inet --edst $3 --spi $6 --proto tun --src $2 --dst $3 --ip4"
+		echo "spi --af inet --edst $2 --spi $7 --proto tun --src $3 --dst $2 --ip4"
+		echo "spigrp inet $3 $6 tun inet $3 $6 esp"
+		echo "spigrp inet $2 $7 tun inet $2 $7 esp"
+		echo "eroute --add --eraf inet --src $4 --dst $5 --said tun.${6#0x}@$3"
+		echo "eroute --addin --eraf inet --src $5 --dst $4 --said tun.${7#0x}@$2"
+	} | ip netns exec "$1" "$PEER_IPSEC" -f -
+	ip -n "$1" link set ipsec0 up
+	ip -n "$1" route add "$5" dev ipsec0
+}
+natt_nat() {	# natt_nat <nft statement>: how the router rewrites gwA's packets
+	ip netns exec router nft flush ruleset
+	printf 'table ip natt {\n chain post {\n  type nat hook postrouting priority srcnat;\n  ip saddr 192.0.2.1 oifname "eth1" %s\n }\n}\n' "$1" |
+		ip netns exec router nft -f -
+}
+modprobe -a nf_conntrack nf_nat nft_masq nft_nat nft_chain_nat 2> /dev/null
+natt_nat masquerade
+encap_sock gwA
+sockA=$!
+encap_sock gwB
+sockB=$!
+sleep 0.5
+k1=$(topo_key 20) k2=$(topo_key 20)
+natt_klips gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 0x3101 0x3102 "$k1" "$k2"
+natt_klips gwB 198.51.100.1 198.51.100.2 10.2.0.0/24 10.1.0.0/24 0x3102 0x3101 "$k2" "$k1"
+ip netns exec gwB "$PEER_IPSEC" monitor > "$tmp/mapping" 2>&1 &
+mon=$!
+s0=$(stats_of gwA) s1=$(stats_of gwB)
+cap_start cap router -i eth1 -w "$tmp/natt.pcap" udp port 4500
+check "NAT-T klips-klips: hostA pings hostB through the NAT" ping_ok hostA 10.2.0.2 56 3
+check "NAT-T klips-klips: 1400-byte pings" ping_ok hostA 10.2.0.2 1400 3
+check "NAT-T klips-klips: 500 kB over TCP" xfer_ok 500000
+cap_stop "$cap"
+n=$(tcpdump -nr "$tmp/natt.pcap" 2> /dev/null | grep -c '198.51.100.2.4500 > 198.51.100.1.4500: UDP-encap: ESP')
+check_match "NAT-T: behind the NAT gwA's ESP is in UDP from 198.51.100.2:4500 ($n)" '^[1-9][0-9]*$' "$n"
+n=$(tcpdump -nr "$tmp/natt.pcap" 2> /dev/null | grep -c '198.51.100.1.4500 > 198.51.100.2.4500: UDP-encap: ESP')
+check_match "NAT-T: and gwB's goes back to the NAT's address and port ($n)" '^[1-9][0-9]*$' "$n"
+check_match "NAT-T: ipsec_spi shows natencap=nonesp natsport=4500 natdport=4500" \
+	'natencap=nonesp natsport=4500 natdport=4500' \
+	"$(ip netns exec gwB grep '^esp.3101@198.51.100.1 ' /proc/net/ipsec_spi)"
+check_eq "NAT-T: no drop counter moved on gwA" \
+	"$(grep -E '^(In|Out)' <<< "$s0" | grep -v -e InNotOurs -e OutNoEroute)" \
+	"$(stats_of gwA | grep -E '^(In|Out)' | grep -v -e InNotOurs -e OutNoEroute)"
+check_eq "NAT-T: no drop counter moved on gwB" \
+	"$(grep -E '^(In|Out)' <<< "$s1" | grep -v -e InNotOurs -e OutNoEroute)" \
+	"$(stats_of gwB | grep -E '^(In|Out)' | grep -v -e InNotOurs -e OutNoEroute)"
+check_eq "NAT-T: no mapping event while the mapping holds" "" "$(grep '^mapping' "$tmp/mapping")"
+# gwA's packets come from another port (as when a NAT rebinds): the first
+# verified packet reports it, once (rate-limited), and is delivered.
+for ns in gwA gwB; do
+	ip netns exec $ns "$PEER_IPSEC" -f - <<< $'eroute --clear\nspi --clear\ntncfg --delete ipsec0'
+done
+k1=$(topo_key 20) k2=$(topo_key 20)
+natt_klips gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 0x3101 0x3102 "$k1" "$k2" 4501
+natt_klips gwB 198.51.100.1 198.51.100.2 10.2.0.0/24 10.1.0.0/24 0x3102 0x3101 "$k2" "$k1"
+udp_sink "$tmp/rebound"
+udp_to rebound-1 10.2.0.2
+udp_to rebound-2 10.2.0.2
+sleep 0.5
+kill "$sink" 2> /dev/null
+wait "$sink" 2> /dev/null
+check_eq "NAT-T: a new source port makes one mapping event on gwB" \
+	"mapping esp.3101@198.51.100.1 198.51.100.2:4500 -> 198.51.100.2:4501" \
+	"$(grep '^mapping' "$tmp/mapping")"
+check_eq "NAT-T: ... and its packets are delivered" "rebound-1
+rebound-2" "$(cat "$tmp/rebound")"
+kill "$mon" 2> /dev/null
+wait "$mon" 2> /dev/null
+for ns in gwA gwB; do
+	ip netns exec $ns "$PEER_IPSEC" -f - <<< $'eroute --clear\nspi --clear\ntncfg --delete ipsec0'
+done
+natt_nat masquerade
+ip netns exec router conntrack -F 2> /dev/null
+# Fresh SAs (XFRM counts from 1 again) for gwA, XFRM's for gwB.
+k1=$(topo_key 20) k2=$(topo_key 20)
+natt_klips gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 0x3101 0x3102 "$k1" "$k2"
+# gwB by XFRM: the same SAs with encap espinudp.
+{
+	echo "xfrm state add src 198.51.100.1 dst 198.51.100.2 proto esp spi 0x3102 reqid 2 mode tunnel aead rfc4106(gcm(aes)) $k2 128 encap espinudp 4500 4500 0.0.0.0"
+	echo "xfrm state add src 198.51.100.2 dst 198.51.100.1 proto esp spi 0x3101 reqid 1 mode tunnel aead rfc4106(gcm(aes)) $k1 128 encap espinudp 4500 4500 0.0.0.0"
+	echo "xfrm policy add src 10.2.0.0/24 dst 10.1.0.0/24 dir out tmpl src 198.51.100.1 dst 198.51.100.2 proto esp reqid 2 mode tunnel"
+	echo "xfrm policy add src 10.1.0.0/24 dst 10.2.0.0/24 dir fwd tmpl src 198.51.100.2 dst 198.51.100.1 proto esp reqid 1 mode tunnel"
+	echo "route add 10.1.0.0/24 via 198.51.100.2"
+} | ip -n gwB -batch -
+check "NAT-T klips-xfrm: hostA pings hostB through the NAT" ping_ok hostA 10.2.0.2 56 3
+check "NAT-T klips-xfrm: 500 kB over TCP" xfer_ok 500000
+check_eq "NAT-T klips-xfrm: XFRM counted no error" "" "$(peer_errors xfrm gwB)"
+kill "$sockA" "$sockB" 2> /dev/null
+wait "$sockA" "$sockB" 2> /dev/null
+peer_down xfrm gwB
+ip -n gwB route del 10.1.0.0/24
+ip netns exec gwA "$PEER_IPSEC" -f - <<< $'eroute --clear\nspi --clear\ntncfg --delete ipsec0'
+ip netns exec router nft flush ruleset
 
 # --- bare IPIP: a tun-only group against the kernel's own tunnels ----------------
 # gwA keys a KLIPS IPIP group (no ESP); gwB is the kernel's ipip, sit or

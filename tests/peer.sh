@@ -4,25 +4,28 @@
 # implementation with the same algorithm, keys and SPIs:
 #
 #   klips  the ipsec tool, as a KLIPS admin would: an ipsec0 attached to
-#          eth0, an ESP SA (grouped under an IPIP SA in tunnel mode) per
-#          direction, an eroute out, the inbound policy (eroute --addin),
-#          and a route into ipsec0;
-#   xfrm   the kernel's own IPsec: ip xfrm state + ip xfrm policy.
+#          eth0, an ESP and/or AH SA per direction (grouped, AH outermost,
+#          with an IPIP SA innermost in tunnel mode), an eroute out, the
+#          inbound policy (eroute --addin), and a route into ipsec0;
+#   xfrm   the kernel's own IPsec: ip xfrm state + ip xfrm policy (ESP and
+#          AH: a bundle, ESP in tunnel or transport mode, AH in transport
+#          mode outside it, a policy with two tmpls).
 #
 #   peer_up <impl> <ns> <local> <remote> <lnet> <rnet> <spi out> <spi in> <keys out> <keys in>
 #   peer_down <impl> <ns>
 #
 # <local>/<remote> are the gateways' outer addresses, <lnet>/<rnet> the
 # protected networks (in transport mode the gateways' own /32 or /128);
-# keys are "<enckey>/<authkey>" in 0x hex, either part empty. The cell is
-# named by PEER_MODE (tunnel|transport) and PEER_ALG (an --esp name of
-# spec/cli.md). PEER_OUT_CLEAR=1 sends the outbound traffic in clear
-# instead (tunnel.sh's TUNNEL_BREAK=clear). PEER_COMP=1 adds IPComp
-# (DEFLATE, the CPI = the ESP SPI) inside ESP: KLIPS's tun+comp+esp, XFRM's
-# comp and esp templates; with PEER_ALG=none there is no ESP at all (tun+comp,
-# XFRM's comp alone). PEER_IPSEC is the ipsec tool.
-# PEER_LIFE_OUT / PEER_LIFE_IN: klips --life lifetimes of the outbound /
-# inbound ESP SA (tests/life.sh), none when empty.
+# keys are "<enckey>/<authkey>[/<ah authkey>]" in 0x hex, any part empty.
+# The cell is named by PEER_MODE (tunnel|transport) and PEER_ALG: an --esp
+# name of spec/cli.md, "ah-<an --ah name>" (AH alone) or
+# "<--esp name>+ah-<--ah name>" (ESP inside AH). PEER_OUT_CLEAR=1 sends
+# the outbound traffic in clear instead (tunnel.sh's TUNNEL_BREAK=clear).
+# PEER_COMP=1 adds IPComp (DEFLATE, the CPI = the ESP SPI) inside ESP:
+# KLIPS's tun+comp+esp, XFRM's comp and esp templates; with PEER_ALG=none
+# there is no ESP at all (tun+comp, XFRM's comp alone). PEER_IPSEC is the
+# ipsec tool. PEER_LIFE_OUT / PEER_LIFE_IN: klips --life lifetimes of the
+# outbound / inbound ESP SA (tests/life.sh), none when empty.
 
 PEER_MODE=tunnel
 PEER_ALG=aes-gcm-16
@@ -64,29 +67,57 @@ null-sha1-96|0|20|enc ecb(cipher_null) "" auth-trunc hmac(sha1) A 96
 null-sha2_256-128|0|32|enc ecb(cipher_null) "" auth-trunc hmac(sha256) A 128
 aes|24|0|enc cbc(aes) E
 3des|24|0|enc cbc(des3_ede) E
+ah-hmac-md5-96|0|16|auth-trunc hmac(md5) A 96
+ah-hmac-sha1-96|0|20|auth-trunc hmac(sha1) A 96
+ah-hmac-sha2_256-128|0|32|auth-trunc hmac(sha256) A 128
+ah-hmac-sha2_384-192|0|48|auth-trunc hmac(sha384) A 192
+ah-hmac-sha2_512-256|0|64|auth-trunc hmac(sha512) A 256
+ah-aes-xcbc-96|0|16|auth-trunc xcbc(aes) A 96
+ah-aes-cmac-96|0|16|auth-trunc cmac(aes) A 96
 EOF
 }
 
-# peer_alg <name>: sets PEER_EK / PEER_AK (key bytes), PEER_XFRM (the ip
-# xfrm words), PEER_INTEG (1 if the SA has integrity, so a replay window)
-# and PEER_CLEARTEXT (1 if the payload travels unencrypted).
+# peer_alg <name>: sets PEER_EK / PEER_AK (ESP key bytes), PEER_HK (AH
+# key bytes), PEER_XFRM / PEER_AH_XFRM (the ip xfrm words), PEER_ESP /
+# PEER_AH (the --esp / --ah name, or empty without that layer),
+# PEER_OUTER (esp or ah: the outermost layer, what the wire shows),
+# PEER_INTEG (1 if the ESP SA has integrity, so a replay window; 1 for AH
+# alone) and PEER_CLEARTEXT (1 if the payload travels unencrypted).
 PEER_TABLE=$(peer_alg_table)
-peer_alg() {
+peer_alg_row() {
 	local name ek ak x
-	if [ "$1" = none ]; then	# no ESP (PEER_COMP=1 alone)
-		PEER_EK=0 PEER_AK=0 PEER_XFRM='' PEER_INTEG=0 PEER_CLEARTEXT=1
-		return 0
-	fi
 	while IFS='|' read -r name ek ak x; do
 		[ "$name" = "$1" ] || continue
-		PEER_EK=$ek PEER_AK=$ak PEER_XFRM=$x
-		PEER_INTEG=1 PEER_CLEARTEXT=0
-		[[ $x == enc* && $x != *auth-trunc* ]] && PEER_INTEG=0
-		[[ $name == null-* ]] && PEER_CLEARTEXT=1
+		ROW_EK=$ek ROW_AK=$ak ROW_X=$x
 		return 0
 	done <<< "$PEER_TABLE"
 	echo "peer_alg: unknown algorithm '$1'" >&2
 	return 1
+}
+
+peer_alg() {
+	local esp=${1%+ah-*} ah=
+	if [ "$1" = none ]; then	# no ESP (PEER_COMP=1 alone)
+		PEER_ESP='' PEER_AH='' PEER_EK=0 PEER_AK=0 PEER_HK=0 PEER_XFRM=''
+		PEER_AH_XFRM='' PEER_INTEG=0 PEER_CLEARTEXT=1 PEER_OUTER=comp
+		return 0
+	fi
+	[[ $1 == *+ah-* ]] && ah=ah-${1#*+ah-}
+	[[ $1 == ah-* ]] && esp='' ah=$1
+	PEER_ESP=$esp PEER_AH=${ah#ah-} PEER_EK=0 PEER_AK=0 PEER_HK=0
+	PEER_XFRM='' PEER_AH_XFRM='' PEER_INTEG=1 PEER_CLEARTEXT=1 PEER_OUTER=ah
+	if [ -n "$ah" ]; then
+		[[ $ah == ah-* ]] && peer_alg_row "$ah" || return 1
+		PEER_HK=$ROW_AK PEER_AH_XFRM=$ROW_X
+	fi
+	if [ -n "$esp" ]; then
+		[[ $esp != ah-* ]] && peer_alg_row "$esp" || return 1
+		PEER_EK=$ROW_EK PEER_AK=$ROW_AK PEER_XFRM=$ROW_X PEER_CLEARTEXT=0
+		[[ $ROW_X == enc* && $ROW_X != *auth-trunc* ]] && PEER_INTEG=0
+		[[ $esp == null-* ]] && PEER_CLEARTEXT=1
+		[ -n "$ah" ] || PEER_OUTER=esp
+	fi
+	return 0
 }
 
 peer_algs() { peer_alg_table | cut -d'|' -f1; }
@@ -107,10 +138,13 @@ peer_down() {
 	esac
 }
 
-# PEER_OPTS: the --enckey/--authkey options for "<enckey>/<authkey>".
+# PEER_OPTS: the --enckey/--authkey options of the ESP SA for
+# "<enckey>/<authkey>[/<ah authkey>]"; PEER_AH_OPTS: the AH SA's.
 peer_klips_keys() {
-	local ek=${1%/*} ak=${1#*/}
+	local ek ak hk
+	IFS=/ read -r ek ak hk <<< "$1"
 	PEER_OPTS=${ek:+ --enckey $ek}${ak:+ --authkey $ak}
+	PEER_AH_OPTS=${hk:+ --authkey $hk}
 }
 
 peer_klips_up() {
@@ -118,37 +152,45 @@ peer_klips_up() {
 	local af=inet sep=. ipv=--ip4 iaf=inet b="$PEER_TMP/peer-$ns"
 	[[ $loc == *:* ]] && af=inet6 sep=: ipv=--ip6
 	[[ $lnet == *:* ]] && iaf=inet6
-	local said_out said_in out_said grp_out='' grp_in='' esp=1
+	local said_out said_in out_said grp_out="" grp_in=""
 	printf -v said_out '%s%x@%s' "$sep" "$spo" "$rem"
 	printf -v said_in '%s%x@%s' "$sep" "$spi" "$loc"
-	[ "$PEER_ALG" = none ] && esp=0
+	# The group, inner to outer: [tun] [comp] [esp] [ah] (spigrp's order).
+	local p
+	[ "$PEER_MODE" = tunnel ] && grp_out+=" tun" grp_in+=" tun"
+	[ "$PEER_COMP" = 1 ] && grp_out+=" comp" grp_in+=" comp"
+	[ -n "$PEER_ESP" ] && grp_out+=" esp" grp_in+=" esp"
+	[ -n "$PEER_AH" ] && grp_out+=" ah" grp_in+=" ah"
 	{
 		echo "tncfg --create ipsec0"
 		echo "tncfg --attach --virtual ipsec0 --physical eth0"
-		if [ "$esp" = 1 ]; then
-			peer_klips_keys "$ko"
-			echo "spi --af $af --edst $rem --spi $spo --proto esp --src $loc --esp $PEER_ALG$PEER_OPTS${PEER_LIFE_OUT:+ --life $PEER_LIFE_OUT}"
-			peer_klips_keys "$ki"
-			echo "spi --af $af --edst $loc --spi $spi --proto esp --src $rem --esp $PEER_ALG$PEER_OPTS${PEER_LIFE_IN:+ --life $PEER_LIFE_IN}"
-			grp_out=" $af $rem $spo esp" grp_in=" $af $loc $spi esp"
-			out_said=esp$said_out
-		fi
+		peer_klips_keys "$ko"
+		[ -n "$PEER_ESP" ] &&
+			echo "spi --af $af --edst $rem --spi $spo --proto esp --src $loc --esp $PEER_ESP$PEER_OPTS${PEER_LIFE_OUT:+ --life $PEER_LIFE_OUT}"
+		[ -n "$PEER_AH" ] &&
+			echo "spi --af $af --edst $rem --spi $spo --proto ah --src $loc --ah $PEER_AH$PEER_AH_OPTS"
+		peer_klips_keys "$ki"
+		[ -n "$PEER_ESP" ] &&
+			echo "spi --af $af --edst $loc --spi $spi --proto esp --src $rem --esp $PEER_ESP$PEER_OPTS${PEER_LIFE_IN:+ --life $PEER_LIFE_IN}"
+		[ -n "$PEER_AH" ] &&
+			echo "spi --af $af --edst $loc --spi $spi --proto ah --src $rem --ah $PEER_AH$PEER_AH_OPTS"
 		if [ "$PEER_COMP" = 1 ]; then
 			echo "spi --af $af --edst $rem --spi $spo --proto comp --src $loc --comp deflate"
 			echo "spi --af $af --edst $loc --spi $spi --proto comp --src $rem --comp deflate"
-			grp_out=" $af $rem $spo comp$grp_out" grp_in=" $af $loc $spi comp$grp_in"
-			out_said=comp$said_out
 		fi
 		if [ "$PEER_MODE" = tunnel ]; then
 			echo "spi --af $af --edst $rem --spi $spo --proto tun --src $loc --dst $rem $ipv"
 			echo "spi --af $af --edst $loc --spi $spi --proto tun --src $rem --dst $loc $ipv"
-			grp_out=" $af $rem $spo tun$grp_out" grp_in=" $af $loc $spi tun$grp_in"
-			out_said=tun$said_out
 		fi
-		# A group of two or more (spigrp takes <af> <dst> <spi> <proto> each).
-		[[ $grp_out == *' '*' '*' '*' '*' '* ]] && echo "spigrp$grp_out" && echo "spigrp$grp_in"
+		# (one SA alone is no group)
+		if [[ ${grp_out# } == *' '* ]]; then
+			echo "spigrp$(for p in $grp_out; do printf ' %s %s %s %s' "$af" "$rem" "$spo" "$p"; done)"
+			echo "spigrp$(for p in $grp_in; do printf ' %s %s %s %s' "$af" "$loc" "$spi" "$p"; done)"
+		fi
 		[ "$PEER_MODE" = tunnel ] &&
 			echo "eroute --addin --eraf $iaf --src $rnet --dst $lnet --said tun$said_in"
+		p=${grp_out# }
+		out_said=${p%% *}$said_out
 		[ "$PEER_OUT_CLEAR" = 1 ] && out_said=%pass
 		echo "eroute --add --eraf $iaf --src $lnet --dst $rnet --said $out_said"
 	} > "$b.ipsec"
@@ -169,12 +211,16 @@ peer_klips_up() {
 	[ "$rc" -eq 0 ] && ip -n "$ns" -batch "$b.ip"
 }
 
-# PEER_OPTS: the ip xfrm words of PEER_ALG for "<enckey>/<authkey>".
+# PEER_OPTS: the ip xfrm words of PEER_ALG's ESP for
+# "<enckey>/<authkey>[/<ah authkey>]", PEER_AH_OPTS its AH's.
 peer_xfrm_alg() {
-	local w="$PEER_XFRM "
-	w=${w/ E / ${1%/*} }
-	w=${w/ A / ${1#*/} }
+	local w="$PEER_XFRM " h="$PEER_AH_XFRM " ek ak hk
+	IFS=/ read -r ek ak hk <<< "$1"
+	w=${w/ E / $ek }
+	w=${w/ A / $ak }
+	h=${h/ A / $hk }
 	PEER_OPTS=${w% }
+	PEER_AH_OPTS=${h% }
 }
 
 peer_xfrm_up() {
@@ -187,7 +233,15 @@ peer_xfrm_up() {
 		flag=" flag af-unspec"
 	fi
 	[ "$PEER_INTEG" = 1 ] && rw=" replay-window 32"
-	local espmode=$PEER_MODE tout tin
+	# AH after IPv4 padded to 32 bits, as RFC 4302 says (XFRM: 64 unless align4).
+	local ahflag=' replay-window 32'
+	[[ $loc == *:* ]] || ahflag=" flag align4$ahflag"
+	# The bundle's tmpls, inner to outer: IPComp (carrying the tunnel) and
+	# ESP over it in transport mode, or ESP alone (tunnel or transport);
+	# then AH in transport mode on the outer header; AH alone takes
+	# PEER_MODE.
+	local espmode=$PEER_MODE tout tin ahmode=transport
+	[ -z "$PEER_ESP" ] && [ "$PEER_COMP" != 1 ] && ahmode=$PEER_MODE
 	if [ "$PEER_MODE" = tunnel ]; then
 		tout="tmpl src $loc dst $rem" tin="tmpl src $rem dst $loc"
 	else
@@ -203,20 +257,35 @@ peer_xfrm_up() {
 			tout="$tout proto comp reqid $spo mode $PEER_MODE"
 			tin="$tin proto comp reqid $spi mode $PEER_MODE level use"
 			espmode=transport flag=''
-			if [ "$PEER_ALG" != none ]; then
+			if [ -n "$PEER_ESP" ]; then
 				tout="$tout tmpl proto esp reqid $spo mode transport"
 				tin="$tin tmpl proto esp reqid $spi mode transport"
 			fi
-		else
+		elif [ -n "$PEER_ESP" ]; then
 			tout="$tout proto esp reqid $spo mode $PEER_MODE"
 			tin="$tin proto esp reqid $spi mode $PEER_MODE"
 		fi
-		if [ "$PEER_ALG" != none ]; then
-			peer_xfrm_alg "$ko"
-			echo "xfrm state add src $loc dst $rem proto esp spi $spo reqid $spo mode $espmode$flag $PEER_OPTS"
-			peer_xfrm_alg "$ki"
-			echo "xfrm state add src $rem dst $loc proto esp spi $spi reqid $spi mode $espmode$flag$rw $PEER_OPTS"
+		if [ -n "$PEER_AH" ]; then
+			local ta="proto ah reqid $spo mode $ahmode" ti="proto ah reqid $spi mode $ahmode"
+			if [ -n "$PEER_ESP" ] || [ "$PEER_COMP" = 1 ]; then
+				if [ "$PEER_MODE" = tunnel ]; then
+					ta="tmpl src $loc dst $rem $ta" ti="tmpl src $rem dst $loc $ti"
+				else
+					ta="tmpl $ta" ti="tmpl $ti"
+				fi
+			fi
+			tout="$tout $ta" tin="$tin $ti"
 		fi
+		peer_xfrm_alg "$ko"
+		[ -n "$PEER_ESP" ] &&
+			echo "xfrm state add src $loc dst $rem proto esp spi $spo reqid $spo mode $espmode$flag $PEER_OPTS"
+		[ -n "$PEER_AH" ] &&
+			echo "xfrm state add src $loc dst $rem proto ah spi $spo reqid $spo mode $ahmode$flag${ahflag% replay-window 32} $PEER_AH_OPTS"
+		peer_xfrm_alg "$ki"
+		[ -n "$PEER_ESP" ] &&
+			echo "xfrm state add src $rem dst $loc proto esp spi $spi reqid $spi mode $espmode$flag$rw $PEER_OPTS"
+		[ -n "$PEER_AH" ] &&
+			echo "xfrm state add src $rem dst $loc proto ah spi $spi reqid $spi mode $ahmode$flag$ahflag $PEER_AH_OPTS"
 		local dir=in
 		[ "$PEER_MODE" = tunnel ] && dir=fwd
 		[ "$PEER_OUT_CLEAR" = 1 ] ||
@@ -226,14 +295,15 @@ peer_xfrm_up() {
 	ip -n "$ns" -batch "$b"
 }
 
-# peer_sa <impl> <ns> <src> <dst> <spi>: sets PEER_SA to "packets=<n>
-# bytes=<n> seq=<n>" for that ESP SA (seq: the highest sent or received),
-# and PEER_SA_LINE to its /proc/net/ipsec_spi line (klips).
+# peer_sa <impl> <ns> <src> <dst> <spi> [esp|ah]: sets PEER_SA to
+# "packets=<n> bytes=<n> seq=<n>" for that ESP (or AH) SA (seq: the
+# highest sent or received), and PEER_SA_LINE to its /proc/net/ipsec_spi
+# line (klips).
 peer_sa() {
-	local impl=$1 ns=$2 src=$3 dst=$4 spi=$5 out line said p=0 b=0 s=0
+	local impl=$1 ns=$2 src=$3 dst=$4 spi=$5 proto=${6:-esp} out line said p=0 b=0 s=0
 	PEER_SA="packets=? bytes=? seq=?" PEER_SA_LINE=
 	if [ "$impl" = xfrm ]; then
-		out=$(ip -n "$ns" -s xfrm state get src "$src" dst "$dst" proto esp spi "$spi" 2>&1) ||
+		out=$(ip -n "$ns" -s xfrm state get src "$src" dst "$dst" proto "$proto" spi "$spi" 2>&1) ||
 			return 1
 		[[ $out =~ ([0-9]+)\(bytes\),\ ([0-9]+)\(packets\) ]] &&
 			b=${BASH_REMATCH[1]} p=${BASH_REMATCH[2]}
@@ -242,7 +312,7 @@ peer_sa() {
 	else
 		local sep=.
 		[[ $dst == *:* ]] && sep=:
-		printf -v said 'esp%s%x@%s' "$sep" "$spi" "$dst"
+		printf -v said '%s%s%x@%s' "$proto" "$sep" "$spi" "$dst"
 		out=$(ip netns exec "$ns" cat /proc/net/ipsec_spi) || return 1
 		while IFS= read -r line; do
 			[[ $line == "$said "* ]] && PEER_SA_LINE=$line
@@ -259,7 +329,7 @@ peer_sa() {
 # (/proc/net/xfrm_stat, or klips's /proc/net/ipsec/stats without the
 # counters of policy decisions: a link-local packet of ipsec0 itself
 # meets no eroute; nor InNotOurs, the ESP klips passed on to XFRM, which
-# the xfrm cells before in the same namespaces send; nor OutMtu, a packet
+# (and AH) the xfrm cells before in the same namespaces send; nor OutMtu, a packet
 # answered with ICMP too-big: path MTU discovery at work when a 1400-byte
 # ping meets an IPv6 outer header and a long ICV).
 peer_errors() {

@@ -11,8 +11,10 @@
 #   implementations (tests/peer.sh): klips, the module configured with
 #     tools/ipsec as a KLIPS admin would; xfrm, the kernel's own ip xfrm
 #     state + policy, with the same keys and SPIs (the interop peer);
-#   algorithms: every --esp name in peer.sh's table (spec/cli.md), fresh
-#     random keys per cell;
+#   algorithms: every --esp name in peer.sh's table (spec/cli.md), every
+#     --ah name as ah-<name> (AH alone; tun+ah in the tunnel layouts), and
+#     ESP inside AH as <esp>+ah-<ah> (esp+ah, tun+esp+ah); fresh random
+#     keys per cell;
 #   layouts: tunnel4, tunnel6, tunnel4in6 (IPv4 inside IPv6), tunnel6in4
 #     (traffic hostA <-> hostB); transport4, transport6 (gwA <-> gwB).
 #
@@ -23,9 +25,12 @@
 #     complementary (mode, family) pairs that rotate through tunnel4,
 #     transport6, tunnel6, transport4, so every pair of algorithm, mode,
 #     family and implementation pair occurs; plus tunnel4in6 and
-#     tunnel6in4 for both pairs. 62 cells.
+#     tunnel6in4 for both pairs; the same for the 7 AH algorithms and 4
+#     ESP+AH groups (each group once per layout and pair), with 3 more
+#     xfrm-xfrm controls of AH and ESP+AH bundles. 89 cells.
 #   KLIPS_CHECK_FULL=1: the whole matrix, {xfrm-xfrm, klips-klips,
-#     klips-xfrm, xfrm-klips} x 26 algorithms x 6 layouts (624 cells).
+#     klips-xfrm, xfrm-klips} x 37 algorithms and groups x 6 layouts
+#     (888 cells).
 #   TUNNEL_CELLS=<glob>[+<glob>...] keeps the cells whose name contains one
 #     of the patterns: klips (every cell with klips on a side), xfrm-xfrm,
 #     klips-xfrm/aes-gcm, /tunnel4in6 ...
@@ -47,18 +52,19 @@
 #     smaller path MTU).
 #   - TCP, TUNNEL_XFER_BYTES each way: tests/xfer.py, sha256 and length
 #     compared between sender and receiver.
-#   - SA counters, per direction: the sender's outbound ESP SA counted at
+#   - SA counters, per direction: the sender's outbound ESP (AH) SA counted at
 #     least the transfer's segments, and the receiver's inbound SA agrees on
 #     packets, bytes and (with integrity) seq: ip -s xfrm state, or klips's
 #     /proc/net/ipsec_spi. Every klips SA line shows, in proc.md's order,
 #     bytes(), add(), use(), packets() moved and idle=; ESP SAs seq= (an
 #     inbound one with integrity only).
 #   - no error counted: /proc/net/xfrm_stat, klips's /proc/net/ipsec/stats.
-#   - the router's capture (tcpdump -i any): nothing but ESP (and ARP, ND,
-#     multicast) by tcpdump's own filter and by tests/wire.py; per
-#     direction, ESP with the expected SPI only, one packet per sequence
-#     number the sender counted and the highest its seq; the ping payload's
-#     pattern visible inside ESP exactly when the cipher is null.
+#   - the router's capture (tcpdump -i any): nothing but ESP, or AH when
+#     AH is the outer layer (and ARP, ND, multicast) by tcpdump's own filter
+#     and by tests/wire.py; per direction, ESP (AH) with the expected SPI
+#     only, one packet per sequence number the sender counted and the
+#     highest its seq (and ESP inside AH likewise); the ping payload's
+#     pattern visible exactly when the cipher is null or there is no ESP.
 #
 # TUNNEL_BREAK=<what> breaks one thing on purpose, to watch the checks
 # fail: key: gwB's inbound key for A->B differs from gwA's; keylen: it is a
@@ -93,13 +99,16 @@ tmp=$(mktemp -d)
 PEER_TMP=$tmp
 
 layouts="tunnel4 tunnel6 tunnel4in6 tunnel6in4 transport4 transport6"
+# ESP inside AH: every AH algorithm once, with ESP suites of each kind.
+groups="aes-gcm-16+ah-hmac-sha1-96 aes128-sha2_256-128+ah-hmac-sha2_512-256
+chacha20poly1305+ah-aes-xcbc-96 aes256-sha1-96+ah-aes-cmac-96"
 
 matrix() {
 	local pair alg l i=0
 	local -a rot=(tunnel4 transport6 tunnel6 transport4)
 	if [ "${KLIPS_CHECK_FULL:-0}" = 1 ]; then
 		for pair in xfrm-xfrm klips-klips klips-xfrm xfrm-klips; do
-			for alg in $(peer_algs); do
+			for alg in $(peer_algs) $groups; do
 				for l in $layouts; do
 					echo "$pair/$alg/$l"
 				done
@@ -109,12 +118,22 @@ matrix() {
 	fi
 	printf '%s\n' xfrm-xfrm/aes-gcm-16/tunnel4 xfrm-xfrm/chacha20poly1305/tunnel6 \
 		xfrm-xfrm/aes256-sha2_512-256/tunnel4in6 xfrm-xfrm/aesctr-sha1-96/tunnel6in4 \
-		xfrm-xfrm/3des-sha1-96/transport4 xfrm-xfrm/null-aes-gmac/transport6
+		xfrm-xfrm/3des-sha1-96/transport4 xfrm-xfrm/null-aes-gmac/transport6 \
+		xfrm-xfrm/ah-hmac-sha1-96/tunnel6 xfrm-xfrm/aes-gcm-16+ah-hmac-sha1-96/tunnel4 \
+		xfrm-xfrm/aes128-sha2_256-128+ah-hmac-sha2_512-256/transport6
 	for alg in $(peer_algs); do
 		echo "klips-klips/$alg/${rot[i % 4]}"
 		echo "klips-xfrm/$alg/${rot[(i % 4) ^ 1]}"
 		i=$((i + 1))
 	done
+	i=0
+	for alg in $groups; do
+		echo "klips-klips/$alg/${rot[i % 4]}"
+		echo "klips-xfrm/$alg/${rot[(i % 4) ^ 1]}"
+		i=$((i + 1))
+	done
+	printf '%s\n' klips-klips/ah-hmac-sha2_256-128/tunnel4in6 \
+		klips-xfrm/aes-gcm-16+ah-hmac-sha1-96/tunnel6in4
 	printf '%s\n' klips-klips/aes-gcm-16/tunnel4in6 klips-xfrm/aes128-sha2_256-128/tunnel4in6 \
 		klips-klips/aes256-sha1-96/tunnel6in4 klips-xfrm/chacha20poly1305/tunnel6in4
 }
@@ -276,14 +295,17 @@ klips_sa_checks() {
 	local id=$1 ns=$2 sep=$3 spo=$4 rem=$5 spi=$6 loc=$7 integ=$8 procs said dir src re
 	local life='life\(c,s,h\)=bytes\([1-9][0-9]*,0,0\)add\([0-9]+,0,0\)use\([0-9]+,0,0\)packets\([1-9][0-9]*,0,0\) idle=[0-9]+$'
 	procs=$(ip netns exec "$ns" cat /proc/net/ipsec_spi 2>&1)
-	local -a sas=("esp out $spo $rem $loc" "esp in $spi $loc $rem")
+	local -a sas=()
+	[ -n "$PEER_ESP" ] && sas+=("esp out $spo $rem $loc" "esp in $spi $loc $rem")
+	[ -n "$PEER_AH" ] && sas+=("ah out $spo $rem $loc" "ah in $spi $loc $rem")
 	[ "$PEER_MODE" = tunnel ] && sas+=("tun out $spo $rem $loc" "tun in $spi $loc $rem")
 	local proto spin dst
 	for said in "${sas[@]}"; do
 		read -r proto dir spin dst src <<< "$said"
 		printf -v said '%s%s%x@%s' "$proto" "$sep" "$spin" "$dst"
-		re="^${said//./\\.} (ESP_[A-Z0-9_]+|IPIP): dir=$dir src=${src//./\\.} "
-		if [ "$proto" = esp ] && { [ "$dir" = out ] || [ "$integ" = 1 ]; }; then
+		re="^${said//./\\.} (ESP_[A-Z0-9_]+|AH_[A-Z0-9_]+|IPIP): dir=$dir src=${src//./\\.} "
+		if [ "$proto" = ah ] ||
+			{ [ "$proto" = esp ] && { [ "$dir" = out ] || [ "$integ" = 1 ]; }; }; then
 			re+=".*seq=[1-9][0-9]* "
 		fi
 		re+=".*$life"
@@ -308,7 +330,7 @@ if grep -q klips <<< "$cells"; then
 	check "insmod klips.ko" klips_insmod "$moddir/klips.ko" && klips_loaded=1
 fi
 if grep -q xfrm <<< "$cells"; then
-	modprobe -a esp4 esp6 xfrm_user 2>/dev/null
+	modprobe -a esp4 esp6 ah4 ah6 xfrm_user 2>/dev/null
 fi
 topo_up
 
@@ -348,21 +370,20 @@ run_cell() {
 	# Per cell: its own SPIs and port, fresh keys.
 	local spi_ab=$((0x10000 + n)) spi_ba=$((0x20000 + n)) port=$((20000 + n))
 	local k kAB kBA kAB_B d
-	k=$(topo_key $((2 * (PEER_EK + PEER_AK))))
+	# shellcheck disable=SC2153 # PEER_AK: set by peer_alg
+	k=$(topo_key $((2 * (PEER_EK + PEER_AK + PEER_HK))))
 	k=${k#0x}
-	local e=$((2 * PEER_EK)) h=$((2 * PEER_AK))
-	local ek1=${k:0:e} ak1=${k:e:h} ek2=${k:e+h:e} ak2=${k:2*e+h:h}
-	kAB="${ek1:+0x$ek1}/${ak1:+0x$ak1}"
-	kBA="${ek2:+0x$ek2}/${ak2:+0x$ak2}"
+	local e=$((2 * PEER_EK)) h=$((2 * PEER_AK)) a=$((2 * PEER_HK))
+	local ek1=${k:0:e} ak1=${k:e:h} hk1=${k:e+h:a}
+	local ek2=${k:e+h+a:e} ak2=${k:2*e+h+a:h} hk2=${k:2*(e+h)+a:a}
+	kAB="${ek1:+0x$ek1}/${ak1:+0x$ak1}/${hk1:+0x$hk1}"
+	kBA="${ek2:+0x$ek2}/${ak2:+0x$ak2}/${hk2:+0x$hk2}"
 	kAB_B=$kAB
 	if [ "$brk" = key ]; then	# gwB: the first digit of the first key differs
+		local pre=${kAB%%0x*}
 		d=0
-		[[ $kAB == 0x0* || $kAB == /0x0* ]] && d=1
-		if [ -n "$ek1" ]; then
-			kAB_B=0x$d${kAB:3}
-		else
-			kAB_B=/0x$d${kAB:4}
-		fi
+		[[ ${kAB#"$pre"} == 0x0* ]] && d=1
+		kAB_B=${pre}0x$d${kAB:${#pre}+3}
 	elif [ "$brk" = keylen ]; then	# gwB: the first key a byte short
 		kAB_B=${kAB/0x??/0x}
 	fi
@@ -412,11 +433,12 @@ run_cell() {
 	cap_stop
 
 	# Counters: gwA's outbound SA for A->B, gwB's inbound; and back.
-	local sAB rAB sBA rBA
-	peer_sa "$left" gwA "$gA" "$gB" "$spi_ab"; sAB=$PEER_SA
-	peer_sa "$right" gwB "$gA" "$gB" "$spi_ab"; rAB=$PEER_SA
-	peer_sa "$right" gwB "$gB" "$gA" "$spi_ba"; sBA=$PEER_SA
-	peer_sa "$left" gwA "$gB" "$gA" "$spi_ba"; rBA=$PEER_SA
+	# The outermost layer's SAs (AH in a group): what the wire shows.
+	local sAB rAB sBA rBA outer=$PEER_OUTER
+	peer_sa "$left" gwA "$gA" "$gB" "$spi_ab" "$outer"; sAB=$PEER_SA
+	peer_sa "$right" gwB "$gA" "$gB" "$spi_ab" "$outer"; rAB=$PEER_SA
+	peer_sa "$right" gwB "$gB" "$gA" "$spi_ba" "$outer"; sBA=$PEER_SA
+	peer_sa "$left" gwA "$gB" "$gA" "$spi_ba" "$outer"; rBA=$PEER_SA
 	local min=$((xfer_bytes / 1500)) what="packets, bytes, seq"
 	local pAB=${sAB#packets=} pBA=${sBA#packets=} qAB=${sAB##*seq=} qBA=${sBA##*seq=}
 	pAB=${pAB%% *} pBA=${pBA%% *}
@@ -426,33 +448,54 @@ run_cell() {
 		sAB=${sAB% seq=*} rAB=${rAB% seq=*} sBA=${sBA% seq=*} rBA=${rBA% seq=*}
 		what="packets, bytes"
 	fi
-	agree "$id: A->B: gwB's ($right) inbound SA agrees with the sender ($what)" "$sAB" "$rAB"
-	agree "$id: B->A: gwA's ($left) inbound SA agrees with the sender ($what)" "$sBA" "$rBA"
+	agree "$id: A->B: gwB's ($right) inbound $outer SA agrees with the sender ($what)" "$sAB" "$rAB"
+	agree "$id: B->A: gwA's ($left) inbound $outer SA agrees with the sender ($what)" "$sBA" "$rBA"
+	# ESP inside AH: its SAs agree too, and the wire shows it inside AH.
+	local eAB='' eBA='' x
+	if [ -n "$PEER_ESP" ] && [ "$outer" = ah ]; then
+		peer_sa "$left" gwA "$gA" "$gB" "$spi_ab" esp; eAB=$PEER_SA
+		peer_sa "$right" gwB "$gA" "$gB" "$spi_ab" esp; x=$PEER_SA
+		agree "$id: A->B: gwB's ($right) inbound esp SA agrees with the sender (packets, bytes, seq)" "$eAB" "$x"
+		peer_sa "$right" gwB "$gB" "$gA" "$spi_ba" esp; eBA=$PEER_SA
+		peer_sa "$left" gwA "$gB" "$gA" "$spi_ba" esp; x=$PEER_SA
+		agree "$id: B->A: gwA's ($left) inbound esp SA agrees with the sender (packets, bytes, seq)" "$eBA" "$x"
+	fi
 	[ "$left" = klips ] && klips_sa_checks "$id" gwA "$sep" "$spi_ab" "$gB" "$spi_ba" "$gA" "$PEER_INTEG"
 	[ "$right" = klips ] && klips_sa_checks "$id" gwB "$sep" "$spi_ba" "$gA" "$spi_ab" "$gB" "$PEER_INTEG"
 	check_eq "$id: gwA ($left): no error counted" "" "$(peer_errors "$left" gwA 2>&1)"
 	check_eq "$id: gwB ($right): no error counted" "" "$(peer_errors "$right" gwB 2>&1)"
 
 	# The wire.
-	local leaks wire
-	leaks=$(tcpdump -nr "$tmp/cap" "not (arp or ip proto 50 or ip6 protochain 50 or ip6 multicast or (icmp6 and ip6[40] >= 130 and ip6[40] <= 143))" 2>&1 |
+	local leaks wire OUTER=${outer^^} pnum=50
+	[ "$outer" = ah ] && pnum=51
+	leaks=$(tcpdump -nr "$tmp/cap" "not (arp or ip proto $pnum or ip6 protochain $pnum or ip6 multicast or (icmp6 and ip6[40] >= 130 and ip6[40] <= 143))" 2>&1 |
 		grep -Ev '^(reading from file|Warning: interface names)' | head -5)
 	wire=$("${py[@]}" "$here/wire.py" "$tmp/cap" "$pattern" 2>&1)
 	local clear
 	lines_with clear "$wire"
 	clear=$LINES
 	[ "$clear" = "clear 0" ] || leaks+=${leaks:+$'\n'}"wire.py: ${clear:-$wire}"
-	wire_eq "$id: router: nothing but ESP between the gateways, no clear traffic" "" "$leaks"
-	# (esp <src> <dst> <spi> <distinct sequence numbers> <highest>)
-	lines_with "esp $gA $gB " "$wire"
-	wire_eq "$id: router: A->B ESP, SPI 0x$xab only, a packet per sequence number gwA counted" \
-		"esp $gA $gB $xab $pAB $qAB" "$LINES"
-	lines_with "esp $gB $gA " "$wire"
-	wire_eq "$id: router: B->A ESP, SPI 0x$xba only, a packet per sequence number gwB counted" \
-		"esp $gB $gA $xba $pBA $qBA" "$LINES"
+	wire_eq "$id: router: nothing but $OUTER between the gateways, no clear traffic" "" "$leaks"
+	# (esp|ah <src> <dst> <spi> <distinct sequence numbers> <highest>)
+	lines_with "$outer $gA $gB " "$wire"
+	wire_eq "$id: router: A->B $OUTER, SPI 0x$xab only, a packet per sequence number gwA counted" \
+		"$outer $gA $gB $xab $pAB $qAB" "$LINES"
+	lines_with "$outer $gB $gA " "$wire"
+	wire_eq "$id: router: B->A $OUTER, SPI 0x$xba only, a packet per sequence number gwB counted" \
+		"$outer $gB $gA $xba $pBA $qBA" "$LINES"
+	if [ -n "$eAB" ]; then
+		x=${eAB#packets=}
+		lines_with "esp $gA $gB " "$wire"
+		wire_eq "$id: router: A->B ESP inside AH, SPI 0x$xab, a packet per sequence number gwA counted" \
+			"esp $gA $gB $xab ${x%% *} ${eAB##*seq=}" "$LINES"
+		x=${eBA#packets=}
+		lines_with "esp $gB $gA " "$wire"
+		wire_eq "$id: router: B->A ESP inside AH, SPI 0x$xba, a packet per sequence number gwB counted" \
+			"esp $gB $gA $xba ${x%% *} ${eBA##*seq=}" "$LINES"
+	fi
 	lines_with marker "$wire"
 	if [ "$cleartext" = 1 ]; then
-		check_match "$id: router: the ping pattern shows inside ESP (null cipher)" \
+		check_match "$id: router: the ping pattern shows inside $OUTER (null cipher or AH alone)" \
 			'^marker [1-9]' "$LINES"
 	else
 		check_eq "$id: router: the ping pattern never shows (encrypted)" \

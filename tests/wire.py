@@ -9,20 +9,22 @@ Reads a pcap (Ethernet, Linux cooked v1 or v2: tcpdump -i any) and prints:
     esp <src> <dst> <spi-hex> <packets> <max-seq>   one line per ESP flow; packets
                                                     counts distinct sequence numbers
                                                     (-i any sees each packet twice)
+    ah <src> <dst> <spi-hex> <packets> <max-seq>    the same per AH flow; ESP right
+                                                    inside AH counts as an ESP flow
     clear <n> [<first few, summarized>]            IP packets that are neither ESP
-                                                    nor ARP/ND/MLD housekeeping
-    marker <n>                                      ESP packets whose bytes contain
-                                                    <marker> (a ping -p pattern)
+                                                    nor AH nor ARP/ND/MLD housekeeping
+    marker <n>                                      ESP or AH packets whose bytes
+                                                    contain <marker> (a ping -p pattern)
 
 IPv6 extension headers (hop-by-hop, routing, destination options,
 fragment) are walked; fragments after the first carry no ESP header and
-count only as ESP traffic (not as clear).
+count only as ESP (AH) traffic (not as clear).
 """
 import ipaddress
 import struct
 import sys
 
-ESP, FRAG = 50, 44
+ESP, AH, FRAG = 50, 51, 44
 V6_EXT = {0, 43, 60}
 ICMP6 = 58
 ND_TYPES = range(130, 144)   # MLD, RS, RA, NS, NA, redirect, MLDv2
@@ -82,7 +84,7 @@ def main(argv):
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2
     marker = argv[2].encode()
-    flows = {}       # (src, dst, spi) -> set of sequence numbers
+    flows = {}       # (proto, src, dst, spi) -> set of sequence numbers
     clear, marked = [], 0
     for etype, p in frames(argv[1]):
         if etype == 0x0806:          # ARP
@@ -91,10 +93,15 @@ def main(argv):
         if h is None:
             continue
         src, dst, proto, first, off = h
-        if proto == ESP:
-            if first and off + 8 <= len(p):
+        if proto in (ESP, AH):
+            if first and proto == AH and off + 12 <= len(p):
+                spi, seq = struct.unpack(">II", p[off + 4:off + 12])
+                flows.setdefault(("ah", src, dst, spi), set()).add(seq)
+                if p[off] == ESP:
+                    proto, off = ESP, off + (p[off + 1] + 2) * 4
+            if first and proto == ESP and off + 8 <= len(p):
                 spi, seq = struct.unpack(">II", p[off:off + 8])
-                flows.setdefault((src, dst, spi), set()).add(seq)
+                flows.setdefault(("esp", src, dst, spi), set()).add(seq)
             if marker and marker in p:
                 marked += 1
             continue
@@ -102,8 +109,8 @@ def main(argv):
                                  (proto == ICMP6 and off < len(p) and p[off] in ND_TYPES)):
             continue
         clear.append("%s>%s proto %d len %d" % (src, dst, proto, len(p)))
-    for (src, dst, spi), seqs in sorted(flows.items(), key=str):
-        print("esp %s %s %x %d %d" % (src, dst, spi, len(seqs), max(seqs)))
+    for (proto, src, dst, spi), seqs in sorted(flows.items(), key=str):
+        print("%s %s %s %x %d %d" % (proto, src, dst, spi, len(seqs), max(seqs)))
     print(" ".join(["clear", str(len(clear))] + sorted(set(clear))[:5]))
     print("marker %d" % marked)
     return 0

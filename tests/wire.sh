@@ -66,6 +66,16 @@
 #    next header 59 (InDummy), a larval SA (InStateInvalid), arrival on a
 #    device with no ipsecN (InNoDevice), unknown SPIs, SPI 0 and another
 #    namespace's SPI (InNotOurs, and esp4/esp6 count XfrmInNoStates).
+# 4. AH (tests/ahcraft.py): for HMAC-MD5/SHA1/SHA2-256/384/512 and
+#    AES-CMAC, tunnel and transport, IPv4 and IPv6, scapy-made AH from gwA
+#    to gwB with the mutable fields changed after the ICV is answered, and
+#    scapy verifies the answer's ICV (and refuses it with a key bit
+#    flipped); an immutable byte changed (payload, ICV, IPv4
+#    identification) counts auth_errs + InAuthError, a replay ooo_errs +
+#    InReplay, a cut AH header InHdrError, and is not answered. A
+#    tun+esp+ah group (IPv4, IPv6) answers AH(ESP(IP)) with the same;
+#    a skipped layer (bare ESP, AH over IPIP, bare IPIP) or ESP outside AH
+#    counts InPolicyError and is not answered.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
@@ -352,6 +362,81 @@ echo "# gwB's counters at the end:"
 # shellcheck disable=SC2016 # awk's
 on gwB awk '$2 != 0 { print "#   " $0 }' /proc/net/ipsec/stats
 on gwB sed 's/^/#   /' /proc/net/ipsec_spi
+
+# --- 4. AH made by hand, answered by gwB, judged by scapy ----------------------
+# label|mode|af|--ah|key bytes|scapy auth (scapy has no AES-XCBC: XFRM is
+# its peer in tests/tunnel.sh)
+AH_SUITES="sha1-tun4|tunnel|inet|hmac-sha1-96|20|HMAC-SHA1-96
+sha256-tr4|transport|inet|hmac-sha2_256-128|32|SHA2-256-128
+md5-tun6|tunnel|inet6|hmac-md5-96|16|HMAC-MD5-96
+sha384-tr6|transport|inet6|hmac-sha2_384-192|48|SHA2-384-192
+sha512-tun4|tunnel|inet|hmac-sha2_512-256|64|SHA2-512-256
+cmac-tun6|tunnel|inet6|aes-cmac-96|16|AES-CMAC-96
+group-tun4|group|inet|hmac-sha1-96|20|HMAC-SHA1-96
+group-tun6|group|inet6|hmac-sha1-96|20|HMAC-SHA1-96"
+# group: tun+esp+ah, ESP aes-gcm-16 with keys <ekin> <ekout>.
+# shellcheck disable=SC2086 # $tun, $esp_in, $esp_out: words or none
+ah_side() {	# ah_side <mode> <af> <A> <B> <netA> <netB> <alg> <in> <kin> <out> <kout> [<ekin> <ekout>]
+	local mode=$1 af=$2 A=$3 B=$4 netA=$5 netB=$6 alg=$7 sep=. tun=--ip4
+	local esp_in='' esp_out=''
+	[ "$af" = inet6 ] && sep=: tun=--ip6
+	if [ "$mode" = group ]; then
+		esp_in="$af $B 0x$8 esp" esp_out="$af $A 0x${10} esp"
+		on gwB "$ipsec" spi --af "$af" --edst "$B" --spi "0x$8" --proto esp \
+			--src "$A" --esp aes-gcm-16 --enckey "0x${12}" &&
+		on gwB "$ipsec" spi --af "$af" --edst "$A" --spi "0x${10}" --proto esp \
+			--src "$B" --esp aes-gcm-16 --enckey "0x${13}" || return 1
+	fi
+	on gwB "$ipsec" spi --af "$af" --edst "$B" --spi "0x$8" --proto ah \
+		--src "$A" --ah "$alg" --authkey "0x$9" &&
+	on gwB "$ipsec" spi --af "$af" --edst "$A" --spi "0x${10}" --proto ah \
+		--src "$B" --ah "$alg" --authkey "0x${11}" || return 1
+	if [ "$mode" = transport ]; then
+		on gwB "$ipsec" eroute --add --eraf "$af" --src "$netB" --dst "$netA" \
+			--said "ah$sep${10}@$A" &&
+		on gwB ip route replace "$netA" dev ipsec0 src "$B"
+		return
+	fi
+	on gwB "$ipsec" spi --af "$af" --edst "$B" --spi "0x$8" --proto tun \
+		--src "$A" --dst "$B" $tun &&
+	on gwB "$ipsec" spigrp "$af" "$B" "0x$8" tun $esp_in "$af" "$B" "0x$8" ah &&
+	on gwB "$ipsec" spi --af "$af" --edst "$A" --spi "0x${10}" --proto tun \
+		--src "$B" --dst "$A" $tun &&
+	on gwB "$ipsec" spigrp "$af" "$A" "0x${10}" tun $esp_out "$af" "$A" "0x${10}" ah &&
+	on gwB "$ipsec" eroute --add --eraf "$af" --src "$netB" --dst "$netA" \
+		--said "tun$sep${10}@$A" &&
+	on gwB "$ipsec" eroute --addin --eraf "$af" --src "$netA" --dst "$netB" \
+		--said "tun$sep$8@$B" &&
+	on gwB ip route replace "$netA" dev ipsec0
+}
+n=0
+while IFS='|' read -r -u 3 label mode af alg kbytes sauth; do
+	n=$((n + 1))
+	in=$(printf '%x' $((0x9100 + n))) out=$(printf '%x' $((0x9200 + n)))
+	if [ "$af" = inet ]; then
+		A=192.0.2.1 B=198.51.100.1 iA=10.1.0.2 iB=10.2.0.2
+		netA=10.1.0.0/24 netB=10.2.0.0/24
+		[ "$mode" = transport ] && iA=$A iB=$B netA=$A/32 netB=$B/32
+	else
+		A=2001:db8:1::1 B=2001:db8:2::1 iA=fd01::2 iB=fd02::2
+		netA=fd01::/64 netB=fd02::/64
+		[ "$mode" = transport ] && iA=$A iB=$B netA=$A/128 netB=$B/128
+	fi
+	kin=$(hexkey "$kbytes") kout=$(hexkey "$kbytes") ekin='' ekout=''
+	[ "$mode" = group ] && ekin=$(hexkey 20) ekout=$(hexkey 20)
+	on gwB "$ipsec" eroute --clear
+	on gwB "$ipsec" spi --clear
+	check "AH $label: gwB keyed ($mode, --ah $alg, ah.$in in, ah.$out out)" \
+		ah_side "$mode" "$af" "$A" "$B" "$netA" "$netB" "$alg" "$in" "$kin" \
+		"$out" "$kout" "$ekin" "$ekout"
+	echo "$label $mode $in $out $A $B $iA $iB $sauth $kin $kout${ekin:+ AES-GCM $ekin $ekout}" \
+		> "$work/ah-sa"
+	absorb < <(on router /usr/bin/python3 "$here/ahcraft.py" "$work/ah-sa" gwB 2>&1)
+	wait $!
+	check_eq "AH $label: ahcraft.py ran to the end" 0 "$?"
+	[ "$mode" = transport ] && on gwB ip route del "$netA" dev ipsec0
+done 3<<< "$AH_SUITES"
+elapsed "the AH packets"
 
 # --- teardown ------------------------------------------------------------------
 topo_down

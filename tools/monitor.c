@@ -7,6 +7,7 @@
  *   del esp.1001@192.0.2.2 ESP_AES_HMAC_SHA1
  *   expire soft esp.1001@192.0.2.2 ESP_AES_HMAC_SHA1
  *   acquire 10.0.1.1/32 -> 10.0.2.1/32:80 proto=6 => %trap
+ *   mapping esp.1001@192.0.2.2 198.51.100.2:4500 -> 198.51.100.2:4600
  *
  * SIGINT and SIGTERM end it with status 0.
  */
@@ -75,6 +76,31 @@ static void print_acquire(const struct nlmsghdr *nlh)
 	putchar('\n');
 }
 
+/* A NAT-T peer's new outer address or port ("[addr]:port" for IPv6). */
+static void print_endpoint(const struct nlattr *addr, const struct nlattr *port)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *a = addr ? nl_addr_text(addr, buf, sizeof(buf)) : "?";
+
+	printf(strchr(a, ':') ? "[%s]:%u" : "%s:%u", a,
+	       ntohs(attr_u16(port)));
+}
+
+static void print_mapping(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[KLIPS_A_SA_MAX + 1];
+	char said[KLIPS_SAID_BUFLEN];
+
+	if (nl_parse(nlh, tb, KLIPS_A_SA_MAX))
+		return;
+	printf("mapping %s ", tb[KLIPS_A_SA_SAID] ?
+	       nl_said_text(tb[KLIPS_A_SA_SAID], said, sizeof(said)) : "?");
+	print_endpoint(tb[KLIPS_A_SA_SRC], tb[KLIPS_A_SA_NATT_SPORT]);
+	fputs(" -> ", stdout);
+	print_endpoint(tb[KLIPS_A_SA_MAPPING_SRC], tb[KLIPS_A_SA_MAPPING_SPORT]);
+	putchar('\n');
+}
+
 static void print_event(const struct nlmsghdr *nlh)
 {
 	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
@@ -91,6 +117,9 @@ static void print_event(const struct nlmsghdr *nlh)
 		break;
 	case KLIPS_CMD_ACQUIRE_NTF:
 		print_acquire(nlh);
+		break;
+	case KLIPS_CMD_MAPPING_NTF:
+		print_mapping(nlh);
 		break;
 	default:
 		printf("event %u\n", genl->cmd);
