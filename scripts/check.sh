@@ -145,7 +145,7 @@ else
 fi
 
 # One guest boot per script, many cases each.
-for t in netns netlink tool path wire tunnel; do
+for t in netns netlink tool path life wire tunnel; do
 	echo "== $t tests (debug UML guest)"
 	run=$log/$t
 	KLIPS_RUN_DIR=$run "$top/scripts/uml-run.sh" debug "tests/$t.sh" "$mod" > "$run.console" 2>&1

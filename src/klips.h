@@ -10,6 +10,8 @@
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/time64.h>
 #include <linux/rhashtable-types.h>
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
@@ -71,6 +73,12 @@ struct klips_net {
 	unsigned int sa_count;
 	u32 sa_gen;				/* bumped on every change */
 	struct delayed_work larval_work;	/* expires larval SAs */
+	/* Lifetimes (life.c): SAs with a time limit, SAs at a limit. */
+	struct list_head life_list;
+	time64_t life_next;			/* when life_list is due */
+	spinlock_t life_lock;			/* life_pending, any context */
+	struct list_head life_pending;
+	struct delayed_work life_work;
 	struct klips_eroute_table *eroutes;
 	struct klips_holds *holds;		/* %hold packets, %trap requests */
 };
@@ -115,8 +123,12 @@ int klips_dev_attach(struct net_device *dev, struct net_device *phys,
 void klips_dev_detach(struct net_device *dev);
 
 /* generic netlink (netlink.c) */
+struct klips_sa;
 int klips_netlink_init(void);
 void klips_netlink_exit(void);
+void klips_netlink_expire(struct klips_net *kn, const struct klips_sa *sa,
+			  bool hard);
+void klips_netlink_group_del(struct klips_net *kn, struct klips_sa *sa);
 
 /* /proc/net/ipsec* (proc.c) */
 int klips_proc_net_init(struct klips_net *kn);

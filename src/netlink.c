@@ -434,6 +434,38 @@ static void notify_sa(struct klips_net *kn, const struct klips_sa *sa, u8 cmd)
 }
 
 /**
+ * klips_netlink_expire() - tell listeners that @sa reached a limit
+ * @kn: the namespace, config mutex held
+ * @sa: the SA
+ * @hard: a hard limit (the SA is deleted next) or a soft one
+ *
+ * Shaped like XFRM_MSG_EXPIRE: the whole SA, as sa-get shows it, and which
+ * kind of limit (its "hard" byte).
+ */
+void klips_netlink_expire(struct klips_net *kn, const struct klips_sa *sa,
+			  bool hard)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	lockdep_assert_held(&kn->lock);
+	if (!genl_has_listeners(&klips_family, kn->net, 0))
+		return;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &klips_family, 0, KLIPS_CMD_EXPIRE_NTF);
+	if (!hdr || put_sa_attrs(skb, sa, ktime_get_seconds()) ||
+	    nla_put_u8(skb, KLIPS_A_SA_EXPIRE_KIND,
+		       hard ? KLIPS_EXPIRE_KIND_HARD : KLIPS_EXPIRE_KIND_SOFT)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast_netns(&klips_family, kn->net, skb, 0, 0, GFP_KERNEL);
+}
+
+/**
  * klips_notify_mapping() - a NAT-T peer shows a new outer address or port
  * @kn: the namespace
  * @sa: the inbound ESP SA whose ICV the packet passed
@@ -485,6 +517,12 @@ static void notify_group_del(struct klips_net *kn, struct klips_sa *sa)
 	for (; sa; sa = rcu_dereference_protected(sa->outer,
 						  lockdep_is_held(&kn->lock)))
 		notify_sa(kn, sa, KLIPS_CMD_SA_DEL_NTF);
+}
+
+/* A hard expiry deletes @sa's group (life.c): the same events as a --del. */
+void klips_netlink_group_del(struct klips_net *kn, struct klips_sa *sa)
+{
+	notify_group_del(kn, sa);
 }
 
 static int sa_add_doit(struct sk_buff *skb, struct genl_info *info)

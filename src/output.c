@@ -417,6 +417,9 @@ static void output_chain(struct sk_buff *skb, struct klips_sa *sa)
 		if (err) {
 			klips_dbg(KLIPS_DBG_XMIT, "%s: transform failed: %d\n",
 				  dev->name, err);
+			/* Sequence numbers used up without ESN: a hard expiry. */
+			if (err == -EOVERFLOW)
+				klips_sa_expire(sa, true);
 			klips_sa_put(sa);
 			drop(skb, dev, err == -EKEYEXPIRED || err == -EOVERFLOW ?
 				       KLIPS_STAT_OUT_STATE_EXPIRED :

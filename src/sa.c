@@ -67,6 +67,8 @@ static struct klips_sa *sa_alloc(const struct klips_said *said)
 	INIT_RCU_WORK(&sa->free_work, sa_free_work);
 	INIT_LIST_HEAD(&sa->list);
 	INIT_LIST_HEAD(&sa->larval_list);
+	INIT_LIST_HEAD(&sa->life_list);
+	INIT_LIST_HEAD(&sa->life_pending);
 	sa->said = *said;
 	sa->add_time = ktime_get_seconds();
 	return sa;
@@ -315,8 +317,11 @@ struct klips_sa *klips_sa_create(struct klips_net *kn,
 	sa->src_family = cfg->src_family;
 	sa->tun_dst = cfg->tun_dst;
 	sa->tun_family = cfg->tun_family;
+	sa->kn = kn;
 	sa->soft = cfg->soft;
 	sa->hard = cfg->hard;
+	sa->count_limit = sa->soft.bytes || sa->soft.packets ||
+			  sa->hard.bytes || sa->hard.packets;
 	sa->natt_type = cfg->natt_type;
 	sa->natt_sport = cfg->natt_sport;
 	sa->natt_dport = cfg->natt_dport;
@@ -367,6 +372,7 @@ struct klips_sa *klips_sa_create_larval(struct klips_net *kn,
 
 	if (!sa)
 		return NULL;
+	sa->kn = kn;
 	sa->state = KLIPS_STATE_LARVAL;
 	sa->dir = local_dir(kn->net, said);
 	sa->larval_expires = sa->add_time + lifetime;
@@ -397,8 +403,9 @@ void klips_sa_totals(const struct klips_sa *sa, u64 *bytes, u64 *packets)
 {
 	int cpu;
 
-	*bytes = 0;
-	*packets = 0;
+	/* An SA with a bytes or packets limit counts in atomics instead. */
+	*bytes = atomic64_read(&sa->life_bytes);
+	*packets = atomic64_read(&sa->life_packets);
 	for_each_possible_cpu(cpu) {
 		const struct klips_sa_pcpu *p = per_cpu_ptr(sa->pcpu, cpu);
 
@@ -406,6 +413,7 @@ void klips_sa_totals(const struct klips_sa *sa, u64 *bytes, u64 *packets)
 		*packets += READ_ONCE(p->packets);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_sa_totals);
 
 static int fmt_life(char *buf, size_t size, const char *name, u64 c, u64 s,
 		    u64 h)

@@ -83,10 +83,20 @@ struct klips_sa_config {
 	u8 natt_oa_family;
 };
 
+/* sa->life_flags: which limit the SA has reached (life.c). */
+enum {
+	KLIPS_LIFE_SOFT,
+	KLIPS_LIFE_HARD,
+	KLIPS_LIFE_SOFT_SENT,	/* its event went out (config mutex) */
+};
+
 struct klips_sa {
 	struct rhash_head node;		/* in the namespace's SAID table */
 	struct list_head list;		/* all SAs of the namespace */
 	struct list_head larval_list;	/* getspi SAs waiting to be filled in */
+	struct list_head life_list;	/* SAs with a time limit (life.c) */
+	struct list_head life_pending;	/* reached a limit: for the life work */
+	struct klips_net *kn;		/* the namespace it was made for */
 	struct rcu_work free_work;
 	refcount_t refcnt;
 	struct klips_said said;		/* the table key */
@@ -108,6 +118,11 @@ struct klips_sa {
 
 	struct klips_lifetime soft;
 	struct klips_lifetime hard;
+	unsigned long life_flags;	/* KLIPS_LIFE_* bits */
+	bool count_limit;		/* a bytes or packets limit is set */
+	/* With count_limit, the counters (instead of the per-CPU ones). */
+	atomic64_t life_bytes;
+	atomic64_t life_packets;
 	time64_t add_time;		/* ktime_get_seconds() */
 	time64_t first_use;		/* 0: never used */
 	time64_t last_use;
@@ -162,14 +177,27 @@ static inline bool klips_sa_is_grouped(const struct klips_sa *sa)
 void klips_sa_totals(const struct klips_sa *sa, u64 *bytes, u64 *packets);
 void klips_sa_seq_view(const struct klips_sa *sa, struct klips_replay_view *v);
 
+/* Lifetimes (life.c). */
+void klips_sa_expire(struct klips_sa *sa, bool hard);
+void klips_sa_count_limited(struct klips_sa *sa, unsigned int bytes);
+void klips_life_init(struct klips_net *kn);
+void klips_life_exit(struct klips_net *kn);
+void klips_life_add(struct klips_net *kn, struct klips_sa *sa);
+void klips_life_del(struct klips_net *kn, struct klips_sa *sa);
+
 /* Packet path: one more packet of @bytes through @sa's transform. */
 static inline void klips_sa_count(struct klips_sa *sa, unsigned int bytes)
 {
-	struct klips_sa_pcpu *p = this_cpu_ptr(sa->pcpu);
 	time64_t now = ktime_get_seconds();
 
-	p->bytes += bytes;
-	p->packets++;
+	if (unlikely(sa->count_limit)) {
+		klips_sa_count_limited(sa, bytes);
+	} else {
+		struct klips_sa_pcpu *p = this_cpu_ptr(sa->pcpu);
+
+		p->bytes += bytes;
+		p->packets++;
+	}
 	if (READ_ONCE(sa->last_use) != now)
 		WRITE_ONCE(sa->last_use, now);
 	if (!READ_ONCE(sa->first_use))

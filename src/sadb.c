@@ -117,6 +117,7 @@ void klips_sadb_del(struct klips_net *kn, struct klips_sa *sa)
 	tun_unindex(kn, sa);
 	list_del(&sa->list);
 	list_del_init(&sa->larval_list);
+	klips_life_del(kn, sa);
 	unlink_group(sa);
 	WRITE_ONCE(sa->state, KLIPS_STATE_DEAD);
 	kn->sa_count--;
@@ -193,6 +194,7 @@ int klips_sadb_add(struct klips_net *kn, struct klips_sa *sa,
 		list_del_init(&old->larval_list);
 		WRITE_ONCE(old->state, KLIPS_STATE_DEAD);
 		klips_sa_put(old);
+		klips_life_add(kn, sa);
 		kn->sa_gen++;
 		return 0;
 	}
@@ -202,6 +204,7 @@ int klips_sadb_add(struct klips_net *kn, struct klips_sa *sa,
 		return err;
 	}
 	list_add_tail(&sa->list, &kn->sa_list);
+	klips_life_add(kn, sa);
 	kn->sa_count++;
 	kn->sa_gen++;
 	return 0;
@@ -370,6 +373,7 @@ int klips_sadb_init(struct klips_net *kn)
 	INIT_LIST_HEAD(&kn->sa_list);
 	INIT_LIST_HEAD(&kn->larval_list);
 	INIT_DELAYED_WORK(&kn->larval_work, larval_expire);
+	klips_life_init(kn);
 	err = rhashtable_init(&kn->sas, &sa_params);
 	if (err)
 		return err;
@@ -382,6 +386,7 @@ int klips_sadb_init(struct klips_net *kn)
 void klips_sadb_exit(struct klips_net *kn)
 {
 	cancel_delayed_work_sync(&kn->larval_work);
+	klips_life_exit(kn);
 	mutex_lock(&kn->lock);
 	klips_sadb_flush(kn);
 	mutex_unlock(&kn->lock);

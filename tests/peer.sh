@@ -24,12 +24,15 @@
 # PEER_COMP=1 adds IPComp (DEFLATE, the CPI = the ESP SPI) inside ESP:
 # KLIPS's tun+comp+esp, XFRM's comp and esp templates; with PEER_ALG=none
 # there is no ESP at all (tun+comp, XFRM's comp alone). PEER_IPSEC is the
-# ipsec tool.
+# ipsec tool. PEER_LIFE_OUT / PEER_LIFE_IN: klips --life lifetimes of the
+# outbound / inbound ESP SA (tests/life.sh), none when empty.
 
 PEER_MODE=tunnel
 PEER_ALG=aes-gcm-16
 PEER_OUT_CLEAR=0
 PEER_COMP=0
+PEER_LIFE_OUT=
+PEER_LIFE_IN=
 : "${PEER_IPSEC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/ipsec}"
 PEER_TMP=${PEER_TMP:-/tmp}
 
@@ -163,12 +166,12 @@ peer_klips_up() {
 		echo "tncfg --attach --virtual ipsec0 --physical eth0"
 		peer_klips_keys "$ko"
 		[ -n "$PEER_ESP" ] &&
-			echo "spi --af $af --edst $rem --spi $spo --proto esp --src $loc --esp $PEER_ESP$PEER_OPTS"
+			echo "spi --af $af --edst $rem --spi $spo --proto esp --src $loc --esp $PEER_ESP$PEER_OPTS${PEER_LIFE_OUT:+ --life $PEER_LIFE_OUT}"
 		[ -n "$PEER_AH" ] &&
 			echo "spi --af $af --edst $rem --spi $spo --proto ah --src $loc --ah $PEER_AH$PEER_AH_OPTS"
 		peer_klips_keys "$ki"
 		[ -n "$PEER_ESP" ] &&
-			echo "spi --af $af --edst $loc --spi $spi --proto esp --src $rem --esp $PEER_ESP$PEER_OPTS"
+			echo "spi --af $af --edst $loc --spi $spi --proto esp --src $rem --esp $PEER_ESP$PEER_OPTS${PEER_LIFE_IN:+ --life $PEER_LIFE_IN}"
 		[ -n "$PEER_AH" ] &&
 			echo "spi --af $af --edst $loc --spi $spi --proto ah --src $rem --ah $PEER_AH$PEER_AH_OPTS"
 		if [ "$PEER_COMP" = 1 ]; then

@@ -399,11 +399,117 @@ static void sa_format_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, len, (int)strlen(c->line));
 }
 
+/* An IPIP SA (no crypto) with @soft / @hard packets and bytes limits. */
+static struct klips_sa *life_sa(struct kunit *test, u64 soft_packets,
+				u64 hard_packets, u64 soft_bytes,
+				u64 hard_bytes)
+{
+	struct klips_sa_config cfg = {};
+	struct klips_sa *sa;
+
+	cfg.said.proto = IPPROTO_IPIP;
+	cfg.said.spi = 0x1234;
+	cfg.said.family = AF_INET;
+	cfg.said.dst.ip4 = htonl(0xc0000201);
+	cfg.src.ip4 = htonl(0xc0000202);
+	cfg.src_family = AF_INET;
+	cfg.tun_dst = cfg.said.dst;
+	cfg.tun_family = AF_INET;
+	cfg.dir = KLIPS_DIR_OUT;
+	cfg.soft.packets = soft_packets;
+	cfg.hard.packets = hard_packets;
+	cfg.soft.bytes = soft_bytes;
+	cfg.hard.bytes = hard_bytes;
+	sa = klips_sa_create(klips_net(&init_net), &cfg, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sa));
+	return sa;
+}
+
+static void count(struct klips_sa *sa, unsigned int bytes)
+{
+	local_bh_disable();
+	klips_sa_count(sa, bytes);
+	local_bh_enable();
+}
+
+/* Packets: mature below the soft limit, dying from it, dead at the hard. */
+static void life_packets_test(struct kunit *test)
+{
+	static const u8 want[] = { KLIPS_STATE_MATURE, KLIPS_STATE_MATURE,
+				   KLIPS_STATE_DYING, KLIPS_STATE_DYING,
+				   KLIPS_STATE_DEAD, KLIPS_STATE_DEAD };
+	struct klips_sa *sa = life_sa(test, 3, 5, 0, 0);
+	u64 bytes, packets;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		count(sa, 100);
+		KUNIT_EXPECT_EQ_MSG(test, READ_ONCE(sa->state), want[i],
+				    "after packet %u", i + 1);
+	}
+	KUNIT_EXPECT_TRUE(test, test_bit(KLIPS_LIFE_SOFT, &sa->life_flags));
+	KUNIT_EXPECT_TRUE(test, test_bit(KLIPS_LIFE_HARD, &sa->life_flags));
+	klips_sa_totals(sa, &bytes, &packets);
+	KUNIT_EXPECT_EQ(test, bytes, 600ULL);
+	KUNIT_EXPECT_EQ(test, packets, 6ULL);
+	klips_sa_put(sa);
+}
+
+/* Bytes: the packet that crosses a limit passes; a hard limit wins. */
+static void life_bytes_test(struct kunit *test)
+{
+	struct klips_sa *sa = life_sa(test, 0, 0, 250, 1000);
+
+	count(sa, 249);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sa->state), KLIPS_STATE_MATURE);
+	count(sa, 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sa->state), KLIPS_STATE_DYING);
+	count(sa, 749);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sa->state), KLIPS_STATE_DYING);
+	count(sa, 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sa->state), KLIPS_STATE_DEAD);
+	klips_sa_put(sa);
+
+	/* One packet over both: hard only, no soft on the way. */
+	sa = life_sa(test, 0, 0, 250, 1000);
+	count(sa, 1500);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sa->state), KLIPS_STATE_DEAD);
+	KUNIT_EXPECT_FALSE(test, test_bit(KLIPS_LIFE_SOFT, &sa->life_flags));
+	klips_sa_put(sa);
+}
+
+/* A soft limit at or above a non-zero hard one is refused. */
+static void life_refused_test(struct kunit *test)
+{
+	struct klips_sa_config cfg = {};
+	struct klips_sa *sa;
+
+	cfg.said.proto = IPPROTO_IPIP;
+	cfg.said.spi = 0x1234;
+	cfg.said.family = AF_INET;
+	cfg.src_family = AF_INET;
+	cfg.tun_family = AF_INET;
+	cfg.soft.packets = 5;
+	cfg.hard.packets = 5;
+	sa = klips_sa_create(klips_net(&init_net), &cfg, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(sa), -EINVAL);
+	cfg.soft.packets = 0;
+	cfg.hard.packets = 5;
+	cfg.soft.usetime = 7;
+	sa = klips_sa_create(klips_net(&init_net), &cfg, NULL);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(sa));
+	if (!IS_ERR(sa))
+		klips_sa_put(sa);
+}
+
 static struct kunit_case klips_sa_cases[] = {
 	KUNIT_CASE_PARAM(esp_resolve_test, esp_gen_params),
 	KUNIT_CASE(esn_name_test),
 	KUNIT_CASE_PARAM(ah_resolve_test, ah_gen_params),
 	KUNIT_CASE_PARAM(sa_format_test, fmt_gen_params),
+	KUNIT_CASE(life_packets_test),
+	KUNIT_CASE(life_bytes_test),
+	KUNIT_CASE(life_refused_test),
 	{}
 };
 

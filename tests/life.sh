@@ -1,0 +1,239 @@
+#!/bin/bash
+# SA lifetimes (design.md, "SA lifecycle and groups"): soft and hard limits
+# on bytes, packets, add time and use time, reached by real traffic
+# through a klips tunnel between two gateways of tests/topology.sh, or by
+# the clock on idle SAs. A soft limit marks the SA dying (it keeps carrying
+# traffic) and sends one expire event; a hard limit sends an expire event
+# and deletes the SA with its group. Events are read from `ipsec monitor`.
+# Run inside a test guest.
+#
+#   tests/life.sh <directory with klips.ko>
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/topology.sh"
+. "$here/peer.sh"
+mod=${1:?usage: life.sh <module dir>}/klips.ko
+tmp=$(mktemp -d /var/tmp/klips-life.XXXXXX)
+# shellcheck disable=SC2034 # read by peer.sh
+PEER_TMP=$tmp
+mon=
+
+stat_of() { ip netns exec "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/ipsec/stats; }
+ipsec_in() { local ns=$1; shift; ip netns exec "$ns" "$PEER_IPSEC" "$@"; }
+# pings <count>: hostA -> hostB, one echo request every 0.2 s; the count
+# of replies.
+pings() {
+	ip netns exec hostA ping -c "$1" -W 1 -i 0.2 -s 56 10.2.0.2 2> /dev/null |
+		awk '/packets transmitted/ { print $4 }'
+}
+# spi_line <ns> <said>: the SA's ipsec_spi line, empty if it is gone.
+spi_line() { ip netns exec "$1" grep "^$2 " /proc/net/ipsec_spi; }
+# in_proc <ns> <said>: the /proc files of the namespace that name the SA.
+in_proc() {
+	local f
+	for f in /proc/net/ipsec_spi /proc/net/ipsec_spigrp /proc/net/ipsec/spi/all \
+		/proc/net/ipsec/spigrp/all; do
+		ip netns exec "$1" grep -qF "$2" "$f" && echo "$f"
+	done
+}
+now() { echo "$EPOCHREALTIME"; }
+# since <start> [<end>]: seconds from start to end (now), one decimal.
+since() { awk -v a="$1" -v b="${2:-$(now)}" 'BEGIN { printf "%.1f", b - a }'; }
+# between <lo> <hi> <x>: lo <= x <= hi.
+between() { awk -v l="$1" -v h="$2" -v x="$3" 'BEGIN { exit !(x >= l && x <= h) }'; }
+
+# ipsec monitor in gwA, each event line stamped with the time it came.
+stamp() { local l; while IFS= read -r l; do echo "$EPOCHREALTIME $l"; done; }
+mon_start() {
+	ip netns exec gwA "$PEER_IPSEC" monitor 2> "$tmp/events.err" > >(stamp > "$tmp/events") &
+	mon=$!
+	sleep 0.5
+}
+# mon_stop: the events since mon_start that are not adds (the set-up's).
+mon_stop() {
+	sleep 0.3
+	kill -INT "$mon" 2> /dev/null
+	wait "$mon" 2> /dev/null
+	sleep 0.2
+	cut -d' ' -f2- "$tmp/events" | grep -v '^add '
+	cat "$tmp/events.err"
+}
+# event_at <regex>: when the first event line matching it came.
+event_at() { awk -v r="$1" '$0 ~ r { print $1; exit }' "$tmp/events"; }
+# wait_for <ns> <said> <regex> <seconds>: until the SA's line matches (or
+# the SA is gone, for the regex "^$").
+wait_for() {
+	local _
+	for _ in $(seq $(($4 * 20))); do
+		[[ $(spi_line "$1" "$2") =~ $3 ]] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# keys: fresh "<enckey>/<authkey>" for the suite peer_alg chose last.
+keys() {
+	local e="" a=""
+	[ "$PEER_EK" -gt 0 ] && e=$(topo_key "$PEER_EK")
+	[ "$PEER_AK" -gt 0 ] && a=$(topo_key "$PEER_AK")
+	echo "$e/$a"
+}
+tunnel_up() {	# tunnel_up [esp]: a klips tunnel gwA <-> gwB, fresh keys
+	local e1 e2
+	peer_alg "${1:-aes-gcm-16}" || return 1
+	PEER_ALG=${1:-aes-gcm-16}
+	e1=$(keys) e2=$(keys)
+	PEER_LIFE_OUT=$LIFE_OUT PEER_LIFE_IN=$LIFE_IN \
+		peer_up klips gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 0x1001 0x2001 "$e1" "$e2" &&
+		peer_up klips gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 0x2001 0x1001 "$e2" "$e1"
+}
+tunnel_down() { peer_down klips gwA; peer_down klips gwB; }
+
+OUT=esp.1001@198.51.100.1
+IN=esp.2001@192.0.2.1
+
+check "insmod klips.ko" klips_insmod "$mod"
+topo_up
+# The bytes test's CBC+HMAC runs asynchronously (its inbound SA counts from
+# the crypto completion); GCM stays synchronous. Before any transform exists.
+modprobe -a cryptd crypto_user
+check "cryptd hmac(sha256) registered" /usr/bin/python3 "$here/cryptd.py" \
+	'cryptd(hmac(sha256-generic))' ahash
+
+# --- refused ----------------------------------------------------------------------------------
+for l in soft-packets=10,hard-packets=10 soft-bytes=11,hard-bytes=10 \
+	soft-addtime=5,hard-addtime=5 soft-usetime=9,hard-usetime=3; do
+	out=$(ipsec_in gwA spi --said esp.3001@198.51.100.1 --src 192.0.2.1 \
+		--esp aes-gcm-16 --enckey "$(topo_key 20)" --life "$l" 2>&1 | grep -v ': warning: ')
+	check_match "--life $l: refused, the soft limit is not below the hard one" \
+		'^ipsec spi: kernel refused: Invalid argument: --life: a soft limit must be below its non-zero hard limit' \
+		"$out"
+done
+check_eq "nothing was added" "" "$(ip netns exec gwA cat /proc/net/ipsec_spi)"
+
+# --- packets, outbound: 4 pass, the 5th is soft, the 10th hard -------------------------------
+LIFE_OUT=soft-packets=5,hard-packets=10 LIFE_IN=''
+check "packets: tunnel up" tunnel_up
+mon_start
+check_eq "packets: 4 pings answered" 4 "$(pings 4)"
+check_match "packets: 4 counted, no limit reached, not dying" \
+	'^esp.1001@198.51.100.1 ESP_AES_GCM_16: dir=out src=192.0.2.1 iv_bits=64 seq=4 alen=128 eklen=256 life\(c,s,h\)=bytes\(336,0,0\)add\([0-9]+,0,0\)use\([0-9]+,0,0\)packets\(4,5,10\) idle=[0-9]+$' \
+	"$(spi_line gwA $OUT)"
+check_eq "packets: the 5th answered" 1 "$(pings 1)"
+check "packets: the 5th made the SA dying" wait_for gwA $OUT ' state=dying .*packets\(5,5,10\)' 2
+check_eq "packets: a dying SA carries traffic: 4 more answered" 4 "$(pings 4)"
+check_match "packets: still there, 9 counted" 'state=dying .*packets\(9,5,10\)' "$(spi_line gwA $OUT)"
+exp0=$(stat_of gwA OutStateExpired)
+check_eq "packets: the 10th, the last one, answered" 1 "$(pings 1)"
+check "packets: the 10th deleted the SA" wait_for gwA $OUT '^$' 2
+check_eq "packets: the group went with it, from every /proc file" "" \
+	"$(in_proc gwA 1001@198.51.100.1)"
+check_eq "packets: the inbound group stays" "tun.2001@192.0.2.1 esp.2001@192.0.2.1" \
+	"$(ip netns exec gwA cat /proc/net/ipsec_spigrp)"
+check_eq "packets: no ping answered after the hard limit" 0 "$(pings 2)"
+check_eq "packets: those 2 counted as OutStateExpired" $((exp0 + 2)) "$(stat_of gwA OutStateExpired)"
+check_eq "packets: the eroute stays and drops (design.md)" 1 \
+	"$(ip netns exec gwA grep -c 'tun.1001@198.51.100.1' /proc/net/ipsec_eroute)"
+check_eq "packets: events: one soft expire, one hard expire, a del per SA of the group" \
+"expire soft esp.1001@198.51.100.1 ESP_AES_GCM_16
+expire hard esp.1001@198.51.100.1 ESP_AES_GCM_16
+del tun.1001@198.51.100.1 IPIP
+del esp.1001@198.51.100.1 ESP_AES_GCM_16" "$(mon_stop)"
+tunnel_down
+
+# --- bytes, inbound (84-byte inner packets): soft at 400 (5th), hard at 800 (10th) -----------
+LIFE_OUT='' LIFE_IN=soft-bytes=400,hard-bytes=800
+check "bytes: tunnel up (CBC + HMAC, asynchronous)" tunnel_up aes128-sha2_256-128
+mon_start
+check_eq "bytes: 4 pings answered" 4 "$(pings 4)"
+check_match "bytes: 4 replies counted, 84 bytes each, no limit reached" \
+	'^esp.2001@192.0.2.1 ESP_AES_HMAC_SHA2_256: dir=in src=198.51.100.1 iv_bits=128 ooowin=64 seq=4 bit=0xf alen=256 aklen=256 eklen=128 life\(c,s,h\)=bytes\(336,400,800\)add\([0-9]+,0,0\)use\([0-9]+,0,0\)packets\(4,0,0\) idle=[0-9]+$' \
+	"$(spi_line gwA $IN)"
+check_eq "bytes: the 5th answered" 1 "$(pings 1)"
+check "bytes: the 5th reply made the SA dying" wait_for gwA $IN ' state=dying .*bytes\(420,400,800\)' 2
+check_eq "bytes: the dying SA receives: 4 more answered" 4 "$(pings 4)"
+drv=$(awk '/^driver/ { d = $3 } /^refcnt/ && $3 > 1 && d ~ /^cryptd/ { print d }' /proc/crypto | sort -u)
+check_match "bytes: the SAs use the cryptd HMAC" 'cryptd\(hmac\(sha256' "$drv"
+check_eq "bytes: the 10th answered" 1 "$(pings 1)"
+check "bytes: the 10th reply deleted the SA" wait_for gwA $IN '^$' 2
+check_eq "bytes: the inbound group went, from every /proc file" "" "$(in_proc gwA 2001@192.0.2.1)"
+check_eq "bytes: no ping answered after the hard limit" 0 "$(pings 2)"
+check_eq "bytes: events" \
+"expire soft esp.2001@192.0.2.1 ESP_AES_HMAC_SHA2_256
+expire hard esp.2001@192.0.2.1 ESP_AES_HMAC_SHA2_256
+del tun.2001@192.0.2.1 IPIP
+del esp.2001@192.0.2.1 ESP_AES_HMAC_SHA2_256" "$(mon_stop)"
+tunnel_down
+
+# --- add time, an idle SA: soft after 3 s, hard after 5 s ------------------------------------
+# Times count whole seconds: a limit of n s is reached between n - 1 and n s
+# after the add (or the first use); the windows allow for the polling.
+LIFE_OUT='' LIFE_IN=''
+mon_start
+t0=$(now)
+check "addtime: an idle SA with soft-addtime=3,hard-addtime=5" \
+	ipsec_in gwA spi --said esp.3001@198.51.100.1 --src 192.0.2.1 \
+	--esp aes-gcm-16 --enckey "$(topo_key 20)" --life soft-addtime=3,hard-addtime=5
+sleep 1.5
+check_match "addtime: mature after 1.5 s" 'life\(c,s,h\)=add\([12],3,5\)$' \
+	"$(spi_line gwA esp.3001@198.51.100.1)"
+check "addtime: dying" wait_for gwA esp.3001@198.51.100.1 'state=dying' 4
+check_match "addtime: a dying SA shows as such" \
+	'^esp.3001@198.51.100.1 ESP_AES_GCM_16: dir=out src=192.0.2.1 state=dying iv_bits=64 alen=128 eklen=128 life\(c,s,h\)=add\([34],3,5\)$' \
+	"$(spi_line gwA esp.3001@198.51.100.1)"
+check "addtime: gone" wait_for gwA esp.3001@198.51.100.1 '^$' 4
+events=$(mon_stop)
+t=$(since "$t0" "$(event_at '^[0-9.]+ expire soft')")
+check "addtime: soft expire event 2 to 3.5 s after the add ($t s)" between 2 3.5 "$t"
+t=$(since "$t0" "$(event_at '^[0-9.]+ expire hard')")
+check "addtime: hard expire event 4 to 5.5 s after the add ($t s)" between 4 5.5 "$t"
+check_eq "addtime: events" \
+"expire soft esp.3001@198.51.100.1 ESP_AES_GCM_16
+expire hard esp.3001@198.51.100.1 ESP_AES_GCM_16
+del esp.3001@198.51.100.1 ESP_AES_GCM_16" "$events"
+
+# --- use time: nothing before the first packet; then soft 2 s, hard 4 s after it, idle -------
+LIFE_OUT=soft-usetime=2,hard-usetime=4 LIFE_IN=''
+check "usetime: tunnel up" tunnel_up
+mon_start
+sleep 3
+check_match "usetime: unused for 3 s: the clock has not started" \
+	'life\(c,s,h\)=add\([0-9]+,0,0\)use\(0,2,4\)$' "$(spi_line gwA $OUT)"
+t0=$(now)
+check_eq "usetime: one ping answered" 1 "$(pings 1)"
+check "usetime: dying" wait_for gwA $OUT 'state=dying' 4
+check_eq "usetime: a dying SA carries traffic" 1 "$(pings 1)"
+check "usetime: gone" wait_for gwA $OUT '^$' 4
+events=$(mon_stop)
+# The first packet leaves a little after t0 (ping starts): up to 0.7 s late.
+t=$(since "$t0" "$(event_at '^[0-9.]+ expire soft')")
+check "usetime: soft expire event 1 to 2.7 s after the first packet, idle since ($t s)" between 1 2.7 "$t"
+t=$(since "$t0" "$(event_at '^[0-9.]+ expire hard')")
+check "usetime: hard expire event 3 to 4.7 s after the first packet ($t s)" between 3 4.7 "$t"
+check_eq "usetime: events" \
+"expire soft esp.1001@198.51.100.1 ESP_AES_GCM_16
+expire hard esp.1001@198.51.100.1 ESP_AES_GCM_16
+del tun.1001@198.51.100.1 IPIP
+del esp.1001@198.51.100.1 ESP_AES_GCM_16" "$events"
+tunnel_down
+
+# --- a hard limit reached while a --del races it: one of them deletes, nothing breaks ---------
+LIFE_OUT=soft-packets=1,hard-packets=2 LIFE_IN=''
+check "race: tunnel up" tunnel_up
+pings 3 > /dev/null &
+sleep 0.25
+ipsec_in gwA spi --said $OUT --del 2> /dev/null
+wait
+check_eq "race: the group is gone either way" "" "$(in_proc gwA 1001@198.51.100.1)"
+tunnel_down
+
+# --- a namespace with pending expiries goes away; the module unloads ---------------------------
+LIFE_OUT=soft-addtime=30,hard-addtime=60 LIFE_IN=soft-usetime=30,hard-usetime=60
+check "teardown: tunnel up with time limits" tunnel_up
+check_eq "teardown: traffic" 2 "$(pings 2)"
+topo_down
+check "rmmod klips with the life work armed in gone namespaces" rmmod klips
+check_kmemleak "life tests"
+rm -rf "$tmp"
+done_testing
