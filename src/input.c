@@ -16,6 +16,8 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/udp.h>
+#include <linux/tcp.h>
+#include <net/checksum.h>
 #include <linux/rhashtable.h>
 #include <net/esp.h>
 #include <net/ipcomp.h>
@@ -152,6 +154,39 @@ static void transport_input(struct sk_buff *skb, int nexthdr)
 		ipv6_hdr(skb)->payload_len =
 			htons(skb->len - sizeof(struct ipv6hdr));
 	}
+}
+
+/*
+ * Transport mode behind a NAT (RFC 3948 section 3.1.2): the sender summed
+ * TCP/UDP over its own address, which the NAT rewrote. With --natoa (the
+ * peer's original address) the checksum is updated for the address the
+ * packet now carries; without it, or for IPv6, the payload's integrity
+ * rests on ESP's ICV, as XFRM has it.
+ */
+static void natt_transport_csum(struct sk_buff *skb, struct klips_sa *sa,
+				int proto)
+{
+	unsigned int off;
+	__sum16 *check;
+
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return;
+	if (sa->natt_oa_family != AF_INET || skb->protocol != htons(ETH_P_IP)) {
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+		return;
+	}
+	off = skb_transport_offset(skb) +
+	      (proto == IPPROTO_TCP ? offsetof(struct tcphdr, check) :
+				      offsetof(struct udphdr, check));
+	if (skb_ensure_writable(skb, off + sizeof(*check)))
+		return;
+	check = (__sum16 *)(skb->data + off);
+	if (proto == IPPROTO_UDP && !*check)
+		return;		/* no UDP checksum */
+	inet_proto_csum_replace4(check, skb, sa->natt_oa.ip4,
+				 ip_hdr(skb)->saddr, true);
+	if (proto == IPPROTO_UDP && !*check)
+		*check = CSUM_MANGLED_0;
 }
 
 /* The ipsecN attached to @phys, or NULL. Context: rcu_read_lock(). */
@@ -327,6 +362,8 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 		stat = KLIPS_STAT_IN_POLICY_ERROR;
 	} else {
 		transport_input(skb, nexthdr);
+		if (sa->natt_type)
+			natt_transport_csum(skb, sa, nexthdr);
 	}
 	if (stat == KLIPS_STAT_MAX)
 		deliver(skb, kn);
