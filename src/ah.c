@@ -393,11 +393,8 @@ static int ah_input_finish(struct sk_buff *skb, struct klips_sa *sa, int err)
 		klips_stat_inc(kn, KLIPS_STAT_IN_AUTH_ERROR);
 		return -EBADMSG;
 	}
-	if (sa->replay && klips_replay_advance(sa->replay, klips_cb(skb)->seq)) {
-		atomic64_inc(&sa->ooo_errs);
-		klips_stat_inc(kn, KLIPS_STAT_IN_REPLAY);
+	if (klips_in_replay_advance(sa, kn, klips_cb(skb)->seq))
 		return -EINVAL;
-	}
 	nexthdr = ((struct ip_auth_hdr *)skb->data)->nexthdr;
 	ahlen = (((struct ip_auth_hdr *)skb->data)->hdrlen + 2) * 4;
 	__skb_pull(skb, ahlen);
@@ -442,15 +439,9 @@ int klips_ah_input(struct sk_buff *skb, struct klips_sa *sa)
 	if (!ah_len_ok(sa, v6, ahlen) || !pskb_may_pull(skb, ahlen))
 		goto hdr_error;
 	ah = (struct ip_auth_hdr *)skb->data;
-	seq = ntohl(ah->seq_no);
-	if (sa->replay) {
-		err = klips_replay_check(sa->replay, ntohl(ah->seq_no), &seq);
-		if (err) {
-			atomic64_inc(&sa->ooo_errs);
-			klips_stat_inc(kn, KLIPS_STAT_IN_REPLAY);
-			return err;
-		}
-	}
+	err = klips_in_replay_check(sa, kn, ntohl(ah->seq_no), &seq);
+	if (err)
+		return err;
 	klips_cb(skb)->seq = seq;
 
 	nfrags = skb_cow_data(skb, 0, &trailer);

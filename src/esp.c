@@ -270,11 +270,8 @@ static int esp_input_finish(struct sk_buff *skb, struct klips_sa *sa, int err)
 		}
 		return err;
 	}
-	if (sa->replay && klips_replay_advance(sa->replay, klips_cb(skb)->seq)) {
-		atomic64_inc(&sa->ooo_errs);
-		klips_stat_inc(kn, KLIPS_STAT_IN_REPLAY);
+	if (klips_in_replay_advance(sa, kn, klips_cb(skb)->seq))
 		return -EINVAL;
-	}
 	elen = skb->len - sizeof(struct ip_esp_hdr) - ivlen - icv;
 	if (skb_copy_bits(skb, skb->len - icv - 2, nh, 2))
 		return -EINVAL;
@@ -326,15 +323,9 @@ int klips_esp_input(struct sk_buff *skb, struct klips_sa *sa)
 		return -EINVAL;
 	}
 	esph = (struct ip_esp_hdr *)skb->data;
-	seq = ntohl(esph->seq_no);
-	if (sa->replay) {
-		err = klips_replay_check(sa->replay, ntohl(esph->seq_no), &seq);
-		if (err) {
-			atomic64_inc(&sa->ooo_errs);
-			klips_stat_inc(kn, KLIPS_STAT_IN_REPLAY);
-			return err;
-		}
-	}
+	err = klips_in_replay_check(sa, kn, ntohl(esph->seq_no), &seq);
+	if (err)
+		return err;
 	klips_cb(skb)->seq = seq;
 
 	nfrags = skb_cow_data(skb, 0, &trailer);

@@ -495,73 +495,29 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap)
 	return 0;
 }
 
-static int esp4_rcv(struct sk_buff *skb)
+/*
+ * The xfrm4/xfrm6 protocol chains call one handler for ESP, AH and IPComp
+ * alike: the header before skb->data names the protocol, as xfrm4_rcv()
+ * and xfrm6_rcv() read it.
+ */
+static int ipsec_handler(struct sk_buff *skb)
 {
-	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP, 0);
+	if (skb->protocol == htons(ETH_P_IP))
+		return ipsec_rcv(skb, AF_INET, ip_hdr(skb)->protocol, 0);
+	return ipsec_rcv(skb, AF_INET6,
+			 skb_network_header(skb)[IP6CB(skb)->nhoff], 0);
 }
 
-static int esp6_rcv(struct sk_buff *skb)
+/*
+ * ESP from a keying daemon's UDP_ENCAP_ESPINUDP socket: NAT-T (RFC 3948).
+ * No encapsulation carries AH or IPComp: those are refused.
+ */
+static int ipsec_input_handler(struct sk_buff *skb, int nexthdr, __be32 spi,
+			       int encap_type)
 {
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP, 0);
-}
-
-/* From a keying daemon's UDP_ENCAP_ESPINUDP socket: NAT-T (RFC 3948). */
-static int esp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
-		      int encap_type)
-{
-	return ipsec_rcv(skb, AF_INET, IPPROTO_ESP, encap_type);
-}
-
-static int esp6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
-		      int encap_type)
-{
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_ESP, encap_type);
-}
-
-static int ah4_rcv(struct sk_buff *skb)
-{
-	return ipsec_rcv(skb, AF_INET, IPPROTO_AH, 0);
-}
-
-static int ah6_rcv(struct sk_buff *skb)
-{
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_AH, 0);
-}
-
-/* No encapsulation carries AH: from an encapsulating socket it is refused. */
-static int ah4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
-		     int encap_type)
-{
-	return ipsec_rcv(skb, AF_INET, IPPROTO_AH, encap_type);
-}
-
-static int ah6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
-		     int encap_type)
-{
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_AH, encap_type);
-}
-
-static int comp4_rcv(struct sk_buff *skb)
-{
-	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP, 0);
-}
-
-static int comp6_rcv(struct sk_buff *skb)
-{
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP, 0);
-}
-
-/* IPComp never comes in UDP: from an encapsulating socket it is refused. */
-static int comp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
-		       int encap_type)
-{
-	return ipsec_rcv(skb, AF_INET, IPPROTO_COMP, encap_type);
-}
-
-static int comp6_input(struct sk_buff *skb, int nexthdr, __be32 spi,
-		       int encap_type)
-{
-	return ipsec_rcv(skb, AF_INET6, IPPROTO_COMP, encap_type);
+	return ipsec_rcv(skb, skb->protocol == htons(ETH_P_IP) ? AF_INET :
+								 AF_INET6,
+			 nexthdr, encap_type);
 }
 
 /* XFRM's own packets, after XFRM processed them: not ours. */
@@ -846,48 +802,48 @@ static struct xfrm6_tunnel ipip4in6 = {
 };
 
 static struct xfrm4_protocol esp4_protocol = {
-	.handler	= esp4_rcv,
-	.input_handler	= esp4_input,
+	.handler	= ipsec_handler,
+	.input_handler	= ipsec_input_handler,
 	.cb_handler	= esp_rcv_cb,
 	.err_handler	= esp4_err,
 	.priority	= KLIPS_XFRM_PRIORITY,
 };
 
 static struct xfrm6_protocol esp6_protocol = {
-	.handler	= esp6_rcv,
-	.input_handler	= esp6_input,
+	.handler	= ipsec_handler,
+	.input_handler	= ipsec_input_handler,
 	.cb_handler	= esp_rcv_cb,
 	.err_handler	= esp6_err,
 	.priority	= KLIPS_XFRM_PRIORITY,
 };
 
 static struct xfrm4_protocol ah4_protocol = {
-	.handler	= ah4_rcv,
-	.input_handler	= ah4_input,
+	.handler	= ipsec_handler,
+	.input_handler	= ipsec_input_handler,
 	.cb_handler	= esp_rcv_cb,
 	.err_handler	= ah4_err,
 	.priority	= KLIPS_XFRM_PRIORITY,
 };
 
 static struct xfrm6_protocol ah6_protocol = {
-	.handler	= ah6_rcv,
-	.input_handler	= ah6_input,
+	.handler	= ipsec_handler,
+	.input_handler	= ipsec_input_handler,
 	.cb_handler	= esp_rcv_cb,
 	.err_handler	= ah6_err,
 	.priority	= KLIPS_XFRM_PRIORITY,
 };
 
 static struct xfrm4_protocol comp4_protocol = {
-	.handler	= comp4_rcv,
-	.input_handler	= comp4_input,
+	.handler	= ipsec_handler,
+	.input_handler	= ipsec_input_handler,
 	.cb_handler	= esp_rcv_cb,
 	.err_handler	= comp4_err,
 	.priority	= KLIPS_XFRM_PRIORITY,
 };
 
 static struct xfrm6_protocol comp6_protocol = {
-	.handler	= comp6_rcv,
-	.input_handler	= comp6_input,
+	.handler	= ipsec_handler,
+	.input_handler	= ipsec_input_handler,
 	.cb_handler	= esp_rcv_cb,
 	.err_handler	= comp6_err,
 	.priority	= KLIPS_XFRM_PRIORITY,

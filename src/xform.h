@@ -29,6 +29,38 @@ static inline struct klips_skb_cb *klips_cb(struct sk_buff *skb)
 	return (struct klips_skb_cb *)skb->cb;
 }
 
+/*
+ * Inbound AH and ESP: the replay window's verdict on a sequence number
+ * before the ICV is checked (@seq: the full number, ESN inferred), and its
+ * advance after; a refusal is counted in ooo_errs and InReplay.
+ */
+static inline int klips_in_replay_check(struct klips_sa *sa,
+					struct klips_net *kn, u32 seq_lo,
+					u64 *seq)
+{
+	int err;
+
+	*seq = seq_lo;
+	if (!sa->replay)
+		return 0;
+	err = klips_replay_check(sa->replay, seq_lo, seq);
+	if (err) {
+		atomic64_inc(&sa->ooo_errs);
+		klips_stat_inc(kn, KLIPS_STAT_IN_REPLAY);
+	}
+	return err;
+}
+
+static inline int klips_in_replay_advance(struct klips_sa *sa,
+					  struct klips_net *kn, u64 seq)
+{
+	if (!sa->replay || !klips_replay_advance(sa->replay, seq))
+		return 0;
+	atomic64_inc(&sa->ooo_errs);
+	klips_stat_inc(kn, KLIPS_STAT_IN_REPLAY);
+	return -EINVAL;
+}
+
 /* Outer TTL / hop limit of tunnel packets (module parameter). */
 extern unsigned int klips_ttl;
 
