@@ -12,6 +12,11 @@ klips's and XFRM's, gets the asynchronous one.
 
 Each argument is a driver name and its type (aead, skcipher or ahash). Exit status
 0 when every instance exists afterwards (created now or before).
+
+    cryptd.py --del 'cryptd(gcm_base(ctr(aes-generic),ghash-generic))' aead ...
+
+removes those instances again (CRYPTO_MSG_DELALG), waiting while one is
+still in use; exit status 0 when none is left.
 """
 import errno
 import os
@@ -22,6 +27,7 @@ import time
 
 NETLINK_CRYPTO = 21
 CRYPTO_MSG_NEWALG = 0x10
+CRYPTO_MSG_DELALG = 0x11
 NLM_F_REQUEST = 1
 NLM_F_ACK = 4
 NLMSG_ERROR = 2
@@ -29,12 +35,12 @@ NLMSG_ERROR = 2
 TYPES = {"aead": (0x3, 0xF), "skcipher": (0x5, 0xF), "ahash": (0xF, 0xE)}
 
 
-def newalg(sock, seq, driver, typ):
+def newalg(sock, seq, driver, typ, cmd=CRYPTO_MSG_NEWALG):
     # struct crypto_user_alg: cru_name[64], cru_driver_name[64],
     # cru_module_name[64], cru_type, cru_mask, cru_refcnt, cru_flags
     body = struct.pack("64s64s64sIIII", b"", driver.encode(), b"",
                        TYPES[typ][0], TYPES[typ][1], 0, 0)
-    msg = struct.pack("IHHII", 16 + len(body), CRYPTO_MSG_NEWALG,
+    msg = struct.pack("IHHII", 16 + len(body), cmd,
                       NLM_F_REQUEST | NLM_F_ACK, seq, 0) + body
     sock.send(msg)
     reply = sock.recv(65536)
@@ -69,7 +75,33 @@ def instantiated(driver):
     return False
 
 
+def delete(argv):
+    """Remove each instance; EBUSY while a transform still uses it."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_CRYPTO)
+    sock.bind((0, 0))
+    status = 0
+    for i in range(0, len(argv), 2):
+        driver, typ = argv[i], argv[i + 1]
+        err = errno.EBUSY
+        for attempt in range(50):
+            err = newalg(sock, i * 100 + attempt, driver, typ,
+                         CRYPTO_MSG_DELALG)
+            if err != errno.EBUSY:
+                break
+            time.sleep(0.2)
+        if err not in (0, errno.ENOENT):
+            print("cryptd.py: --del %s: %s" % (driver, os.strerror(err)),
+                  file=sys.stderr)
+            status = 1
+    return status
+
+
 def main(argv):
+    if len(argv) > 1 and argv[1] == "--del":
+        if len(argv) < 4 or len(argv) % 2 == 1:
+            print(__doc__.strip().splitlines()[0], file=sys.stderr)
+            return 2
+        return delete(argv[2:])
     if len(argv) < 3 or len(argv) % 2 == 0:
         print(__doc__.strip().splitlines()[0], file=sys.stderr)
         return 2
