@@ -265,23 +265,6 @@ static int ah_req(struct sk_buff *skb, struct klips_sa *sa,
 	return 0;
 }
 
-/* Where AH goes: after the IPv4 header, or the IPv6 headers before it. */
-static int ah_hdr_offset(struct sk_buff *skb, unsigned int *nh_off)
-{
-	u8 *nexthdr;
-	int off;
-
-	if (skb->protocol == htons(ETH_P_IP)) {
-		*nh_off = offsetof(struct iphdr, protocol);
-		return ip_hdrlen(skb);
-	}
-	off = ip6_find_1stfragopt(skb, &nexthdr);
-	if (off < 0)
-		return off;
-	*nh_off = nexthdr - skb_network_header(skb);
-	return off;
-}
-
 static void ah_output_finish(struct sk_buff *skb, int err)
 {
 	struct ah_scratch *s = klips_cb(skb)->tmp;
@@ -322,7 +305,7 @@ int klips_ah_output(struct sk_buff *skb, struct klips_sa *sa)
 	err = skb_cow_head(skb, ahlen + LL_MAX_HEADER);
 	if (err)
 		return err;
-	err = ah_hdr_offset(skb, &nh_off);
+	err = klips_ipsec_hdr_offset(skb, &nh_off);
 	if (err < 0)
 		return err;
 	hdrlen = err;
