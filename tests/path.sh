@@ -21,6 +21,18 @@ tmp=$(mktemp -d /var/tmp/klips-path.XXXXXX)
 cap=
 
 stat_of() { ip netns exec "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/ipsec/stats; }
+stats_of() { ip netns exec "$1" cat /proc/net/ipsec/stats; }
+# udp_sink <file>: hostB prints each datagram to 10.2.0.2:9999 as it comes.
+udp_sink() {
+	ip netns exec hostB timeout 60 $py -u -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.2.0.2", 9999))
+while True:
+    print(s.recv(2048).decode())' > "$1" &
+	sink=$!
+	sleep 0.5
+}
 ping_ok() { ip netns exec "$1" ping -c "${4:-2}" -W 2 -i 0.2 "${@:5}" -s "${3:-56}" "$2" > /dev/null 2>&1; }
 
 # ipsec_in <ns> <args>: the ipsec tool in a gateway's namespace.
@@ -50,12 +62,12 @@ tunnel_up() {	# tunnel_up <esp> [tunnel|transport]
 tunnel_down() { peer_down klips gwA; peer_down klips gwB; }
 
 # A TCP transfer whose bytes are checked (sha256) at the other end.
-xfer_ok() {	# xfer_ok <bytes> [<hostB address>]
-	local to=${2:-10.2.0.2}
-	ip netns exec hostB timeout 60 $py "$here/xfer.py" serve "$to" 7000 1 &
+xfer_ok() {	# xfer_ok <bytes> [<to address> [<from ns> <to ns>]]
+	local to=${2:-10.2.0.2} from=${3:-hostA} at=${4:-hostB}
+	ip netns exec "$at" timeout 60 $py "$here/xfer.py" serve "$to" 7000 1 &
 	local srv=$!
 	sleep 0.5
-	ip netns exec hostA $py "$here/xfer.py" --timeout 50 put "$to" 7000 "$1"
+	ip netns exec "$from" $py "$here/xfer.py" --timeout 50 put "$to" 7000 "$1"
 	local rc=$?
 	wait "$srv"
 	return $rc
@@ -267,18 +279,6 @@ s.bind(("10.1.0.2", 5555))
 for d in sys.argv[2:]:
     s.sendto(sys.argv[1].encode(), (d, 9999))' "$@"
 }
-stats_of() { ip netns exec "$1" cat /proc/net/ipsec/stats; }
-# udp_sink <file>: hostB prints each datagram to 10.2.0.2:9999 as it comes.
-udp_sink() {
-	ip netns exec hostB timeout 60 $py -u -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.2.0.2", 9999))
-while True:
-    print(s.recv(2048).decode())' > "$1" &
-	sink=$!
-	sleep 0.5
-}
 hold_param() { echo "$2" > "/sys/module/klips/parameters/$1"; }
 eroutes_of() { ip netns exec gwA cat /proc/net/ipsec_eroute | sed 's/^[0-9]* *//'; }
 
@@ -370,28 +370,39 @@ check_eq "... and counts its drops in OutStateExpired" $((e0 + 2)) "$(stat_of gw
 tunnel_down
 
 # --- IPComp ---------------------------------------------------------------------
-# tun+comp+esp and tun+comp groups, klips against klips and against XFRM's
-# comp templates. Pings of zeros compress; 56-byte pings are under 90 bytes
-# and TCP's random bytes do not shrink: those go as plain IPIP (or ESP over
-# IPIP), which the receiver must accept on a comp group.
-comp_up() {	# comp_up <gwB impl> <esp alg|none> [6]: IPv6 inside and out
-	local k1 k2 a=192.0.2.1 b=198.51.100.1 na=10.1.0.0/24 nb=10.2.0.0/24
-	[ "${3:-}" = 6 ] && a=2001:db8:1::1 b=2001:db8:2::1 na=fd01::/64 nb=fd02::/64
-	PEER_ALG=$2 PEER_MODE=tunnel PEER_COMP=1 comp_impl=$1
+# comp groups, klips against klips and against XFRM's comp templates, over
+# IPv4 and IPv6, in tunnel mode (tun+comp[+esp[+ah]], hostA <-> hostB) and
+# in transport mode (comp[+esp[+ah]], gwA <-> gwB). Pings of zeros
+# compress; 56-byte pings are under 90 bytes and TCP's random bytes do not
+# shrink: those go without IPComp (plain IPIP in tunnel mode, the bare
+# packet in transport mode, inside ESP if any), which the receiver must
+# accept on a comp group.
+comp_up() {	# comp_up <gwB impl> <esp alg|none> <4|6> <tunnel|transport>
+	local k1 k2 a=192.0.2.1 b=198.51.100.1 na=10.1.0.0/24 nb=10.2.0.0/24 m=32
+	[ "$3" = 6 ] && a=2001:db8:1::1 b=2001:db8:2::1 na=fd01::/64 nb=fd02::/64 m=128
+	[ "$4" = transport ] && na=$a/$m nb=$b/$m
+	PEER_ALG=$2 PEER_MODE=$4 PEER_COMP=1 comp_impl=$1
 	peer_alg "$2" || return 1
 	k1=$(keys) k2=$(keys)
 	peer_up klips gwA $a $b $na $nb 0x1001 0x2001 "$k1" "$k2" &&
 		peer_up "$1" gwB $b $a $nb $na 0x2001 0x1001 "$k2" "$k1"
 }
-comp_down() { peer_down klips gwA; peer_down "$comp_impl" gwB; PEER_COMP=0; }
+comp_down() { peer_down klips gwA; peer_down "$comp_impl" gwB; PEER_COMP=0 PEER_MODE=tunnel; }
 ratio_of() {	# ratio_of <ns> <said>: "<before>:<after>" of that comp SA, or empty
 	ip netns exec "$1" grep "^$2 " /proc/net/ipsec_spi | grep -o 'ratio=[0-9:]*' | cut -d= -f2
 }
-comp_cell() {	# comp_cell <gwB impl> <esp alg|none> [6]
-	local id="IPComp ${2/none/tun+comp} klips-$1${3:+ IPv6}" said=comp.1001@198.51.100.1 n
-	local to=10.2.0.2
-	[ "${3:-}" = 6 ] && said=comp:1001@2001:db8:2::1 to=fd02::2
-	if ! comp_up "$1" "$2" "${3:-}"; then
+comp_cell() {	# comp_cell <gwB impl> <esp alg|none> <4|6> <tunnel|transport>
+	local id="IPComp ${2/none/comp} $4 klips-$1 IPv$3" said=comp.1001@198.51.100.1 n
+	local to=10.2.0.2 from=hostA at=hostB nh=4 plain='ip proto 4' small=56
+	if [ "$3" = 6 ]; then
+		# 40 + 8 + 56 bytes would pass the 90 the tunnel compresses from
+		said=comp:1001@2001:db8:2::1 to=fd02::2 nh=41 plain='ip6 proto 41' small=40
+		[ "$4" = transport ] && to=2001:db8:2::1 nh=58
+	elif [ "$4" = transport ]; then
+		to=198.51.100.1 nh=1
+	fi
+	[ "$4" = transport ] && from=gwA at=gwB plain=tcp
+	if ! comp_up "$1" "$2" "$3" "$4"; then
 		not_ok "$id: gateways configured"
 		comp_down
 		return
@@ -399,9 +410,9 @@ comp_cell() {	# comp_cell <gwB impl> <esp alg|none> [6]
 	local s0
 	s0=$(stats_of gwA)
 	cap_start cap router -i eth0 -w "$tmp/comp.pcap" not arp and not icmp6
-	check "$id: small pings (not compressed)" ping_ok hostA $to 56 3
-	check "$id: 1200-byte pings of zeros (compressed)" ping_ok hostA $to 1200 3 -p 00
-	check "$id: 200 kB of random bytes over TCP (incompressible)" xfer_ok 200000 $to
+	check "$id: small pings (not compressed)" ping_ok $from $to $small 3
+	check "$id: 1200-byte pings of zeros (compressed)" ping_ok $from $to 1200 3 -p 00
+	check "$id: 200 kB of random bytes over TCP (incompressible)" xfer_ok 200000 $to $from $at
 	cap_stop "$cap"
 	local r d c
 	r=$(ratio_of gwA "$said") d=${r%:*} c=${r#*:}
@@ -415,26 +426,41 @@ comp_cell() {	# comp_cell <gwB impl> <esp alg|none> [6]
 	if [ "$2" = none ]; then
 		n=$(tcpdump -nr "$tmp/comp.pcap" 'ip proto 108 or ip6 proto 108' 2> /dev/null | wc -l)
 		check_match "$id: the router saw IPComp for the zeros ($n)" '^([3-9]|[1-9][0-9]+)$' "$n"
-		n=$(tcpdump -nr "$tmp/comp.pcap" 'ip proto 4 or ip6 proto 4' 2> /dev/null | wc -l)
-		check_match "$id: and plain IPIP for the rest ($n)" '^[1-9][0-9]+$' "$n"
+		n=$(tcpdump -nr "$tmp/comp.pcap" "$plain" 2> /dev/null | wc -l)
+		check_match "$id: and no IPComp for the rest ($plain: $n)" '^[1-9][0-9]+$' "$n"
 		# Decoders that are not ours: tshark reads the IPComp header
 		# (tshark 4.0 does not inflate), Python's zlib inflates.
-		n=$(tshark -r "$tmp/comp.pcap" -Y 'ipcomp.cpi == 0x1001 && ipcomp.next_header == 4' 2> /dev/null | wc -l)
-		check_match "$id: tshark: IPComp, CPI 0x1001, IPIP inside ($n)" '^([3-9]|[1-9][0-9]+)$' "$n"
-		check "$id: zlib inflates every IPComp payload to the IPv4 echo of zeros" \
-			/usr/bin/python3 - "$tmp/comp.pcap" <<- 'EOF'
+		n=$(tshark -r "$tmp/comp.pcap" -Y "ipcomp.cpi == 0x1001 && ipcomp.next_header == $nh" 2> /dev/null | wc -l)
+		check_match "$id: tshark: IPComp, CPI 0x1001, next header $nh ($n)" '^([3-9]|[1-9][0-9]+)$' "$n"
+		check "$id: zlib inflates every IPComp payload; the echoes in it carry 1200 zeros" \
+			/usr/bin/python3 - "$tmp/comp.pcap" "$nh" <<- 'EOF'
 			import sys, zlib
-			from scapy.all import rdpcap, IP, ICMP
+			from scapy.all import rdpcap, IP, IPv6
+			nh = int(sys.argv[2])
 			n = 0
 			for p in rdpcap(sys.argv[1]):
-			    if IP not in p or p[IP].proto != 108:
+			    if IP in p and p[IP].proto == 108:
+			        d = bytes(p[IP].payload)
+			    elif IPv6 in p and p[IPv6].nh == 108:
+			        d = bytes(p[IPv6].payload)
+			    else:
 			        continue
-			    d = bytes(p[IP].payload)
-			    inner = IP(zlib.decompress(d[4:], -15))
-			    load = inner[ICMP].load	# ping's timestamp, then the zeros
-			    assert d[0] == 4 and len(load) == 1200 and \
-			        load[16:] == bytes(1184), inner.summary()
-			    n += 1
+			    assert d[0] == nh, d[:4]
+			    body = zlib.decompress(d[4:], -15)
+			    # tunnel mode: the inner IP header, whole; then the
+			    # transport header
+			    up, off = nh, 0
+			    if nh == 4:
+			        assert IP(body).len == len(body)
+			        up, off = body[9], (body[0] & 15) * 4
+			    elif nh == 41:
+			        assert IPv6(body).plen == len(body) - 40
+			        up, off = body[6], 40
+			    # an ICMP echo: ping's 16-byte timestamp, then the zeros
+			    if (up, body[off]) in ((1, 0), (1, 8), (58, 128), (58, 129)):
+			        data = body[off + 8:]
+			        assert len(data) == 1200 and data[16:] == bytes(1184), len(data)
+			        n += 1
 			sys.exit(0 if n >= 3 else 1)
 			EOF
 	fi
@@ -448,14 +474,21 @@ comp_cell() {	# comp_cell <gwB impl> <esp alg|none> [6]
 		"$(stats_of gwA | grep -E '^(In|Out)' | grep -v -e InNotOurs -e OutNoEroute -e $mtu)"
 	comp_down
 }
-comp_cell klips aes-gcm-16
-comp_cell xfrm aes-gcm-16
-comp_cell xfrm aes128-sha2_256-128 6
-comp_cell klips none
-comp_cell xfrm none
+comp_cell klips aes-gcm-16 4 tunnel
+comp_cell xfrm aes-gcm-16 4 tunnel
+comp_cell xfrm aes128-sha2_256-128 6 tunnel
+comp_cell klips none 4 tunnel
+comp_cell xfrm none 4 tunnel
+comp_cell klips none 6 tunnel
+comp_cell klips aes-gcm-16 4 transport
+comp_cell xfrm aes128-sha2_256-128 6 transport
+comp_cell klips none 4 transport
+comp_cell xfrm none 6 transport
 # The whole group, [tun] [comp] [esp] [ah]: AH outermost, IPComp inside ESP.
-comp_cell klips aes-gcm-16+ah-hmac-sha1-96
-comp_cell xfrm aes128-sha2_256-128+ah-aes-xcbc-96
+comp_cell klips aes-gcm-16+ah-hmac-sha1-96 4 tunnel
+comp_cell xfrm aes128-sha2_256-128+ah-aes-xcbc-96 6 tunnel
+comp_cell xfrm chacha20poly1305+ah-hmac-sha2_256-128 4 transport
+comp_cell klips aes256-sha1-96+ah-aes-cmac-96 6 transport
 
 # Crafted IPComp for gwB's tun+comp group: a good packet compressed by
 # Python's zlib (raw DEFLATE, RFC 2394) is delivered; a decompression bomb
