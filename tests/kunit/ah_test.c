@@ -527,10 +527,56 @@ static void ah_replay_truncated_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->ooo_errs), 1);
 }
 
+/*
+ * The end of the sequence numbers. Without ESN the last packet is numbered
+ * 2^32 - 1; the next is refused with -EOVERFLOW, the packet untouched and
+ * the counter where it was (the transmit path takes that for a hard
+ * expiry). With ESN the count goes on to 2^32, and the receiver follows.
+ */
+static void ah_seq_end_test(struct kunit *test)
+{
+	const struct ah_suite *s = test->param_value;
+	u8 *payload = kunit_kzalloc(test, PAYLOAD_LEN, GFP_KERNEL);
+	u8 families[] = { AF_INET, AF_INET6 };
+	u8 before[MAX_PKT];
+	struct sk_buff *rx, *skb;
+	/* ESN pairs start past 2^32 already: the low half's end ahead. */
+	u64 last = s->esn ? (3ULL << 32) - 1 : U32_MAX;
+	struct ah_pair p;
+	unsigned int f;
+
+	KUNIT_ASSERT_NOT_NULL(test, payload);
+	for (f = 0; f < ARRAY_SIZE(families); f++) {
+		make_pair(test, s, families[f], &p);
+		atomic64_set(&p.out->out_seq, last - 1);
+		KUNIT_ASSERT_EQ(test, klips_replay_advance(p.in->replay,
+							   last - 2), 0);
+		rx = send_one(test, s, &p, families[f], payload);
+		KUNIT_EXPECT_EQ(test, ah_in(test, rx, p.in), IPPROTO_UDP);
+		KUNIT_EXPECT_EQ(test, window_top(p.in), last);
+		if (s->esn) {
+			rx = send_one(test, s, &p, families[f], payload);
+			KUNIT_EXPECT_EQ(test, ah_in(test, rx, p.in), IPPROTO_UDP);
+			expect_payload(test, rx, payload);
+			KUNIT_EXPECT_EQ(test, window_top(p.in), last + 1);
+			continue;
+		}
+		skb = tx_skb(test, families[f], payload);
+		KUNIT_ASSERT_LE(test, skb->len, sizeof(before));
+		memcpy(before, skb->data, skb->len);
+		KUNIT_EXPECT_EQ(test, ah_out(test, skb, p.out), -EOVERFLOW);
+		KUNIT_ASSERT_EQ(test, skb->len,
+				hdr_len(families[f]) + PAYLOAD_LEN);
+		KUNIT_EXPECT_MEMEQ(test, skb->data, before, skb->len);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&p.out->out_seq), U32_MAX);
+	}
+}
+
 static struct kunit_case klips_ah_cases[] = {
 	KUNIT_CASE_PARAM(ah_roundtrip_test, suite_gen_params),
 	KUNIT_CASE_PARAM(ah_mutable_test, suite_gen_params),
 	KUNIT_CASE_PARAM(ah_replay_truncated_test, suite_gen_params),
+	KUNIT_CASE_PARAM(ah_seq_end_test, suite_gen_params),
 	{}
 };
 

@@ -1953,12 +1953,58 @@ static void esp_output_icv_test(struct kunit *test)
 	}
 }
 
+/*
+ * The end of the sequence numbers (RFC 4303 section 3.3.3). Without ESN
+ * the last packet is numbered 2^32 - 1; the next is refused with
+ * -EOVERFLOW, the packet untouched and the counter where it was (the
+ * transmit path takes that for a hard expiry). With ESN the count goes on
+ * to 2^32, and the receiver follows.
+ */
+static void esp_seq_end_test(struct kunit *test)
+{
+	const struct esp_suite *s = test->param_value;
+	const struct tx_packet *t = &tx_packets[0];
+	struct sk_buff *skb;
+	struct esp_pair p;
+	u8 payload[64];
+	u64 last;
+	int i;
+
+	make_pair(test, s, &p);
+	/* ESN pairs start past 2^32 already: the low half's end ahead. */
+	last = s->esn ? (3ULL << 32) - 1 : U32_MAX;
+	atomic64_set(&p.out->out_seq, last - 1);
+	KUNIT_ASSERT_EQ(test, klips_replay_advance(p.in->replay, last - 2), 0);
+	skb = send_one(test, &p, t, payload, t->proto);
+	KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), t->proto);
+	KUNIT_EXPECT_EQ(test, window_top(p.in), last);
+	if (p.esn) {
+		skb = send_one(test, &p, t, payload, t->proto);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&p.out->out_seq), last + 1);
+		KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), t->proto);
+		KUNIT_EXPECT_MEMEQ(test, skb->data, payload, t->len);
+		KUNIT_EXPECT_EQ(test, window_top(p.in), last + 1);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		struct sk_buff *plain;
+
+		skb = tx_skb(test, t, payload, t->proto);
+		plain = copy_skb(test, skb);
+		KUNIT_EXPECT_EQ(test, esp_out(test, skb, p.out), -EOVERFLOW);
+		KUNIT_ASSERT_EQ(test, skb->len, plain->len);
+		KUNIT_EXPECT_MEMEQ(test, skb->data, plain->data, plain->len);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&p.out->out_seq), U32_MAX);
+	}
+}
+
 static struct kunit_case klips_esp_cases[] = {
 	KUNIT_CASE_PARAM(esp_vector_test, vector_gen_params),
 	KUNIT_CASE_PARAM(esp_roundtrip_test, suite_gen_params),
 	KUNIT_CASE_PARAM(esp_bad_icv_test, suite_gen_params),
 	KUNIT_CASE_PARAM(esp_replay_test, suite_gen_params),
 	KUNIT_CASE_PARAM(esp_truncated_test, suite_gen_params),
+	KUNIT_CASE_PARAM(esp_seq_end_test, suite_gen_params),
 	KUNIT_CASE(esp_bad_pad_cbc_test),
 	KUNIT_CASE(esp_bad_pad_auth_test),
 	KUNIT_CASE_PARAM(esp_output_icv_test, integ_gen_params),
