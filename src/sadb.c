@@ -112,14 +112,26 @@ static void unlink_group(struct klips_sa *sa)
  */
 void klips_sadb_del(struct klips_net *kn, struct klips_sa *sa)
 {
+	struct klips_sa *g = sa, *next;
+
 	lockdep_assert_held(&kn->lock);
+	/*
+	 * Deleting one SA deletes its group: every SA of it dies before any
+	 * is unlinked, so the transmit path, finding no outer SA, can tell a
+	 * group being deleted from an outermost layer (output.c).
+	 */
+	while ((next = rcu_dereference_protected(g->inner, 1)))
+		g = next;
+	for (; g; g = rcu_dereference_protected(g->outer, 1))
+		WRITE_ONCE(g->state, KLIPS_STATE_DEAD);
+	/* The states before the links; pairs with outer_of() in output.c. */
+	smp_wmb();
 	rhashtable_remove_fast(&kn->sas, &sa->node, sa_params);
 	tun_unindex(kn, sa);
 	list_del(&sa->list);
 	list_del_init(&sa->larval_list);
 	klips_life_del(kn, sa);
 	unlink_group(sa);
-	WRITE_ONCE(sa->state, KLIPS_STATE_DEAD);
 	kn->sa_count--;
 	kn->sa_gen++;
 	klips_sa_put(sa);
