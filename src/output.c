@@ -168,11 +168,29 @@ static void drop(struct sk_buff *skb, struct net_device *dev,
 }
 
 /*
+ * The outer path MTU of @sa, the outermost SA of a group, follows what
+ * the route to its peer knows: an exception learned before the SA existed
+ * (or by other traffic) applies to it at once, and when the exception
+ * expires the group's effective MTU grows back.
+ */
+static void track_pmtu(struct klips_sa *sa, struct dst_entry *dst,
+		       const struct net_device *phys)
+{
+	unsigned int mtu = dst_mtu(dst);
+	u32 pmtu = mtu < READ_ONCE(phys->mtu) ? mtu : 0;
+
+	if (READ_ONCE(sa->pmtu) != pmtu)
+		WRITE_ONCE(sa->pmtu, pmtu);
+}
+
+/*
  * Route the finished packet out of the attached device. The FIB lookup is
  * pinned to that device and skips XFRM policy: klips's own packets are
  * never captured by an XFRM policy of the same namespace (design.md).
+ * @sa is the group's outermost SA, NULL for a shunt's packet.
  */
-static void klips_send(struct sk_buff *skb, struct net_device *dev)
+static void klips_send(struct sk_buff *skb, struct net_device *dev,
+		       struct klips_sa *sa)
 {
 	struct klips_dev *kd = netdev_priv(dev);
 	struct net *net = dev_net(dev);
@@ -228,6 +246,8 @@ static void klips_send(struct sk_buff *skb, struct net_device *dev)
 			return;
 		}
 	}
+	if (sa)
+		track_pmtu(sa, dst, phys);
 	rcu_read_unlock();
 	if (klips_is_klips_dev(dst->dev)) {
 		dst_release(dst);
@@ -383,37 +403,59 @@ static int applied(struct sk_buff *skb, struct klips_sa *sa)
 	return 0;
 }
 
-/* The SA outside @sa, with a reference; @sa's reference is dropped. */
-static struct klips_sa *next_outer(struct klips_sa *sa)
+/*
+ * The SA outside @sa, with a reference, or NULL when @sa is the outermost
+ * layer. ERR_PTR(-EKEYEXPIRED) when the group is being deleted: all its
+ * SAs are dead before any is unlinked (klips_sadb_del()), so a packet
+ * never leaves with its outer layers missing (a tun SA's IPIP in clear).
+ */
+static struct klips_sa *outer_of(struct klips_sa *sa)
 {
 	struct klips_sa *next;
+	u8 state;
 
 	rcu_read_lock();
 	next = rcu_dereference(sa->outer);
 	if (next && !refcount_inc_not_zero(&next->refcnt))
-		next = NULL;
+		next = ERR_PTR(-EKEYEXPIRED);
 	rcu_read_unlock();
-	klips_sa_put(sa);
-	return next;
+	if (next)
+		return next;
+	/* Pairs with the smp_wmb() in klips_sadb_del(). */
+	smp_rmb();
+	state = READ_ONCE(sa->state);
+	if (state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING)
+		return ERR_PTR(-EKEYEXPIRED);
+	return NULL;
 }
 
 /*
- * Apply @sa and the SAs outside it (none if @sa is NULL), then send.
- * Consumes the skb, the reference on @sa and the one on skb->dev (taken
- * by klips_xmit).
+ * Apply @sa and the SAs outside it, then send; @sa is applied already
+ * when @resumed (its asynchronous transform finished). Consumes the skb,
+ * the reference on @sa and the one on skb->dev (taken by klips_xmit).
  */
-static void output_chain(struct sk_buff *skb, struct klips_sa *sa)
+static void output_chain(struct sk_buff *skb, struct klips_sa *sa,
+			 bool resumed)
 {
 	struct net_device *dev = skb->dev;
+	struct klips_sa *next;
 	int err;
 
-	for (; sa; sa = next_outer(sa)) {
-		klips_cb(skb)->sa = sa;
-		err = apply(skb, sa);
-		if (err == -EINPROGRESS)
-			return;
+	for (;;) {
+		if (!resumed) {
+			klips_cb(skb)->sa = sa;
+			err = apply(skb, sa);
+			if (err == -EINPROGRESS)
+				return;
+		} else {
+			err = 0;
+			resumed = false;
+		}
 		if (!err)
 			err = applied(skb, sa);
+		next = err ? NULL : outer_of(sa);
+		if (IS_ERR(next))
+			err = PTR_ERR(next);
 		if (err) {
 			klips_dbg(KLIPS_DBG_XMIT, "%s: transform failed: %d\n",
 				  dev->name, err);
@@ -427,8 +469,13 @@ static void output_chain(struct sk_buff *skb, struct klips_sa *sa)
 			dev_put(dev);
 			return;
 		}
+		if (!next)
+			break;
+		klips_sa_put(sa);
+		sa = next;
 	}
-	klips_send(skb, dev);
+	klips_send(skb, dev, sa);
+	klips_sa_put(sa);
 	dev_put(dev);
 }
 
@@ -438,15 +485,13 @@ void klips_output_resume(struct sk_buff *skb, int err)
 	struct klips_sa *sa = klips_cb(skb)->sa;
 	struct net_device *dev = skb->dev;
 
-	if (!err)
-		err = applied(skb, sa);
 	if (err) {
 		klips_sa_put(sa);
 		drop(skb, dev, KLIPS_STAT_MAX);
 		dev_put(dev);
 		return;
 	}
-	output_chain(skb, next_outer(sa));
+	output_chain(skb, sa, true);
 }
 
 /*
@@ -626,7 +671,7 @@ netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
 		rcu_read_unlock();
 		if (!portless && own_keying(dev_net(dev), &f)) {
 			dev_hold(dev);
-			klips_send(skb, dev);
+			klips_send(skb, dev, NULL);
 			dev_put(dev);
 			return NETDEV_TX_OK;
 		}
@@ -644,7 +689,7 @@ netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
 			if (portless)
 				break;
 			dev_hold(dev);
-			klips_send(skb, dev);
+			klips_send(skb, dev, NULL);
 			dev_put(dev);
 			return NETDEV_TX_OK;
 		case KLIPS_SHUNT_REJECT:
@@ -677,6 +722,6 @@ netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
 	}
 	rcu_read_unlock();
 	dev_hold(dev);
-	output_chain(skb, sa);
+	output_chain(skb, sa, false);
 	return NETDEV_TX_OK;
 }

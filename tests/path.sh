@@ -257,11 +257,28 @@ check_match "PMTU: ipsec_tncfg shows the lower effective MTU" \
 	'^ipsec0 -> eth0 mtu=1380\(1[12][0-9][0-9]\) -> 1500$' "$eff1"
 check_match "PMTU: ... where it showed the device's before" \
 	'^ipsec0 -> eth0 mtu=1380\(14[0-9][0-9]\) -> 1500$' "$eff0"
+# New SAs to the same peer: the route to it remembers 1300 (a route
+# exception, learned from the ICMP above), which no SA of theirs has heard.
+# The hosts forget what they learned, so that they send full-sized again.
+tunnel_down
+ip -n hostA route flush cache
+ip -n hostB route flush cache
+tunnel_up aes-gcm-16
+check_match "PMTU: gwA's route to gwB remembers 1300" 'mtu 1300' \
+	"$(ip -n gwA route get 198.51.100.1)"
+check "PMTU: new SAs: 2 MB over TCP complete, DF set" xfer_ok 2000000
+eff1=$(ip netns exec gwA cat /proc/net/ipsec_tncfg)
+check_match "PMTU: new SAs: ipsec_tncfg shows the lower effective MTU" \
+	'^ipsec0 -> eth0 mtu=1380\(1[12][0-9][0-9]\) -> 1500$' "$eff1"
 ip -n router link set eth1 mtu 1500
 ip -n gwB link set eth0 mtu 1500
-# The kernel's route exceptions remember 1300 for ten minutes: forget it.
+# The kernel's route exceptions remember 1300 for ten minutes: forget it,
+# and the group's effective MTU is the device's again.
 ip -n gwA route flush cache
 ip -n gwB route flush cache
+ping_ok hostA 10.2.0.2 56 1
+check_match "PMTU: once the route forgets, ipsec_tncfg shows the device's again" \
+	'^ipsec0 -> eth0 mtu=1380\(14[0-9][0-9]\) -> 1500$' "$(ip netns exec gwA cat /proc/net/ipsec_tncfg)"
 tunnel_down
 
 # --- %trap, %trapsubnet and %hold ------------------------------------------------
