@@ -107,7 +107,7 @@ else
 fi
 if perl "$src/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \
-	$(git ls-files 'src/*.[ch]' 'include/*.h' 'tests/kunit/*.c' |
+	$(git ls-files 'src/*.[ch]' 'include/*.h' 'tests/kunit/*.[ch]' |
 		grep -v '^include/uapi/linux/klips.h$') > "$log/checkpatch.log" 2>&1; then
 	record "checkpatch --strict: src/ include/ tests/kunit/" 0
 else

@@ -33,6 +33,7 @@
 #include "klips.h"
 #include "sa.h"
 #include "xform.h"
+#include "xform_test.h"
 
 #define TEST_SRC4	0xc0000201	/* 192.0.2.1 */
 #define TEST_DST4	0xc0000202	/* 192.0.2.2 */
@@ -68,16 +69,6 @@ static void suite_desc(const struct ah_suite *s, char *desc)
 
 KUNIT_ARRAY_PARAM(suite, ah_suites, suite_desc);
 
-KUNIT_DEFINE_ACTION_WRAPPER(sa_put_action, klips_sa_put, struct klips_sa *);
-KUNIT_DEFINE_ACTION_WRAPPER(skb_free_action, kfree_skb, struct sk_buff *);
-KUNIT_DEFINE_ACTION_WRAPPER(shash_free_action, crypto_free_shash,
-			    struct crypto_shash *);
-
-static unsigned long stat_read(enum klips_stat stat)
-{
-	return klips_stat_read(klips_net(&init_net), stat);
-}
-
 /* Three packets before the high half of an ESN pair moves. */
 #define ESN_FIRST	0x1fffffffeULL
 
@@ -90,7 +81,6 @@ struct ah_pair {
 static struct klips_sa *make_sa(struct kunit *test, const struct ah_suite *s,
 				const u8 *key, u8 family, u8 dir)
 {
-	struct netlink_ext_ack extack = {};
 	struct klips_sa_config cfg = {};
 	struct klips_sa *sa;
 
@@ -108,11 +98,7 @@ static struct klips_sa *make_sa(struct kunit *test, const struct ah_suite *s,
 	cfg.authkey = key;
 	cfg.authkey_len = s->key_len;
 	cfg.flags = s->esn ? KLIPS_SA_FLAGS_ESN : 0;
-	sa = klips_sa_create(klips_net(&init_net), &cfg, &extack);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(sa), "%s: error %ld: %s", s->alg,
-			       PTR_ERR(sa), extack._msg ?: "");
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, sa_put_action, sa),
-			0);
+	sa = klips_test_sa(test, &cfg);
 	KUNIT_ASSERT_NOT_NULL(test, sa->ahash);
 	if (crypto_ahash_tfm(sa->ahash)->__crt_alg->cra_flags & CRYPTO_ALG_ASYNC)
 		kunit_skip(test, "%s: asynchronous %s", s->alg,
@@ -156,14 +142,8 @@ static unsigned int hdr_len(u8 family)
 static struct sk_buff *tx_skb(struct kunit *test, u8 family, const u8 *payload)
 {
 	unsigned int hlen = hdr_len(family);
-	struct sk_buff *skb = alloc_skb(LL_MAX_HEADER + hlen + PAYLOAD_LEN,
-					GFP_KERNEL);
+	struct sk_buff *skb = klips_test_skb(test, hlen + PAYLOAD_LEN);
 
-	KUNIT_ASSERT_NOT_NULL(test, skb);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, skb_free_action,
-							skb), 0);
-	skb_reserve(skb, LL_MAX_HEADER);
-	skb->dev = init_net.loopback_dev;
 	skb_reset_network_header(skb);
 	if (family == AF_INET) {
 		struct iphdr *iph = skb_put_zero(skb, hlen);
@@ -219,15 +199,9 @@ static void expected_icv(struct kunit *test, const struct ah_suite *s,
 			 unsigned int len, u64 seq, u8 *out)
 {
 	unsigned int hlen = hdr_len(family);
-	struct crypto_shash *tfm = crypto_alloc_shash(s->shash, 0, 0);
-	struct shash_desc *desc;
 	__be32 hi = htonl(upper_32_bits(seq));
 	u8 *copy;
 
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(tfm), "%s: %ld", s->shash,
-			       PTR_ERR(tfm));
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, shash_free_action,
-							tfm), 0);
 	copy = kunit_kmalloc(test, len, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, copy);
 	memcpy(copy, pkt, len);
@@ -245,47 +219,18 @@ static void expected_icv(struct kunit *test, const struct ah_suite *s,
 	}
 	memset(copy + hlen + 12, 0, s->icv_len);	/* the ICV */
 
-	desc = kunit_kzalloc(test, sizeof(*desc) + crypto_shash_descsize(tfm),
-			     GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, desc);
-	desc->tfm = tfm;
-	KUNIT_ASSERT_EQ(test, crypto_shash_setkey(tfm, key, s->key_len), 0);
-	KUNIT_ASSERT_EQ(test, crypto_shash_init(desc), 0);
-	KUNIT_ASSERT_EQ(test, crypto_shash_update(desc, copy, len), 0);
-	if (s->esn)
-		KUNIT_ASSERT_EQ(test, crypto_shash_update(desc, (u8 *)&hi,
-							  sizeof(hi)), 0);
-	KUNIT_ASSERT_EQ(test, crypto_shash_final(desc, out), 0);
+	klips_test_mac(test, s->shash, key, s->key_len, copy, len,
+		       s->esn ? &hi : NULL, out);
 }
 
 static int ah_out(struct kunit *test, struct sk_buff *skb, struct klips_sa *sa)
 {
-	int ret;
-
-	local_bh_disable();
-	ret = klips_ah_output(skb, sa);
-	local_bh_enable();
-	KUNIT_ASSERT_NE(test, ret, -EINPROGRESS);
-	return ret;
+	return klips_test_run(test, klips_ah_output, skb, sa);
 }
 
 static int ah_in(struct kunit *test, struct sk_buff *skb, struct klips_sa *sa)
 {
-	int ret;
-
-	local_bh_disable();
-	ret = klips_ah_input(skb, sa);
-	local_bh_enable();
-	KUNIT_ASSERT_NE(test, ret, -EINPROGRESS);
-	return ret;
-}
-
-static u64 window_top(struct klips_sa *sa)
-{
-	struct klips_replay_view view;
-
-	klips_replay_read(sa->replay, &view);
-	return view.seq;
+	return klips_test_run(test, klips_ah_input, skb, sa);
 }
 
 /*
@@ -343,10 +288,7 @@ static struct sk_buff *send_one(struct kunit *test, const struct ah_suite *s,
 			       "%s seq %llx", family == AF_INET ? "IPv4" : "IPv6",
 			       seq);
 
-	rx = skb_copy(skb, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, rx);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, skb_free_action,
-							rx), 0);
+	rx = klips_test_copy(test, skb);
 	__skb_pull(rx, hlen);
 	skb_reset_transport_header(rx);
 	return rx;
@@ -378,7 +320,7 @@ static void ah_roundtrip_test(struct kunit *test)
 
 			KUNIT_ASSERT_EQ(test, ah_in(test, rx, p.in), IPPROTO_UDP);
 			expect_payload(test, rx, payload);
-			KUNIT_EXPECT_EQ(test, window_top(p.in),
+			KUNIT_EXPECT_EQ(test, klips_test_window_top(p.in),
 					atomic64_read(&p.out->out_seq));
 		}
 		KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 0);
@@ -396,7 +338,7 @@ static void ah_roundtrip_test(struct kunit *test)
 static void ah_mutable_test(struct kunit *test)
 {
 	const struct ah_suite *s = test->param_value;
-	unsigned long stat = stat_read(KLIPS_STAT_IN_AUTH_ERROR);
+	unsigned long stat = klips_test_stat(KLIPS_STAT_IN_AUTH_ERROR);
 	u8 *payload = kunit_kzalloc(test, PAYLOAD_LEN, GFP_KERNEL);
 	struct sk_buff *rx;
 	struct ah_pair p4, p6;
@@ -431,7 +373,7 @@ static void ah_mutable_test(struct kunit *test)
 	expect_payload(test, rx, payload);
 
 	for (i = 0; i < ARRAY_SIZE(immutable4); i++) {
-		top = window_top(p4.in);
+		top = klips_test_window_top(p4.in);
 		rx = send_one(test, s, &p4, AF_INET, payload);
 		if (immutable4[i] < 0)
 			rx->data[rx->len - 1] ^= 0x01;
@@ -439,7 +381,7 @@ static void ah_mutable_test(struct kunit *test)
 			skb_network_header(rx)[immutable4[i]] ^= 0x01;
 		KUNIT_EXPECT_EQ_MSG(test, ah_in(test, rx, p4.in), -EBADMSG,
 				    "IPv4 byte %d", immutable4[i]);
-		KUNIT_EXPECT_EQ(test, window_top(p4.in), top);
+		KUNIT_EXPECT_EQ(test, klips_test_window_top(p4.in), top);
 		errs++;
 	}
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p4.in->auth_errs), (s64)errs);
@@ -457,7 +399,7 @@ static void ah_mutable_test(struct kunit *test)
 	expect_payload(test, rx, payload);
 
 	for (i = 0; i < ARRAY_SIZE(immutable6); i++) {
-		top = window_top(p6.in);
+		top = klips_test_window_top(p6.in);
 		rx = send_one(test, s, &p6, AF_INET6, payload);
 		if (immutable6[i] < 0)
 			rx->data[rx->len - 1] ^= 0x01;
@@ -465,12 +407,12 @@ static void ah_mutable_test(struct kunit *test)
 			skb_network_header(rx)[immutable6[i]] ^= 0x01;
 		KUNIT_EXPECT_EQ_MSG(test, ah_in(test, rx, p6.in), -EBADMSG,
 				    "IPv6 byte %d", immutable6[i]);
-		KUNIT_EXPECT_EQ(test, window_top(p6.in), top);
+		KUNIT_EXPECT_EQ(test, klips_test_window_top(p6.in), top);
 		errs++;
 	}
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p6.in->auth_errs),
 			(s64)ARRAY_SIZE(immutable6));
-	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_AUTH_ERROR), stat + errs);
+	KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_AUTH_ERROR), stat + errs);
 
 	/* A good packet still passes. */
 	rx = send_one(test, s, &p6, AF_INET6, payload);
@@ -486,8 +428,8 @@ static void ah_mutable_test(struct kunit *test)
 static void ah_replay_truncated_test(struct kunit *test)
 {
 	const struct ah_suite *s = test->param_value;
-	unsigned long replay = stat_read(KLIPS_STAT_IN_REPLAY);
-	unsigned long hdr = stat_read(KLIPS_STAT_IN_HDR_ERROR);
+	unsigned long replay = klips_test_stat(KLIPS_STAT_IN_REPLAY);
+	unsigned long hdr = klips_test_stat(KLIPS_STAT_IN_HDR_ERROR);
 	u8 *payload = kunit_kzalloc(test, PAYLOAD_LEN, GFP_KERNEL);
 	unsigned int alen = ah_len(s, AF_INET), cut;
 	struct sk_buff *rx, *copy;
@@ -497,32 +439,29 @@ static void ah_replay_truncated_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, payload);
 	make_pair(test, s, AF_INET, &p);
 	rx = send_one(test, s, &p, AF_INET, payload);
-	copy = skb_copy(rx, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, copy);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, skb_free_action,
-							copy), 0);
+	copy = klips_test_copy(test, rx);
 	KUNIT_ASSERT_EQ(test, ah_in(test, rx, p.in), IPPROTO_UDP);
 	KUNIT_EXPECT_EQ(test, ah_in(test, copy, p.in), -EEXIST);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->ooo_errs), 1);
-	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_REPLAY), replay + 1);
+	KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_REPLAY), replay + 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 0);
 
-	top = window_top(p.in);
+	top = klips_test_window_top(p.in);
 	for (cut = 0; cut < alen; cut += 5) {
 		rx = send_one(test, s, &p, AF_INET, payload);
 		skb_trim(rx, cut);
 		KUNIT_EXPECT_EQ_MSG(test, ah_in(test, rx, p.in), -EINVAL,
 				    "cut at %u", cut);
 	}
-	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_HDR_ERROR),
+	KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_HDR_ERROR),
 			hdr + DIV_ROUND_UP(alen, 5));
 	rx = send_one(test, s, &p, AF_INET, payload);
 	/* 12 bytes longer: neither the 32- nor the 64-bit padded length. */
 	((struct ip_auth_hdr *)rx->data)->hdrlen += 3;
 	KUNIT_EXPECT_EQ(test, ah_in(test, rx, p.in), -EINVAL);
-	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_HDR_ERROR),
+	KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_HDR_ERROR),
 			hdr + DIV_ROUND_UP(alen, 5) + 1);
-	KUNIT_EXPECT_EQ(test, window_top(p.in), top);
+	KUNIT_EXPECT_EQ(test, klips_test_window_top(p.in), top);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->ooo_errs), 1);
 }
@@ -553,12 +492,12 @@ static void ah_seq_end_test(struct kunit *test)
 							   last - 2), 0);
 		rx = send_one(test, s, &p, families[f], payload);
 		KUNIT_EXPECT_EQ(test, ah_in(test, rx, p.in), IPPROTO_UDP);
-		KUNIT_EXPECT_EQ(test, window_top(p.in), last);
+		KUNIT_EXPECT_EQ(test, klips_test_window_top(p.in), last);
 		if (s->esn) {
 			rx = send_one(test, s, &p, families[f], payload);
 			KUNIT_EXPECT_EQ(test, ah_in(test, rx, p.in), IPPROTO_UDP);
 			expect_payload(test, rx, payload);
-			KUNIT_EXPECT_EQ(test, window_top(p.in), last + 1);
+			KUNIT_EXPECT_EQ(test, klips_test_window_top(p.in), last + 1);
 			continue;
 		}
 		skb = tx_skb(test, families[f], payload);

@@ -44,6 +44,7 @@
 #include "klips.h"
 #include "sa.h"
 #include "xform.h"
+#include "xform_test.h"
 
 #define TEST_SRC4	0xc0000201	/* 192.0.2.1 */
 #define TEST_DST4	0xc0000202	/* 192.0.2.2 */
@@ -1082,16 +1083,6 @@ static void vector_desc(const struct esp_vector *v, char *desc)
 
 KUNIT_ARRAY_PARAM(vector, esp_vectors, vector_desc);
 
-KUNIT_DEFINE_ACTION_WRAPPER(sa_put_action, klips_sa_put, struct klips_sa *);
-KUNIT_DEFINE_ACTION_WRAPPER(skb_free_action, kfree_skb, struct sk_buff *);
-KUNIT_DEFINE_ACTION_WRAPPER(shash_free_action, crypto_free_shash,
-			    struct crypto_shash *);
-
-static unsigned long stat_read(enum klips_stat stat)
-{
-	return klips_stat_read(klips_net(&init_net), stat);
-}
-
 /* What an SA is made of here. */
 struct sa_spec {
 	const char *alg;
@@ -1111,7 +1102,6 @@ struct sa_spec {
  */
 static struct klips_sa *make_sa(struct kunit *test, const struct sa_spec *s)
 {
-	struct netlink_ext_ack extack = {};
 	struct klips_sa_config cfg = {};
 	struct klips_sa *sa;
 
@@ -1126,38 +1116,12 @@ static struct klips_sa *make_sa(struct kunit *test, const struct sa_spec *s)
 	cfg.authkey = s->authkey;
 	cfg.authkey_len = s->authkey_len;
 	cfg.flags = s->esn ? KLIPS_SA_FLAGS_ESN : 0;
-	sa = klips_sa_create(klips_net(&init_net), &cfg, &extack);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(sa), "%s: error %ld: %s", s->alg,
-			       PTR_ERR(sa), extack._msg ?: "");
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, sa_put_action, sa),
-			0);
+	sa = klips_test_sa(test, &cfg);
 	if (crypto_aead_alg(sa->aead)->base.cra_flags & CRYPTO_ALG_ASYNC)
 		kunit_skip(test, "%s: asynchronous %s", s->alg,
 			   crypto_aead_driver_name(sa->aead));
 	sa->said.spi = s->spi;
 	return sa;
-}
-
-static struct sk_buff *new_skb(struct kunit *test, unsigned int len)
-{
-	struct sk_buff *skb = alloc_skb(LL_MAX_HEADER + len, GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, skb);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, skb_free_action,
-							skb), 0);
-	skb_reserve(skb, LL_MAX_HEADER);
-	skb->dev = init_net.loopback_dev;
-	return skb;
-}
-
-static struct sk_buff *copy_skb(struct kunit *test, struct sk_buff *skb)
-{
-	struct sk_buff *copy = skb_copy(skb, GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, copy);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, skb_free_action,
-							copy), 0);
-	return copy;
 }
 
 /*
@@ -1184,7 +1148,7 @@ static struct sk_buff *rx_skb(struct kunit *test, const u8 *esp,
 {
 	unsigned int head = shape == RX_PAGED || shape == RX_FRAG_LIST ?
 			    min(len, RX_HEAD) : len;
-	struct sk_buff *skb = new_skb(test, sizeof(struct iphdr) + head);
+	struct sk_buff *skb = klips_test_skb(test, sizeof(struct iphdr) + head);
 	struct iphdr *iph;
 
 	skb_reset_network_header(skb);
@@ -1221,71 +1185,14 @@ static struct sk_buff *rx_skb(struct kunit *test, const u8 *esp,
 	return skb;
 }
 
-static struct sk_buff *clone_skb(struct kunit *test, struct sk_buff *skb)
-{
-	struct sk_buff *clone = skb_clone(skb, GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, clone);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, skb_free_action,
-							clone), 0);
-	return clone;
-}
-
 static int esp_in(struct kunit *test, struct sk_buff *skb, struct klips_sa *sa)
 {
-	int ret;
-
-	local_bh_disable();
-	ret = klips_esp_input(skb, sa);
-	local_bh_enable();
-	KUNIT_ASSERT_NE(test, ret, -EINPROGRESS);
-	return ret;
+	return klips_test_run(test, klips_esp_input, skb, sa);
 }
 
 static int esp_out(struct kunit *test, struct sk_buff *skb, struct klips_sa *sa)
 {
-	int ret;
-
-	local_bh_disable();
-	ret = klips_esp_output(skb, sa);
-	local_bh_enable();
-	KUNIT_ASSERT_NE(test, ret, -EINPROGRESS);
-	return ret;
-}
-
-static u64 window_top(struct klips_sa *sa)
-{
-	struct klips_replay_view view;
-
-	klips_replay_read(sa->replay, &view);
-	return view.seq;
-}
-
-/*
- * HMAC of @len bytes at @data, then of @seqhi unless NULL (RFC 4303
- * Appendix A: the high half of an extended number after the packet).
- */
-static void hmac_icv(struct kunit *test, const char *alg, const u8 *key,
-		     unsigned int key_len, const u8 *data, unsigned int len,
-		     const __be32 *seqhi, u8 *out)
-{
-	struct crypto_shash *tfm = crypto_alloc_shash(alg, 0, 0);
-	struct shash_desc *desc;
-
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(tfm), "%s: %ld", alg, PTR_ERR(tfm));
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, shash_free_action,
-							tfm), 0);
-	desc = kunit_kzalloc(test, sizeof(*desc) + crypto_shash_descsize(tfm),
-			     GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, desc);
-	desc->tfm = tfm;
-	KUNIT_ASSERT_EQ(test, crypto_shash_setkey(tfm, key, key_len), 0);
-	KUNIT_ASSERT_EQ(test, crypto_shash_init(desc), 0);
-	KUNIT_ASSERT_EQ(test, crypto_shash_update(desc, data, len), 0);
-	if (seqhi)
-		KUNIT_ASSERT_EQ(test, crypto_shash_update(desc, (const u8 *)seqhi,
-							  sizeof(*seqhi)), 0);
-	KUNIT_ASSERT_EQ(test, crypto_shash_final(desc, out), 0);
+	return klips_test_run(test, klips_esp_output, skb, sa);
 }
 
 /*
@@ -1334,7 +1241,7 @@ static void esp_vector_test(struct kunit *test)
 		sa = vector_sa(test, v, v->seq - 1);
 		skb = rx_skb(test, v->esp, v->esp_len, shape);
 		if (shape == RX_CLONED)
-			tap = clone_skb(test, skb);
+			tap = klips_test_clone(test, skb);
 		KUNIT_ASSERT_EQ_MSG(test, esp_in(test, skb, sa), v->nexthdr,
 				    "%s", how);
 		KUNIT_ASSERT_EQ_MSG(test, skb->len, v->payload_len, "%s", how);
@@ -1347,7 +1254,7 @@ static void esp_vector_test(struct kunit *test)
 			KUNIT_ASSERT_EQ(test, tap->len, v->esp_len);
 			KUNIT_EXPECT_MEMEQ(test, tap->data, v->esp, v->esp_len);
 		}
-		KUNIT_EXPECT_EQ_MSG(test, window_top(sa), v->seq, "%s", how);
+		KUNIT_EXPECT_EQ_MSG(test, klips_test_window_top(sa), v->seq, "%s", how);
 		KUNIT_EXPECT_EQ(test, atomic64_read(&sa->auth_errs), 0);
 		KUNIT_EXPECT_EQ(test, atomic64_read(&sa->encr_pad_errs), 0);
 	}
@@ -1358,8 +1265,8 @@ static void esp_vector_test(struct kunit *test)
 		__be32 hi = htonl(upper_32_bits(v->seq));
 
 		/* The ICV is RFC 4303's, computed apart from authencesn. */
-		hmac_icv(test, v->hmac, v->akey, v->akey_len, v->esp,
-			 v->esp_len - icv, v->esn ? &hi : NULL, mac);
+		klips_test_mac(test, v->hmac, v->akey, v->akey_len, v->esp,
+			       v->esp_len - icv, v->esn ? &hi : NULL, mac);
 		KUNIT_EXPECT_MEMEQ(test, v->esp + v->esp_len - icv, mac, icv);
 	}
 
@@ -1374,7 +1281,7 @@ static void esp_vector_test(struct kunit *test)
 		skb = rx_skb(test, v->esp, v->esp_len, RX_LINEAR);
 		KUNIT_EXPECT_EQ(test, esp_in(test, skb, sa), -EBADMSG);
 		KUNIT_EXPECT_EQ(test, atomic64_read(&sa->auth_errs), 1);
-		KUNIT_EXPECT_EQ(test, window_top(sa), lower - 1);
+		KUNIT_EXPECT_EQ(test, klips_test_window_top(sa), lower - 1);
 	}
 }
 
@@ -1513,7 +1420,7 @@ static struct sk_buff *tx_skb(struct kunit *test, const struct tx_packet *t,
 			      const u8 *payload, u8 proto)
 {
 	unsigned int hdrlen = tx_hdrlen(t);
-	struct sk_buff *skb = new_skb(test, hdrlen + (t->paged ? 0 : t->len));
+	struct sk_buff *skb = klips_test_skb(test, hdrlen + (t->paged ? 0 : t->len));
 
 	skb_reset_network_header(skb);
 	if (t->family == AF_INET) {
@@ -1590,8 +1497,8 @@ static struct sk_buff *send_one(struct kunit *test, struct esp_pair *p,
 
 	get_random_bytes(payload, t->len);
 	skb = tx_skb(test, t, payload, proto);
-	plain = copy_skb(test, skb);
-	tap = clone_skb(test, skb);
+	plain = klips_test_copy(test, skb);
+	tap = klips_test_clone(test, skb);
 	KUNIT_ASSERT_EQ_MSG(test, esp_out(test, skb, p->out), 0, "%s", t->what);
 	KUNIT_ASSERT_FALSE(test, skb_is_nonlinear(skb));
 	KUNIT_EXPECT_PTR_EQ(test, skb_network_header(skb), skb->data);
@@ -1629,7 +1536,7 @@ static struct sk_buff *send_one(struct kunit *test, struct esp_pair *p,
 static void esp_roundtrip_test(struct kunit *test)
 {
 	const struct esp_suite *s = test->param_value;
-	unsigned long dummy = stat_read(KLIPS_STAT_IN_DUMMY);
+	unsigned long dummy = klips_test_stat(KLIPS_STAT_IN_DUMMY);
 	struct sk_buff *skb;
 	struct esp_pair p;
 	unsigned int i;
@@ -1650,13 +1557,13 @@ static void esp_roundtrip_test(struct kunit *test)
 		KUNIT_ASSERT_EQ_MSG(test, skb->len, t->len, "%s", t->what);
 		KUNIT_EXPECT_MEMEQ_MSG(test, skb->data, payload, t->len, "%s",
 				       t->what);
-		KUNIT_EXPECT_EQ(test, window_top(p.in), seq);
+		KUNIT_EXPECT_EQ(test, klips_test_window_top(p.in), seq);
 	}
 
 	/* Next Header 59: a dummy packet (RFC 4303 section 2.6), dropped. */
 	skb = send_one(test, &p, &tx_packets[0], payload, IPPROTO_NONE);
 	KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), -ENODATA);
-	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_DUMMY), dummy + 1);
+	KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_DUMMY), dummy + 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->ooo_errs), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->encr_size_errs), 0);
@@ -1671,7 +1578,7 @@ static void esp_roundtrip_test(struct kunit *test)
 static void esp_bad_icv_test(struct kunit *test)
 {
 	const struct esp_suite *s = test->param_value;
-	unsigned long stat = stat_read(KLIPS_STAT_IN_AUTH_ERROR);
+	unsigned long stat = klips_test_stat(KLIPS_STAT_IN_AUTH_ERROR);
 	const struct tx_packet *t = &tx_packets[0];
 	struct sk_buff *skb;
 	struct esp_pair p;
@@ -1680,7 +1587,7 @@ static void esp_bad_icv_test(struct kunit *test)
 	int ret;
 
 	make_pair(test, s, &p);
-	top = window_top(p.in);
+	top = klips_test_window_top(p.in);
 	skb = send_one(test, &p, t, payload, t->proto);
 	skb->data[skb->len - 1] ^= 0x01;
 	ret = esp_in(test, skb, p.in);
@@ -1691,20 +1598,21 @@ static void esp_bad_icv_test(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, ret, -EBADMSG);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 1);
-	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_AUTH_ERROR), stat + 1);
-	KUNIT_EXPECT_EQ(test, window_top(p.in), top);
+	KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_AUTH_ERROR), stat + 1);
+	KUNIT_EXPECT_EQ(test, klips_test_window_top(p.in), top);
 
 	skb = send_one(test, &p, t, payload, t->proto);
 	skb->data[sizeof(struct ip_esp_hdr) + p.ivlen] ^= 0x80;
 	KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), -EBADMSG);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 2);
-	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_AUTH_ERROR), stat + 2);
-	KUNIT_EXPECT_EQ(test, window_top(p.in), top);
+	KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_AUTH_ERROR), stat + 2);
+	KUNIT_EXPECT_EQ(test, klips_test_window_top(p.in), top);
 
 	skb = send_one(test, &p, t, payload, t->proto);
 	KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), t->proto);
 	KUNIT_EXPECT_MEMEQ(test, skb->data, payload, t->len);
-	KUNIT_EXPECT_EQ(test, window_top(p.in), atomic64_read(&p.out->out_seq));
+	KUNIT_EXPECT_EQ(test, klips_test_window_top(p.in),
+			atomic64_read(&p.out->out_seq));
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->ooo_errs), 0);
 }
 
@@ -1717,7 +1625,7 @@ static void esp_bad_icv_test(struct kunit *test)
 static void esp_replay_test(struct kunit *test)
 {
 	const struct esp_suite *s = test->param_value;
-	unsigned long stat = stat_read(KLIPS_STAT_IN_REPLAY);
+	unsigned long stat = klips_test_stat(KLIPS_STAT_IN_REPLAY);
 	const struct tx_packet *t = &tx_packets[0];
 	struct sk_buff *skb, *copy;
 	struct esp_pair p;
@@ -1726,7 +1634,7 @@ static void esp_replay_test(struct kunit *test)
 
 	make_pair(test, s, &p);
 	skb = send_one(test, &p, t, payload, t->proto);
-	copy = copy_skb(test, skb);
+	copy = klips_test_copy(test, skb);
 	KUNIT_ASSERT_EQ(test, esp_in(test, skb, p.in), t->proto);
 	if (!p.icv) {
 		KUNIT_EXPECT_EQ(test, p.in->replay_window, 0);
@@ -1738,7 +1646,7 @@ static void esp_replay_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p.in->replay_window, KLIPS_REPLAY_DEFAULT);
 	KUNIT_EXPECT_EQ(test, esp_in(test, copy, p.in), -EEXIST);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->ooo_errs), 1);
-	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_REPLAY), stat + 1);
+	KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_REPLAY), stat + 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 0);
 
 	/* Later packets moved the window past the next one. */
@@ -1753,7 +1661,7 @@ static void esp_replay_test(struct kunit *test)
 	} else {
 		KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), -ERANGE);
 		KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->ooo_errs), 2);
-		KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_REPLAY), stat + 2);
+		KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_REPLAY), stat + 2);
 	}
 }
 
@@ -1765,7 +1673,7 @@ static void esp_replay_test(struct kunit *test)
 static void esp_truncated_test(struct kunit *test)
 {
 	const struct esp_suite *s = test->param_value;
-	unsigned long stat = stat_read(KLIPS_STAT_IN_SIZE_ERROR);
+	unsigned long stat = klips_test_stat(KLIPS_STAT_IN_SIZE_ERROR);
 	const struct tx_packet *t = &tx_packets[0];
 	struct sk_buff *skb, *cut;
 	struct esp_pair p;
@@ -1773,22 +1681,22 @@ static void esp_truncated_test(struct kunit *test)
 	u64 top;
 
 	make_pair(test, s, &p);
-	top = window_top(p.in);
+	top = klips_test_window_top(p.in);
 	skb = send_one(test, &p, t, payload, t->proto);
 
-	cut = copy_skb(test, skb);
+	cut = klips_test_copy(test, skb);
 	skb_trim(cut, sizeof(struct ip_esp_hdr) + p.ivlen + 1 + p.icv);
 	KUNIT_EXPECT_EQ(test, esp_in(test, cut, p.in), -EINVAL);
-	cut = copy_skb(test, skb);
+	cut = klips_test_copy(test, skb);
 	skb_trim(cut, skb->len - 1);
 	KUNIT_EXPECT_EQ(test, esp_in(test, cut, p.in), -EINVAL);
-	cut = copy_skb(test, skb);
+	cut = klips_test_copy(test, skb);
 	skb_trim(cut, sizeof(struct ip_esp_hdr) / 2);
 	KUNIT_EXPECT_EQ(test, esp_in(test, cut, p.in), -EINVAL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->encr_size_errs), 3);
-	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_SIZE_ERROR), stat + 3);
+	KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_SIZE_ERROR), stat + 3);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 0);
-	KUNIT_EXPECT_EQ(test, window_top(p.in), top);
+	KUNIT_EXPECT_EQ(test, klips_test_window_top(p.in), top);
 
 	KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), t->proto);
 	KUNIT_EXPECT_MEMEQ(test, skb->data, payload, t->len);
@@ -1802,7 +1710,7 @@ static void esp_truncated_test(struct kunit *test)
 static void esp_bad_pad_cbc_test(struct kunit *test)
 {
 	const struct esp_vector *v = &esp_vectors[0];
-	unsigned long stat = stat_read(KLIPS_STAT_IN_PAD_ERROR);
+	unsigned long stat = klips_test_stat(KLIPS_STAT_IN_PAD_ERROR);
 	/* The next to last block; the last holds 14 pad bytes, 0x0e, 0x01. */
 	unsigned int prev = v->esp_len - 32;
 	struct klips_sa *sa;
@@ -1820,7 +1728,7 @@ static void esp_bad_pad_cbc_test(struct kunit *test)
 	skb->data[prev + 14] ^= 0x80;		/* Pad Length 142 of 80 bytes */
 	KUNIT_EXPECT_EQ(test, esp_in(test, skb, sa), -EINVAL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&sa->encr_pad_errs), 1);
-	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_PAD_ERROR), stat + 2);
+	KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_PAD_ERROR), stat + 2);
 
 	/* The unchanged packet, for contrast. */
 	sa = vector_sa(test, v, 0);
@@ -1844,7 +1752,7 @@ static int null_resealed(struct kunit *test, struct esp_pair *p,
 	end = skb->len - p->icv;
 	KUNIT_ASSERT_GE(test, end, sizeof(struct ip_esp_hdr) + tlen);
 	memcpy(skb->data + end - tlen, trailer, tlen);
-	hmac_icv(test, "hmac(sha1)", p->authkey, 20, skb->data, end, NULL, mac);
+	klips_test_mac(test, "hmac(sha1)", p->authkey, 20, skb->data, end, NULL, mac);
 	memcpy(skb->data + end, mac, p->icv);
 	return esp_in(test, skb, p->in);
 }
@@ -1852,7 +1760,7 @@ static int null_resealed(struct kunit *test, struct esp_pair *p,
 static void esp_bad_pad_auth_test(struct kunit *test)
 {
 	const struct esp_suite s = { "null-sha1-96", 0, 20, false };
-	unsigned long stat = stat_read(KLIPS_STAT_IN_PAD_ERROR);
+	unsigned long stat = klips_test_stat(KLIPS_STAT_IN_PAD_ERROR);
 	/* The last bytes of the 40 the 37 of UDP take (39 rounded up to 4). */
 	const u8 good[] = { 1, 2, 3, 3, IPPROTO_UDP };
 	const u8 bad_byte[] = { 1, 7, 3, 3, IPPROTO_UDP };
@@ -1880,7 +1788,7 @@ static void esp_bad_pad_auth_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, null_resealed(test, &p, all_pad, sizeof(all_pad)),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->encr_pad_errs), 3);
-	KUNIT_EXPECT_EQ(test, stat_read(KLIPS_STAT_IN_PAD_ERROR), stat + 3);
+	KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_PAD_ERROR), stat + 3);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 0);
 }
 
@@ -1935,20 +1843,21 @@ static void esp_output_icv_test(struct kunit *test)
 			__be32 hi = htonl(upper_32_bits(seq));
 			unsigned int end = skb->len - p.icv;
 
-			hmac_icv(test, c->hmac, p.authkey, c->authkey,
-				 skb->data, end, esn ? &hi : NULL, mac);
+			klips_test_mac(test, c->hmac, p.authkey, c->authkey,
+				       skb->data, end, esn ? &hi : NULL, mac);
 			KUNIT_EXPECT_MEMEQ_MSG(test, skb->data + end, mac, p.icv,
 					       "seq %llx", seq);
 			if (esn) {
-				hmac_icv(test, c->hmac, p.authkey, c->authkey,
-					 skb->data, end, NULL, mac);
+				klips_test_mac(test, c->hmac, p.authkey,
+					       c->authkey, skb->data, end, NULL,
+					       mac);
 				KUNIT_EXPECT_MEMNEQ(test, skb->data + end, mac,
 						    p.icv);
 			}
 			KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), t->proto);
 			KUNIT_EXPECT_MEMEQ(test, skb->data, payload, t->len);
 		}
-		KUNIT_EXPECT_EQ(test, window_top(p.in),
+		KUNIT_EXPECT_EQ(test, klips_test_window_top(p.in),
 				esn ? ESN_FIRST + 3 : 4);
 	}
 }
@@ -1977,20 +1886,20 @@ static void esp_seq_end_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, klips_replay_advance(p.in->replay, last - 2), 0);
 	skb = send_one(test, &p, t, payload, t->proto);
 	KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), t->proto);
-	KUNIT_EXPECT_EQ(test, window_top(p.in), last);
+	KUNIT_EXPECT_EQ(test, klips_test_window_top(p.in), last);
 	if (p.esn) {
 		skb = send_one(test, &p, t, payload, t->proto);
 		KUNIT_EXPECT_EQ(test, atomic64_read(&p.out->out_seq), last + 1);
 		KUNIT_EXPECT_EQ(test, esp_in(test, skb, p.in), t->proto);
 		KUNIT_EXPECT_MEMEQ(test, skb->data, payload, t->len);
-		KUNIT_EXPECT_EQ(test, window_top(p.in), last + 1);
+		KUNIT_EXPECT_EQ(test, klips_test_window_top(p.in), last + 1);
 		return;
 	}
 	for (i = 0; i < 2; i++) {
 		struct sk_buff *plain;
 
 		skb = tx_skb(test, t, payload, t->proto);
-		plain = copy_skb(test, skb);
+		plain = klips_test_copy(test, skb);
 		KUNIT_EXPECT_EQ(test, esp_out(test, skb, p.out), -EOVERFLOW);
 		KUNIT_ASSERT_EQ(test, skb->len, plain->len);
 		KUNIT_EXPECT_MEMEQ(test, skb->data, plain->data, plain->len);
