@@ -79,6 +79,15 @@ else
 	cat "$log/build-tool.log"
 	record "build: tools/ipsec, -Wall -Wextra warning-free" 1
 fi
+# The tool's parsers, offline, under valgrind (leaks and bad reads fail it).
+if make -C "$top/tools" -s check > "$log/tool-selftest.log" 2>&1; then
+	n=$(grep -c '^ok' "$log/tool-selftest.log")
+	[ "$n" -gt 0 ] && ! grep -q '^not ok' "$log/tool-selftest.log"
+	record "tools self-test under valgrind: $n passed" $?
+else
+	tail -20 "$log/tool-selftest.log"
+	record "tools self-test under valgrind" 1
+fi
 if "$top/scripts/build-module.sh" "$kdir" "$top/build/mod/uml-sparse" C=2 KLIPS_KUNIT=m > "$log/sparse.log" 2>&1; then
 	! grep -E 'warning:|error:' "$log/sparse.log"
 	record "sparse: no warnings" $?

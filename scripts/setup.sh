@@ -9,8 +9,8 @@ PKGS=(
 	rsync xz-utils linux-source-6.12
 	# real-gateway builds against Debian's own kernels (CI builds both with W=1)
 	linux-headers-amd64 linux-headers-6.12-amd64
-	# the userspace tool
-	libmnl-dev pkg-config
+	# the userspace tool, and its self-test's leak checker
+	libmnl-dev pkg-config valgrind
 	# netlink: the kernel's ynl generator and client (python3-yaml, -jsonschema)
 	python3-yaml python3-jsonschema
 	# inside the guests: namespaces, traffic, peers and verifiers
