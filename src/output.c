@@ -405,28 +405,23 @@ static int applied(struct sk_buff *skb, struct klips_sa *sa)
 
 /*
  * The SA outside @sa, with a reference, or NULL when @sa is the outermost
- * layer. ERR_PTR(-EKEYEXPIRED) when the group is being deleted: all its
- * SAs are dead before any is unlinked (klips_sadb_del()), so a packet
- * never leaves with its outer layers missing (a tun SA's IPIP in clear).
+ * layer. ERR_PTR(-EKEYEXPIRED) when the group is being deleted: @sa had an
+ * outer SA as its transform began (@grouped) and has none now, or that SA
+ * is being freed. A packet never leaves with its outer layers missing (a
+ * tun SA's IPIP in clear).
  */
-static struct klips_sa *outer_of(struct klips_sa *sa)
+static struct klips_sa *outer_of(struct klips_sa *sa, bool grouped)
 {
 	struct klips_sa *next;
-	u8 state;
 
 	rcu_read_lock();
 	next = rcu_dereference(sa->outer);
 	if (next && !refcount_inc_not_zero(&next->refcnt))
 		next = ERR_PTR(-EKEYEXPIRED);
 	rcu_read_unlock();
-	if (next)
-		return next;
-	/* Pairs with the smp_wmb() in klips_sadb_del(). */
-	smp_rmb();
-	state = READ_ONCE(sa->state);
-	if (state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING)
+	if (!next && grouped)
 		return ERR_PTR(-EKEYEXPIRED);
-	return NULL;
+	return next;
 }
 
 /*
@@ -444,6 +439,12 @@ static void output_chain(struct sk_buff *skb, struct klips_sa *sa,
 	for (;;) {
 		if (!resumed) {
 			klips_cb(skb)->sa = sa;
+			klips_cb(skb)->grouped = !!rcu_access_pointer(sa->outer);
+			/*
+			 * Pairs with the smp_wmb() in klips_sadb_del(): an SA
+			 * unlinked from its group is seen dead by apply().
+			 */
+			smp_rmb();
 			err = apply(skb, sa);
 			if (err == -EINPROGRESS)
 				return;
@@ -453,7 +454,7 @@ static void output_chain(struct sk_buff *skb, struct klips_sa *sa,
 		}
 		if (!err)
 			err = applied(skb, sa);
-		next = err ? NULL : outer_of(sa);
+		next = err ? NULL : outer_of(sa, klips_cb(skb)->grouped);
 		if (IS_ERR(next))
 			err = PTR_ERR(next);
 		if (err) {

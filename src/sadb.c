@@ -124,7 +124,7 @@ void klips_sadb_del(struct klips_net *kn, struct klips_sa *sa)
 		g = next;
 	for (; g; g = rcu_dereference_protected(g->outer, 1))
 		WRITE_ONCE(g->state, KLIPS_STATE_DEAD);
-	/* The states before the links; pairs with outer_of() in output.c. */
+	/* The states before the links; pairs with output_chain() (output.c). */
 	smp_wmb();
 	rhashtable_remove_fast(&kn->sas, &sa->node, sa_params);
 	tun_unindex(kn, sa);

@@ -21,6 +21,7 @@ struct klips_skb_cb {
 	u16 nhoff;		/* IPv6 inbound: the next-header byte before ESP/AH */
 	u8 outer_tos;		/* inbound: outer DSCP/ECN, for RFC 6040 */
 	__be16 natt_sport;	/* inbound NAT-T: the UDP source port, or 0 */
+	bool grouped;		/* outbound: @sa had an outer SA as it began */
 };
 
 static inline struct klips_skb_cb *klips_cb(struct sk_buff *skb)
