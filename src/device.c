@@ -184,6 +184,7 @@ int klips_dev_attach(struct net_device *dev, struct net_device *phys,
 	klips_dev_detach(dev);
 	netdev_hold(phys, &kd->phys_tracker, GFP_KERNEL);
 	rcu_assign_pointer(kd->phys, phys);
+	list_add_rcu(&kd->attached, &klips_net(dev_net(dev))->attached);
 	mtu = READ_ONCE(fixed_mtu);
 	if (mtu) {
 		dev_set_mtu(dev, clamp(mtu, dev->min_mtu, dev->max_mtu));
@@ -198,7 +199,11 @@ int klips_dev_attach(struct net_device *dev, struct net_device *phys,
 	return 0;
 }
 
-/* Context: RTNL held. A detached device keeps its MTU (design.md). */
+/*
+ * Context: RTNL held. A detached device keeps its MTU (design.md). The
+ * receive path may be walking the attached list: it is done with this
+ * device before the device can be freed.
+ */
 void klips_dev_detach(struct net_device *dev)
 {
 	struct klips_dev *kd = netdev_priv(dev);
@@ -206,16 +211,14 @@ void klips_dev_detach(struct net_device *dev)
 
 	if (!phys)
 		return;
+	list_del_rcu(&kd->attached);
 	RCU_INIT_POINTER(kd->phys, NULL);
+	synchronize_net();
 	netdev_put(phys, &kd->phys_tracker);
 	klips_dbg(KLIPS_DBG_TUNNEL, "%s detached from %s\n", dev->name,
 		  phys->name);
 }
 
-/*
- * The physical device going away, leaving the namespace (which unregisters
- * it here) or being renamed detaches every ipsecN attached to it.
- */
 /*
  * What arrives on ipsecN was checked by klips, and what routing sends into
  * it is klips's to protect: XFRM policy stays out of both (design.md).
@@ -234,11 +237,15 @@ static void klips_dev_registered(struct net_device *dev)
 		WRITE_ONCE(idev->cnf.disable_policy, 1);
 }
 
+/*
+ * The physical device going away, leaving the namespace (which unregisters
+ * it here) or being renamed detaches every ipsecN attached to it.
+ */
 static int klips_netdev_event(struct notifier_block *nb, unsigned long event,
 			      void *ptr)
 {
 	struct net_device *phys = netdev_notifier_info_to_dev(ptr);
-	struct net_device *dev;
+	struct klips_dev *kd, *tmp;
 
 	if (event == NETDEV_REGISTER && klips_is_klips_dev(phys))
 		klips_dev_registered(phys);
@@ -246,15 +253,10 @@ static int klips_netdev_event(struct notifier_block *nb, unsigned long event,
 		return NOTIFY_DONE;
 	if (klips_is_klips_dev(phys))
 		return NOTIFY_DONE;
-	for_each_netdev(dev_net(phys), dev) {
-		struct klips_dev *kd;
-
-		if (!klips_is_klips_dev(dev))
-			continue;
-		kd = netdev_priv(dev);
+	list_for_each_entry_safe(kd, tmp, &klips_net(dev_net(phys))->attached,
+				 attached)
 		if (rtnl_dereference(kd->phys) == phys)
-			klips_dev_detach(dev);
-	}
+			klips_dev_detach(kd->dev);
 	return NOTIFY_DONE;
 }
 

@@ -189,26 +189,24 @@ static void natt_transport_csum(struct sk_buff *skb, struct klips_sa *sa,
 		*check = CSUM_MANGLED_0;
 }
 
-/* The ipsecN attached to @phys, or NULL. Context: rcu_read_lock(). */
-static struct net_device *klips_dev_of(struct net_device *phys)
+/*
+ * The ipsecN attached to @phys, or NULL: a walk over the namespace's
+ * attached ipsecN devices, not all its devices. Context: rcu_read_lock().
+ */
+static struct net_device *klips_dev_of(struct klips_net *kn,
+				       struct net_device *phys)
 {
-	struct net_device *dev;
+	struct klips_dev *kd;
 
-	for_each_netdev_rcu(dev_net(phys), dev) {
-		struct klips_dev *kd;
-
-		if (!klips_is_klips_dev(dev))
-			continue;
-		kd = netdev_priv(dev);
+	list_for_each_entry_rcu(kd, &kn->attached, attached)
 		if (rcu_access_pointer(kd->phys) == phys)
-			return dev;
-	}
+			return kd->dev;
 	return NULL;
 }
 
 static void deliver(struct sk_buff *skb, struct klips_net *kn)
 {
-	struct net_device *dev = klips_dev_of(skb->dev);
+	struct net_device *dev = klips_dev_of(kn, skb->dev);
 	struct klips_dev *kd;
 
 	if (!dev) {

@@ -81,6 +81,8 @@ struct klips_net {
 	struct delayed_work life_work;
 	struct klips_eroute_table *eroutes;
 	struct klips_holds *holds;		/* %hold packets, %trap requests */
+	/* ipsecN devices attached to a physical device: RTNL, RCU readers. */
+	struct list_head attached;
 };
 
 extern unsigned int klips_net_id;
@@ -108,6 +110,7 @@ struct klips_dev {
 	/* The attached physical device (tncfg --attach); NULL when detached. */
 	struct net_device __rcu *phys;
 	netdevice_tracker phys_tracker;
+	struct list_head attached;	/* on klips_net.attached while attached */
 	struct gro_cells gro_cells;	/* what klips delivers on this device */
 };
 

@@ -39,6 +39,7 @@ static int __net_init klips_net_init(struct net *net)
 	int err;
 
 	kn->net = net;
+	INIT_LIST_HEAD(&kn->attached);
 	kn->stats = alloc_percpu_gfp(struct klips_stats, GFP_KERNEL_ACCOUNT);
 	if (!kn->stats)
 		return -ENOMEM;
