@@ -246,6 +246,7 @@ static int klips_netdev_event(struct notifier_block *nb, unsigned long event,
 {
 	struct net_device *phys = netdev_notifier_info_to_dev(ptr);
 	struct klips_dev *kd, *tmp;
+	struct klips_net *kn;
 
 	if (event == NETDEV_REGISTER && klips_is_klips_dev(phys))
 		klips_dev_registered(phys);
@@ -253,8 +254,11 @@ static int klips_netdev_event(struct notifier_block *nb, unsigned long event,
 		return NOTIFY_DONE;
 	if (klips_is_klips_dev(phys))
 		return NOTIFY_DONE;
-	list_for_each_entry_safe(kd, tmp, &klips_net(dev_net(phys))->attached,
-				 attached)
+	/* None in a namespace whose setup failed before klips's part. */
+	kn = klips_net(dev_net(phys));
+	if (!kn)
+		return NOTIFY_DONE;
+	list_for_each_entry_safe(kd, tmp, &kn->attached, attached)
 		if (rtnl_dereference(kd->phys) == phys)
 			klips_dev_detach(kd->dev);
 	return NOTIFY_DONE;
