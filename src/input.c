@@ -545,13 +545,25 @@ static struct klips_sa *err_sa(struct sk_buff *skb, u8 family, u8 proto,
 	return klips_sadb_lookup_rcu(klips_net(dev_net(skb->dev)), &said);
 }
 
-/* An ICMP too-big for the outer path lowers the group's effective MTU. */
+/*
+ * An ICMP too-big for the outer path lowers the group's effective MTU: on
+ * its outermost SA, where the transmit path also keeps the route's MTU
+ * (track_pmtu() in output.c). The caller updated the route first.
+ * Context: rcu_read_lock().
+ */
 static void learn_pmtu(struct klips_sa *sa, u32 mtu, u32 min)
 {
+	struct klips_sa *outer;
+	u32 cur;
+
 	if (mtu < min)
 		return;
-	if (!READ_ONCE(sa->pmtu) || mtu < READ_ONCE(sa->pmtu))
+	while ((outer = rcu_dereference(sa->outer)))
+		sa = outer;
+	cur = READ_ONCE(sa->pmtu);
+	if (!cur || mtu < cur)
 		WRITE_ONCE(sa->pmtu, mtu);
+	WRITE_ONCE(sa->pmtu_learned, jiffies);
 	klips_dbg(KLIPS_DBG_RCV, "%u.%x: outer path MTU %u\n", sa->said.proto,
 		  sa->said.spi, mtu);
 }
@@ -568,8 +580,8 @@ static int ipsec4_err(struct sk_buff *skb, u32 info, u8 proto)
 		return -ENOENT;
 	if (icmp_hdr(skb)->type == ICMP_DEST_UNREACH &&
 	    icmp_hdr(skb)->code == ICMP_FRAG_NEEDED) {
-		learn_pmtu(sa, info, 68);
 		ipv4_update_pmtu(skb, net, info, 0, proto);
+		learn_pmtu(sa, info, 68);
 	}
 	return 0;
 }
@@ -585,8 +597,8 @@ static int ipsec6_err(struct sk_buff *skb, u8 type, int offset, __be32 info,
 	if (!sa)
 		return -ENOENT;
 	if (type == ICMPV6_PKT_TOOBIG) {
-		learn_pmtu(sa, ntohl(info), IPV6_MIN_MTU);
 		ip6_update_pmtu(skb, net, info, 0, 0, sock_net_uid(net, NULL));
+		learn_pmtu(sa, ntohl(info), IPV6_MIN_MTU);
 	}
 	return 0;
 }
@@ -741,9 +753,9 @@ static int ipip4_err(struct sk_buff *skb, u32 info)
 		return -ENOENT;
 	if (icmp_hdr(skb)->type == ICMP_DEST_UNREACH &&
 	    icmp_hdr(skb)->code == ICMP_FRAG_NEEDED) {
-		learn_pmtu(sa, info, 68);
 		ipv4_update_pmtu(skb, dev_net(skb->dev), info, 0,
 				 ((const struct iphdr *)skb->data)->protocol);
+		learn_pmtu(sa, info, 68);
 	}
 	return 0;
 }
@@ -757,8 +769,8 @@ static int ipip6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
 	if (!sa)
 		return -ENOENT;
 	if (type == ICMPV6_PKT_TOOBIG) {
-		learn_pmtu(sa, ntohl(info), IPV6_MIN_MTU);
 		ip6_update_pmtu(skb, net, info, 0, 0, sock_net_uid(net, NULL));
+		learn_pmtu(sa, ntohl(info), IPV6_MIN_MTU);
 	}
 	return 0;
 }

@@ -171,16 +171,24 @@ static void drop(struct sk_buff *skb, struct net_device *dev,
  * The outer path MTU of @sa, the outermost SA of a group, follows what
  * the route to its peer knows: an exception learned before the SA existed
  * (or by other traffic) applies to it at once, and when the exception
- * expires the group's effective MTU grows back.
+ * expires the group's effective MTU grows back. What ICMP taught the SA
+ * (learn_pmtu() in input.c, which updates the route too) is not raised
+ * again within a second: should the route looked up here not be the one
+ * that learned (policy routing), the SA still keeps what it heard.
  */
 static void track_pmtu(struct klips_sa *sa, struct dst_entry *dst,
 		       const struct net_device *phys)
 {
 	unsigned int mtu = dst_mtu(dst);
 	u32 pmtu = mtu < READ_ONCE(phys->mtu) ? mtu : 0;
+	u32 cur = READ_ONCE(sa->pmtu);
 
-	if (READ_ONCE(sa->pmtu) != pmtu)
-		WRITE_ONCE(sa->pmtu, pmtu);
+	if (pmtu == cur)
+		return;
+	if (cur && (!pmtu || pmtu > cur) &&
+	    time_before(jiffies, READ_ONCE(sa->pmtu_learned) + HZ))
+		return;
+	WRITE_ONCE(sa->pmtu, pmtu);
 }
 
 /*
@@ -333,11 +341,14 @@ static int ipip_output(struct sk_buff *skb, struct klips_sa *sa)
 	return 0;
 }
 
+/*
+ * The group's state was checked as the packet began (pin_group()); what
+ * may stop it since is a hard limit of this SA, reached by other packets.
+ * A group deleted meanwhile still applies whole: its SAs are pinned.
+ */
 static int apply(struct sk_buff *skb, struct klips_sa *sa)
 {
-	u8 state = READ_ONCE(sa->state);
-
-	if (state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING)
+	if (test_bit(KLIPS_LIFE_HARD, &sa->life_flags))
 		return -EKEYEXPIRED;
 	switch (sa->said.proto) {
 	case IPPROTO_IPIP:
@@ -403,48 +414,76 @@ static int applied(struct sk_buff *skb, struct klips_sa *sa)
 	return 0;
 }
 
-/*
- * The SA outside @sa, with a reference, or NULL when @sa is the outermost
- * layer. ERR_PTR(-EKEYEXPIRED) when the group is being deleted: @sa had an
- * outer SA as its transform began (@grouped) and has none now, or that SA
- * is being freed. A packet never leaves with its outer layers missing (a
- * tun SA's IPIP in clear).
- */
-static struct klips_sa *outer_of(struct klips_sa *sa, bool grouped)
+static bool sa_live(const struct klips_sa *sa)
 {
-	struct klips_sa *next;
+	u8 state = READ_ONCE(sa->state);
 
-	rcu_read_lock();
-	next = rcu_dereference(sa->outer);
-	if (next && !refcount_inc_not_zero(&next->refcnt))
-		next = ERR_PTR(-EKEYEXPIRED);
-	rcu_read_unlock();
-	if (!next && grouped)
-		return ERR_PTR(-EKEYEXPIRED);
-	return next;
+	return state == KLIPS_STATE_MATURE || state == KLIPS_STATE_DYING;
+}
+
+static void unpin(struct sk_buff *skb)
+{
+	struct klips_skb_cb *cb = klips_cb(skb);
+
+	for (; cb->next < ARRAY_SIZE(cb->outer) && cb->outer[cb->next];
+	     cb->next++)
+		klips_sa_put(cb->outer[cb->next]);
 }
 
 /*
- * Apply @sa and the SAs outside it, then send; @sa is applied already
- * when @resumed (its asynchronous transform finished). Consumes the skb,
- * the reference on @sa and the one on skb->dev (taken by klips_xmit).
+ * Take a reference on every SA outside @sa, into skb->cb, and check that
+ * the whole group is live. Once pinned, the packet gets every layer of
+ * its group even if the group is deleted under it (a tun SA's IPIP never
+ * leaves in clear), and the packet that reaches a hard limit still goes.
+ * Context: rcu_read_lock().
+ *
+ * Return: 0, or -EKEYEXPIRED (nothing pinned).
+ */
+static int pin_group(struct sk_buff *skb, struct klips_sa *sa)
+{
+	struct klips_skb_cb *cb = klips_cb(skb);
+	unsigned int n = 0;
+
+	memset(cb->outer, 0, sizeof(cb->outer));
+	cb->next = 0;
+	for (;;) {
+		struct klips_sa *next = rcu_dereference(sa->outer);
+
+		/*
+		 * Pairs with the smp_wmb() in klips_sadb_del(): an SA whose
+		 * group is being deleted is seen dead before its links go.
+		 */
+		smp_rmb();
+		if (!sa_live(sa))
+			break;
+		if (!next)
+			return 0;
+		if (n == ARRAY_SIZE(cb->outer) ||
+		    !refcount_inc_not_zero(&next->refcnt))
+			break;
+		cb->outer[n++] = next;
+		sa = next;
+	}
+	unpin(skb);
+	return -EKEYEXPIRED;
+}
+
+/*
+ * Apply @sa and the pinned SAs outside it, then send; @sa is applied
+ * already when @resumed (its asynchronous transform finished). Consumes
+ * the skb, the references on @sa and the pinned SAs, and the one on
+ * skb->dev (taken by klips_xmit).
  */
 static void output_chain(struct sk_buff *skb, struct klips_sa *sa,
 			 bool resumed)
 {
+	struct klips_skb_cb *cb = klips_cb(skb);
 	struct net_device *dev = skb->dev;
-	struct klips_sa *next;
 	int err;
 
 	for (;;) {
 		if (!resumed) {
-			klips_cb(skb)->sa = sa;
-			klips_cb(skb)->grouped = !!rcu_access_pointer(sa->outer);
-			/*
-			 * Pairs with the smp_wmb() in klips_sadb_del(): an SA
-			 * unlinked from its group is seen dead by apply().
-			 */
-			smp_rmb();
+			cb->sa = sa;
 			err = apply(skb, sa);
 			if (err == -EINPROGRESS)
 				return;
@@ -454,9 +493,6 @@ static void output_chain(struct sk_buff *skb, struct klips_sa *sa,
 		}
 		if (!err)
 			err = applied(skb, sa);
-		next = err ? NULL : outer_of(sa, klips_cb(skb)->grouped);
-		if (IS_ERR(next))
-			err = PTR_ERR(next);
 		if (err) {
 			klips_dbg(KLIPS_DBG_XMIT, "%s: transform failed: %d\n",
 				  dev->name, err);
@@ -464,16 +500,17 @@ static void output_chain(struct sk_buff *skb, struct klips_sa *sa,
 			if (err == -EOVERFLOW)
 				klips_sa_expire(sa, true);
 			klips_sa_put(sa);
+			unpin(skb);
 			drop(skb, dev, err == -EKEYEXPIRED || err == -EOVERFLOW ?
 				       KLIPS_STAT_OUT_STATE_EXPIRED :
 				       KLIPS_STAT_MAX);
 			dev_put(dev);
 			return;
 		}
-		if (!next)
+		if (cb->next == ARRAY_SIZE(cb->outer) || !cb->outer[cb->next])
 			break;
 		klips_sa_put(sa);
-		sa = next;
+		sa = cb->outer[cb->next++];
 	}
 	klips_send(skb, dev, sa);
 	klips_sa_put(sa);
@@ -488,6 +525,7 @@ void klips_output_resume(struct sk_buff *skb, int err)
 
 	if (err) {
 		klips_sa_put(sa);
+		unpin(skb);
 		drop(skb, dev, KLIPS_STAT_MAX);
 		dev_put(dev);
 		return;
@@ -719,6 +757,12 @@ netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
 		rcu_read_unlock();
 		klips_sa_put(sa);
 		drop(skb, dev, KLIPS_STAT_OUT_MTU);
+		return NETDEV_TX_OK;
+	}
+	if (pin_group(skb, sa)) {
+		rcu_read_unlock();
+		klips_sa_put(sa);
+		drop(skb, dev, KLIPS_STAT_OUT_STATE_EXPIRED);
 		return NETDEV_TX_OK;
 	}
 	rcu_read_unlock();

@@ -150,7 +150,9 @@ struct klips_sa {
 	union klips_addr natt_oa;
 	unsigned long mapping_sent;	/* jiffies of the last mapping event */
 
-	u32 pmtu;			/* outer path MTU from ICMP, or 0 */
+	/* Outermost SA: the outer path MTU (ICMP, route), or 0; when ICMP said. */
+	u32 pmtu;
+	unsigned long pmtu_learned;
 
 	/* IPIP SAs with both outer addresses, in the namespace's tun table. */
 	struct klips_tun_key tun_key;

@@ -118,13 +118,13 @@ void klips_sadb_del(struct klips_net *kn, struct klips_sa *sa)
 	/*
 	 * Deleting one SA deletes its group: every SA of it dies before any
 	 * is unlinked, so the transmit path, finding no outer SA, can tell a
-	 * group being deleted from an outermost layer (output.c).
+	 * group being deleted from an outermost layer (pin_group(), output.c).
 	 */
 	while ((next = rcu_dereference_protected(g->inner, 1)))
 		g = next;
 	for (; g; g = rcu_dereference_protected(g->outer, 1))
 		WRITE_ONCE(g->state, KLIPS_STATE_DEAD);
-	/* The states before the links; pairs with output_chain() (output.c). */
+	/* The states before the links; pairs with pin_group() (output.c). */
 	smp_wmb();
 	rhashtable_remove_fast(&kn->sas, &sa->node, sa_params);
 	tun_unindex(kn, sa);

@@ -17,11 +17,19 @@
 struct klips_skb_cb {
 	struct klips_sa *sa;	/* the SA being applied; one reference */
 	void *tmp;		/* crypto request, IV, AAD or headers, scatterlist */
-	u64 seq;		/* inbound: the full sequence number */
-	u16 nhoff;		/* IPv6 inbound: the next-header byte before ESP/AH */
-	u8 outer_tos;		/* inbound: outer DSCP/ECN, for RFC 6040 */
-	__be16 natt_sport;	/* inbound NAT-T: the UDP source port, or 0 */
-	bool grouped;		/* outbound: @sa had an outer SA as it began */
+	union {
+		struct {	/* inbound */
+			u64 seq;	/* the full sequence number */
+			u16 nhoff;	/* IPv6: the next-header byte before ESP/AH */
+			u8 outer_tos;	/* outer DSCP/ECN, for RFC 6040 */
+			__be16 natt_sport; /* NAT-T: the UDP source port, or 0 */
+		};
+		struct {	/* outbound */
+			/* The SAs outside @sa, pinned as the packet began. */
+			struct klips_sa *outer[KLIPS_GROUP_MAX - 1];
+			u8 next;	/* the index in outer[] to apply next */
+		};
+	};
 };
 
 static inline struct klips_skb_cb *klips_cb(struct sk_buff *skb)

@@ -72,12 +72,14 @@ wait_for() {
 	return 1
 }
 
-# keys: fresh "<enckey>/<authkey>" for the suite peer_alg chose last.
+# keys: fresh "<enckey>/<authkey>[/<ah authkey>]" for the suite peer_alg
+# chose last.
 keys() {
-	local e="" a=""
+	local e="" a="" h=""
 	[ "$PEER_EK" -gt 0 ] && e=$(topo_key "$PEER_EK")
 	[ "$PEER_AK" -gt 0 ] && a=$(topo_key "$PEER_AK")
-	echo "$e/$a"
+	[ "$PEER_HK" -gt 0 ] && h=$(topo_key "$PEER_HK")
+	echo "$e/$a${h:+/$h}"
 }
 tunnel_up() {	# tunnel_up [esp]: a klips tunnel gwA <-> gwB, fresh keys
 	local e1 e2
@@ -216,6 +218,18 @@ check_eq "usetime: events" \
 expire hard esp.1001@198.51.100.1 ESP_AES_GCM_16
 del tun.1001@198.51.100.1 IPIP
 del esp.1001@198.51.100.1 ESP_AES_GCM_16" "$events"
+tunnel_down
+
+# --- a hard limit on a layer inside another, its crypto asynchronous ----------------------------
+# ESP (CBC + cryptd's HMAC-SHA2-256) inside AH: the packet that reaches
+# ESP's limit is still in cryptd when the life work deletes the group; it
+# must still get its AH and leave (output.c pins the group).
+LIFE_OUT=hard-packets=3 LIFE_IN=''
+check "inner limit: tunnel up, tun+esp+ah" tunnel_up aes128-sha2_256-128+ah-hmac-sha1-96
+check_eq "inner limit: 3 pings answered, the 3rd the last one" 3 "$(pings 3)"
+check "inner limit: the 3rd deleted the group" wait_for gwA $OUT '^$' 2
+check_eq "inner limit: AH went with it" "" "$(in_proc gwA ah.1001@198.51.100.1)"
+check_eq "inner limit: no ping answered after" 0 "$(pings 1)"
 tunnel_down
 
 # --- a hard limit reached while a --del races it: one of them deletes, nothing breaks ---------
