@@ -184,7 +184,8 @@ int klips_dev_attach(struct net_device *dev, struct net_device *phys,
 	klips_dev_detach(dev);
 	netdev_hold(phys, &kd->phys_tracker, GFP_KERNEL);
 	rcu_assign_pointer(kd->phys, phys);
-	list_add_rcu(&kd->attached, &klips_net(dev_net(dev))->attached);
+	/* The first attached of several on one device receives (as before). */
+	list_add_tail_rcu(&kd->attached, &klips_net(dev_net(dev))->attached);
 	mtu = READ_ONCE(fixed_mtu);
 	if (mtu) {
 		dev_set_mtu(dev, clamp(mtu, dev->min_mtu, dev->max_mtu));
