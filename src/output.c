@@ -421,13 +421,20 @@ static bool sa_live(const struct klips_sa *sa)
 	return state == KLIPS_STATE_MATURE || state == KLIPS_STATE_DYING;
 }
 
+/* The next pinned SA outside the one applied, its reference handed over. */
+static struct klips_sa *pinned_next(struct klips_skb_cb *cb)
+{
+	if (cb->next == ARRAY_SIZE(cb->outer))
+		return NULL;
+	return cb->outer[cb->next] ? cb->outer[cb->next++] : NULL;
+}
+
 static void unpin(struct sk_buff *skb)
 {
-	struct klips_skb_cb *cb = klips_cb(skb);
+	struct klips_sa *sa;
 
-	for (; cb->next < ARRAY_SIZE(cb->outer) && cb->outer[cb->next];
-	     cb->next++)
-		klips_sa_put(cb->outer[cb->next]);
+	while ((sa = pinned_next(klips_cb(skb))))
+		klips_sa_put(sa);
 }
 
 /*
@@ -479,6 +486,7 @@ static void output_chain(struct sk_buff *skb, struct klips_sa *sa,
 {
 	struct klips_skb_cb *cb = klips_cb(skb);
 	struct net_device *dev = skb->dev;
+	struct klips_sa *next;
 	int err;
 
 	for (;;) {
@@ -507,10 +515,11 @@ static void output_chain(struct sk_buff *skb, struct klips_sa *sa,
 			dev_put(dev);
 			return;
 		}
-		if (cb->next == ARRAY_SIZE(cb->outer) || !cb->outer[cb->next])
+		next = pinned_next(cb);
+		if (!next)
 			break;
 		klips_sa_put(sa);
-		sa = cb->outer[cb->next++];
+		sa = next;
 	}
 	klips_send(skb, dev, sa);
 	klips_sa_put(sa);
