@@ -42,7 +42,7 @@ static const struct nla_policy life_policy[KLIPS_A_LIFETIME_MAX + 1] = {
 };
 
 /* What requests may carry; the reply-only attributes are rejected. */
-static const struct nla_policy sa_policy[KLIPS_A_SA_SPI_MAX + 1] = {
+static const struct nla_policy sa_policy[KLIPS_A_SA_BITMAP + 1] = {
 	[KLIPS_A_SA_SAID] = NLA_POLICY_NESTED(said_policy),
 	[KLIPS_A_SA_SRC] = NLA_POLICY_NESTED(addr_policy),
 	[KLIPS_A_SA_TUN_DST] = NLA_POLICY_NESTED(addr_policy),
@@ -62,6 +62,14 @@ static const struct nla_policy sa_policy[KLIPS_A_SA_SPI_MAX + 1] = {
 	[KLIPS_A_SA_NATT_OA] = NLA_POLICY_NESTED(addr_policy),
 	[KLIPS_A_SA_SPI_MIN] = { .type = NLA_U32 },
 	[KLIPS_A_SA_SPI_MAX] = { .type = NLA_U32 },
+	[KLIPS_A_SA_STATE] = { .type = NLA_REJECT,
+			       .reject_message = "state: only in replies" },
+	[KLIPS_A_SA_XFORM] = { .type = NLA_REJECT,
+			       .reject_message = "xform: only in replies" },
+	[KLIPS_A_SA_IV_BITS] = { .type = NLA_REJECT,
+				 .reject_message = "iv-bits: only in replies" },
+	[KLIPS_A_SA_SEQ] = { .type = NLA_U64 },
+	[KLIPS_A_SA_BITMAP] = { .type = NLA_U64 },
 };
 
 static const struct nla_policy group_policy[KLIPS_A_GROUP_MAX + 1] = {
@@ -243,6 +251,14 @@ static int parse_sa_config(struct genl_info *info, struct klips_sa_config *cfg)
 				    "flags: only esn may be set");
 		return -EINVAL;
 	}
+	if (tb[KLIPS_A_SA_BITMAP] && !tb[KLIPS_A_SA_SEQ]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KLIPS_A_SA_BITMAP],
+				    "bitmap: goes with seq, the top of the window");
+		return -EINVAL;
+	}
+	cfg->seq_set = tb[KLIPS_A_SA_SEQ];
+	cfg->seq = get_u64(tb[KLIPS_A_SA_SEQ], 0);
+	cfg->bitmap = get_u64(tb[KLIPS_A_SA_BITMAP], 0);
 	parse_lifetime(tb[KLIPS_A_SA_LIFE_SOFT], &cfg->soft);
 	parse_lifetime(tb[KLIPS_A_SA_LIFE_HARD], &cfg->hard);
 	cfg->natt_type = get_u8(tb[KLIPS_A_SA_NATT_TYPE], 0);
@@ -1246,7 +1262,7 @@ static int dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	.flags = GENL_UNS_ADMIN_PERM }
 
 static const struct genl_ops klips_ops[] = {
-	OP(KLIPS_CMD_SA_ADD, sa_add_doit, sa_policy, KLIPS_A_SA_SPI_MAX,
+	OP(KLIPS_CMD_SA_ADD, sa_add_doit, sa_policy, KLIPS_A_SA_BITMAP,
 	   GENL_UNS_ADMIN_PERM),
 	OP(KLIPS_CMD_SA_DEL, sa_del_doit, sa_policy, KLIPS_A_SA_SPI_MAX,
 	   GENL_UNS_ADMIN_PERM),

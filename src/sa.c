@@ -229,6 +229,7 @@ static int check_replay(struct klips_sa *sa, const struct klips_sa_config *cfg,
 			 (sa->xform.cipher && sa->xform.cipher->aead);
 	bool has_window = sa->said.proto == IPPROTO_AH ||
 			  sa->said.proto == IPPROTO_ESP;
+	int err;
 
 	/* An outbound SA ignores a window: admins key both directions alike. */
 	if (cfg->replay_window_set && cfg->replay_window &&
@@ -248,14 +249,34 @@ static int check_replay(struct klips_sa *sa, const struct klips_sa_config *cfg,
 		NL_SET_ERR_MSG(extack, "--esn: only ah and esp SAs have sequence numbers");
 		return -EINVAL;
 	}
+	if (cfg->seq_set && !has_window) {
+		NL_SET_ERR_MSG(extack, "seq: only ah and esp SAs have sequence numbers");
+		return -EINVAL;
+	}
+	if (cfg->seq > U32_MAX && !(sa->flags & KLIPS_SA_FLAGS_ESN)) {
+		NL_SET_ERR_MSG(extack, "seq: beyond 2^32 - 1 without esn");
+		return -EINVAL;
+	}
 	/* Inbound: a window, also of 0, which still infers ESN high bits. */
 	if (has_window && sa->dir == KLIPS_DIR_IN) {
 		sa->replay = kmalloc(sizeof(*sa->replay), GFP_KERNEL_ACCOUNT);
 		if (!sa->replay)
 			return -ENOMEM;
-		return klips_replay_init(sa->replay, sa->replay_window,
-					 sa->flags & KLIPS_SA_FLAGS_ESN);
+		err = klips_replay_init(sa->replay, sa->replay_window,
+					sa->flags & KLIPS_SA_FLAGS_ESN);
+		if (!err && klips_replay_start(sa->replay, cfg->seq,
+					       cfg->bitmap)) {
+			NL_SET_ERR_MSG(extack,
+				       "bitmap: a bit beyond the replay window or before number 1");
+			err = -EINVAL;
+		}
+		return err;
 	}
+	if (cfg->bitmap) {
+		NL_SET_ERR_MSG(extack, "bitmap: only an inbound SA has a replay window");
+		return -EINVAL;
+	}
+	atomic64_set(&sa->out_seq, cfg->seq);
 	return 0;
 }
 

@@ -74,6 +74,9 @@ struct klips_sa_config {
 	u32 replay_window;
 	bool replay_window_set;
 	u32 flags;			/* KLIPS_SA_FLAGS_ESN */
+	u64 seq;			/* outbound: the last number sent; */
+	u64 bitmap;			/* inbound: the window (replay.c) */
+	bool seq_set;
 	struct klips_lifetime soft;
 	struct klips_lifetime hard;
 	u8 natt_type;

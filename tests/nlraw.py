@@ -31,8 +31,10 @@ CMD = dict(sa_add=1, sa_del=2, sa_get=3, sa_flush=4, sa_getspi=5, grp_add=6,
            grp_get=7, eroute_add=8, eroute_del=9, eroute_get=10,
            eroute_flush=11, policy_set=12, dev_add=13, dev_del=14,
            dev_attach=15, dev_detach=16, dev_get=17, debug_set=18)
-SA_SAID, SA_SRC, SA_ESP, SA_ENC_KEY, SA_AUTH_KEY = 1, 2, 5, 8, 9
-SA_REPLAY_WINDOW, SA_STATE = 10, 20
+SA_SAID, SA_SRC, SA_DIR, SA_ESP, SA_COMP = 1, 2, 4, 5, 7
+SA_ENC_KEY, SA_AUTH_KEY, SA_REPLAY_WINDOW, SA_FLAGS = 8, 9, 10, 11
+SA_STATE, SA_SEQ, SA_BITMAP = 20, 23, 24
+DIR_IN, DIR_OUT, FLAGS_ESN = 1, 2, 0x100
 SAID_PROTO, SAID_SPI, SAID_DST = 1, 2, 3
 ADDR_IP4, ADDR_IP6 = 1, 2
 EROUTE_SAID = 8
@@ -65,6 +67,10 @@ def u8(t, v):
 
 def u32(t, v):
     return attr(t, struct.pack("=I", v))
+
+
+def u64(t, v):
+    return attr(t, struct.pack("=Q", v))
 
 
 def be32(t, v):
@@ -173,7 +179,24 @@ def cases(g):
         ("algorithm name not NUL-terminated", "sa_add",
          said() + attr(SA_ESP, b"aes-gcm-16"), errno.EINVAL, None),
         ("a reply-only attribute (state) in a request", "sa_add",
-         good_sa() + u8(SA_STATE, 1), errno.EINVAL, None),
+         good_sa() + u8(SA_STATE, 1), errno.EINVAL, "state"),
+        ("seq on a comp SA", "sa_add",
+         said(proto=108, spi=0x4000) + nest(SA_SRC, be32(ADDR_IP4, 0xc0000202)) +
+         attr(SA_COMP, b"deflate\0") + u64(SA_SEQ, 5), errno.EINVAL, "seq"),
+        ("seq beyond 2^32 - 1 without esn", "sa_add",
+         good_sa() + u64(SA_SEQ, 1 << 32), errno.EINVAL, "seq"),
+        ("bitmap without seq", "sa_add",
+         good_sa() + u8(SA_DIR, DIR_IN) + u64(SA_BITMAP, 1), errno.EINVAL,
+         "bitmap"),
+        ("bitmap on an outbound SA", "sa_add",
+         good_sa() + u8(SA_DIR, DIR_OUT) + u64(SA_SEQ, 100) + u64(SA_BITMAP, 1),
+         errno.EINVAL, "bitmap"),
+        ("bitmap beyond a window of 32", "sa_add",
+         good_sa() + u8(SA_DIR, DIR_IN) + u32(SA_REPLAY_WINDOW, 32) +
+         u64(SA_SEQ, 100) + u64(SA_BITMAP, 1 << 32), errno.EINVAL, "bitmap"),
+        ("bitmap naming number 0", "sa_add",
+         good_sa() + u8(SA_DIR, DIR_IN) + u64(SA_SEQ, 3) + u64(SA_BITMAP, 0xf),
+         errno.EINVAL, "bitmap"),
         ("an attribute beyond the policy", "sa_add",
          good_sa() + u32(60, 1), errno.EINVAL, None),
         ("unknown algorithm", "sa_add",
@@ -205,6 +228,26 @@ def cases(g):
        "the same SAID again: EEXIST", "%d %r" % (err, ext))
     err, _, _ = g.do("sa_del", said())
     ok(err == 0, "and it deletes", os.strerror(err))
+    # A window handed over from another host (seq and bitmap), with ESN
+    # beyond 2^32: /proc shows it as given; the outbound counter likewise.
+    top = (1 << 32) + 7
+    err, ext, _ = g.do("sa_add", good_sa(spi=0x1235) + u8(SA_DIR, DIR_IN) +
+                       u32(SA_FLAGS, FLAGS_ESN) + u64(SA_SEQ, top) +
+                       u64(SA_BITMAP, 0x8000000000000005))
+    ok(err == 0, "an inbound SA with seq and bitmap is accepted", "%d %r" % (err, ext))
+    err, ext, _ = g.do("sa_add", good_sa(spi=0x1236) + u8(SA_DIR, DIR_OUT) +
+                       u64(SA_SEQ, 0xffffffff))
+    ok(err == 0, "an outbound SA with seq 2^32 - 1 is accepted", "%d %r" % (err, ext))
+    with open("/proc/net/ipsec_spi") as f:
+        lines = f.read().splitlines()
+    line = [x for x in lines if x.startswith("esp.1235@")]
+    ok(line and (" seq=%d bit=0x8000000000000005 " % top) in line[0],
+       "/proc shows the window as given", repr(line))
+    line = [x for x in lines if x.startswith("esp.1236@")]
+    ok(line and " seq=4294967295 " in line[0], "/proc shows the counter as given",
+       repr(line))
+    for spi in (0x1235, 0x1236):
+        g.do("sa_del", said(spi=spi))
 
 
 def fuzz(g, n, seed):

@@ -483,10 +483,77 @@ static void init_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, view.max_seq_diff, 0U);
 }
 
+/* check() then advance(); what the check said, the full number in @seq. */
+static int take(struct klips_replay *r, u32 wire, u64 *seq)
+{
+	int err = klips_replay_check(r, wire, seq);
+
+	return err ?: klips_replay_advance(r, *seq);
+}
+
+/*
+ * A window resumed where another host left it (what a keying daemon hands
+ * over with seq= and bitmap=), across the end of the low 32 bits with ESN.
+ */
+static void start_test(struct kunit *test)
+{
+	struct klips_replay_view view;
+	struct klips_replay *r;
+	u64 seq;
+
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+
+	KUNIT_ASSERT_EQ(test, klips_replay_init(r, 64, true), 0);
+	KUNIT_ASSERT_EQ(test, klips_replay_start(r, 0xfffffffeULL, 0x1), 0);
+	KUNIT_EXPECT_EQ(test, take(r, 0xfffffffe, &seq), -EEXIST);
+	KUNIT_EXPECT_EQ(test, seq, 0xfffffffeULL);
+	KUNIT_EXPECT_EQ(test, take(r, 0xfffffffd, &seq), 0);
+	KUNIT_EXPECT_EQ(test, take(r, 0xffffffff, &seq), 0);
+	KUNIT_EXPECT_EQ(test, seq, 0xffffffffULL);
+	KUNIT_EXPECT_EQ(test, take(r, 0, &seq), 0);
+	KUNIT_EXPECT_EQ(test, seq, 0x100000000ULL);
+	KUNIT_EXPECT_EQ(test, take(r, 1, &seq), 0);
+	KUNIT_EXPECT_EQ(test, seq, 0x100000001ULL);
+	klips_replay_read(r, &view);
+	KUNIT_EXPECT_EQ(test, view.seq, 0x100000001ULL);
+	KUNIT_EXPECT_EQ(test, view.bitmap, 0x1fULL);
+	/* What /proc read back starts an equal window. */
+	KUNIT_ASSERT_EQ(test, klips_replay_init(r, 64, true), 0);
+	KUNIT_ASSERT_EQ(test, klips_replay_start(r, view.seq, view.bitmap), 0);
+	klips_replay_read(r, &view);
+	KUNIT_EXPECT_EQ(test, view.seq, 0x100000001ULL);
+	KUNIT_EXPECT_EQ(test, view.bitmap, 0x1fULL);
+	KUNIT_EXPECT_EQ(test, take(r, 0xfffffffd, &seq), -EEXIST);
+	KUNIT_EXPECT_EQ(test, take(r, 0xfffffffc, &seq), 0);
+	KUNIT_EXPECT_EQ(test, seq, 0xfffffffcULL);
+
+	/* Without ESN the top is a 32-bit number; the top itself may come. */
+	KUNIT_ASSERT_EQ(test, klips_replay_init(r, 32, false), 0);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 0x100000000ULL, 0), -ERANGE);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, U32_MAX, 0), 0);
+	KUNIT_EXPECT_EQ(test, take(r, U32_MAX, &seq), 0);
+	KUNIT_EXPECT_EQ(test, take(r, U32_MAX, &seq), -EEXIST);
+
+	/* No bit beyond the window, none for number 0, none without a window. */
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 100, BIT_ULL(32)), -ERANGE);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 100, BIT_ULL(31)), 0);
+	KUNIT_EXPECT_EQ(test, take(r, 69, &seq), -EEXIST);
+	KUNIT_EXPECT_EQ(test, take(r, 68, &seq), -ERANGE);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 3, 0xf), -ERANGE);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 3, 0x7), 0);
+	KUNIT_EXPECT_EQ(test, take(r, 1, &seq), -EEXIST);
+	KUNIT_EXPECT_EQ(test, take(r, 4, &seq), 0);
+	KUNIT_ASSERT_EQ(test, klips_replay_init(r, 0, false), 0);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 5, 0x1), -ERANGE);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 5, 0), 0);
+}
+
 static struct kunit_case klips_replay_cases[] = {
 	KUNIT_CASE_PARAM(init_test, init_gen_params),
 	KUNIT_CASE_PARAM(replay_test, replay_gen_params),
 	KUNIT_CASE_PARAM(next_out_test, out_gen_params),
+	KUNIT_CASE(start_test),
 	KUNIT_CASE(race_test),
 	{}
 };
