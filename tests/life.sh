@@ -242,6 +242,117 @@ wait
 check_eq "race: the group is gone either way" "" "$(in_proc gwA 1001@198.51.100.1)"
 tunnel_down
 
+# --- the end of the sequence numbers, against XFRM ---------------------------------------------
+# SAs that resume where another host left off: klips's ESP SAs are added
+# with seq= (and esn) through the kernel's own YNL client, which builds
+# the request from Documentation/netlink/specs/klips.yaml; gwB runs XFRM
+# with replay-oseq / replay-seq. Without ESN the number 2^32 - 1 is the
+# last sent and the next packet is a hard expiry (design.md); with ESN both
+# directions cross 2^32, which the ICVs cover (authencesn, and the 12-byte
+# AAD of GCM).
+ynl_dir=$(ls -d "$here"/../build/linux-*/tools/net/ynl 2> /dev/null | head -1)
+# ynl <ns> <cli.py arguments>
+ynl() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" /usr/bin/python3 "$ynl_dir/cli.py" \
+		--spec "$here/../Documentation/netlink/specs/klips.yaml" \
+		--schema "$ynl_dir/../../../Documentation/netlink/genetlink-legacy.yaml" "$@"
+}
+ip4int() { local IFS=.; set -- $1; echo $((($1 << 24) | ($2 << 16) | ($3 << 8) | $4)); }
+# esp_json <dst> <src> <spi> <keys> <seq>: an sa-add request for YNL.
+esp_json() {
+	local ek ak flags=0
+	IFS=/ read -r ek ak <<< "$4"
+	[ "$SEQ_ESN" = 1 ] && flags=256
+	printf '{"said": {"proto": 50, "spi": %d, "dst": {"ip4": %d}}, "src": {"ip4": %d}, "esp": "%s", "enc-key": "%s"%s, "flags": %d, "seq": %d}' \
+		"$3" "$(ip4int "$1")" "$(ip4int "$2")" "$PEER_ESP" "${ek#0x}" \
+		"${ak:+, \"auth-key\": \"${ak#0x}\"}" "$flags" "$5"
+}
+# The PEER_ESP_ADD of peer.sh: SEQ_OUT and SEQ_IN are the seq attributes.
+ynl_esp_add() {
+	local ns=$1 loc=$2 rem=$3 spo=$4 spi=$5 ko=$6 ki=$7
+	ynl "$ns" --do sa-add --json "$(esp_json "$rem" "$loc" "$spo" "$ko" "$SEQ_OUT")" \
+		> "$tmp/ynl.out" 2>&1 &&
+		ynl "$ns" --do sa-add --json "$(esp_json "$loc" "$rem" "$spi" "$ki" "$SEQ_IN")" \
+		>> "$tmp/ynl.out" 2>&1 || { cat "$tmp/ynl.out"; return 1; }
+}
+# seq_up <esp>: gwA klips (ESP SAs through YNL), gwB XFRM; fresh keys.
+seq_up() {
+	local e1 e2
+	peer_alg "$1" || return 1
+	PEER_ALG=$1
+	e1=$(keys) e2=$(keys)
+	PEER_ESP_ADD=ynl_esp_add peer_up klips gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 0x1001 0x2001 "$e1" "$e2" &&
+		peer_up xfrm gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 0x2001 0x1001 "$e2" "$e1"
+}
+seq_down() { peer_down klips gwA; peer_down xfrm gwB; }
+# The ESP sequence numbers the router saw for one SPI, in order, in hex.
+wire_start() {
+	ip netns exec router tcpdump -n -l -i eth0 esp > "$tmp/wire" 2> /dev/null &
+	wire=$!
+	sleep 1
+}
+wire_seqs() {
+	sleep 0.3
+	kill "$wire" 2> /dev/null
+	wait "$wire" 2> /dev/null
+	sed -n "s/.*ESP(spi=0x0000$1,seq=\(0x[0-9a-f]*\)).*/\1/p" "$tmp/wire" | tr '\n' ' '
+}
+xfrm_errs() {
+	ip netns exec gwB awk '$1 ~ /^XfrmIn(StateProtoError|StateSeqError)$/ { printf "%s ", $2 }' \
+		/proc/net/xfrm_stat
+}
+xfrm_ctx() { ip -n gwB -s xfrm state get src "$1" dst "$2" proto esp spi "$3"; }
+
+check "seq: the kernel's YNL client is there" test -f "$ynl_dir/cli.py"
+SEQ_ESN=0 SEQ_OUT=$((0xfffffffd)) SEQ_IN=0 PEER_XFRM_OUT='' PEER_XFRM_IN=''
+check "seq end: tunnel up, gwA's counter at 2^32 - 3 (klips/XFRM, aes-gcm-16)" seq_up aes-gcm-16
+check_match "seq end: /proc shows the counter as added" ' dir=out .* seq=4294967293 ' \
+	"$(spi_line gwA $OUT)"
+mon_start
+wire_start
+exp0=$(stat_of gwA OutStateExpired)
+check_eq "seq end: 2 pings answered, numbers 2^32 - 2 and 2^32 - 1" 2 "$(pings 2)"
+check_match "seq end: XFRM received 2^32 - 1 last" 'seq 0xffffffff, oseq' \
+	"$(xfrm_ctx 192.0.2.1 198.51.100.1 0x1001)"
+check_eq "seq end: the next ping is not answered" 0 "$(pings 1)"
+check_eq "seq end: the wire: the last two numbers, no wrap to 0" "0xfffffffe 0xffffffff " "$(wire_seqs 1001)"
+check "seq end: the SA is gone" wait_for gwA $OUT '^$' 2
+check_eq "seq end: its group with it, from every /proc file" "" "$(in_proc gwA 1001@198.51.100.1)"
+check_eq "seq end: the refused packet counted as OutStateExpired" $((exp0 + 1)) \
+	"$(stat_of gwA OutStateExpired)"
+check_eq "seq end: events: a hard expire, a del per SA of the group" \
+"expire hard esp.1001@198.51.100.1 ESP_AES_GCM_16
+del tun.1001@198.51.100.1 IPIP
+del esp.1001@198.51.100.1 ESP_AES_GCM_16" "$(mon_stop)"
+seq_down
+
+for alg in aes-gcm-16 aes128-sha2_256-128; do
+	SEQ_ESN=1 SEQ_OUT=$((0xfffffffd)) SEQ_IN=$((0xfffffff0))
+	PEER_XFRM_OUT="flag esn replay-window 32 replay-oseq 0xfffffffd" PEER_XFRM_IN="flag esn replay-seq 0xfffffff0"
+	check "esn $alg: tunnel up, both counters at 2^32 - 3 (klips/XFRM)" seq_up "$alg"
+	errs0="$(stat_of gwA InAuthError) $(stat_of gwA InReplay) $(xfrm_errs)"
+	wire_start
+	check_eq "esn $alg: 6 pings answered across 2^32 both ways" 6 "$(pings 6)"
+	check_eq "esn $alg: the wire: klips's low halves wrap to 0" \
+		"0xfffffffe 0xffffffff 0x0 0x1 0x2 0x3 " "$(wire_seqs 1001)"
+	check_eq "esn $alg: the wire: XFRM's too" \
+		"0xfffffffe 0xffffffff 0x0 0x1 0x2 0x3 " "$(wire_seqs 2001)"
+	check_match "esn $alg: klips's counter is 2^32 + 3" ' dir=out .* seq=4294967299 ' \
+		"$(spi_line gwA $OUT)"
+	check_match "esn $alg: klips received up to 2^32 + 3, all 6" ' dir=in .* seq=4294967299 bit=0x3f ' \
+		"$(spi_line gwA $IN)"
+	out=$(xfrm_ctx 192.0.2.1 198.51.100.1 0x1001)
+	check_match "esn $alg: XFRM received up to 2^32 + 3" 'seq-hi 0x1, seq 0x3,' "$out"
+	out=$(xfrm_ctx 198.51.100.1 192.0.2.1 0x2001)
+	check_match "esn $alg: XFRM sent up to 2^32 + 3" 'oseq-hi 0x1, oseq 0x3[^0-9a-f]' "$out"
+	check_eq "esn $alg: no replay or ICV error on either side" "$errs0" \
+		"$(stat_of gwA InAuthError) $(stat_of gwA InReplay) $(xfrm_errs)"
+	seq_down
+done
+SEQ_ESN=0 PEER_XFRM_OUT='' PEER_XFRM_IN=''
+
 # --- a namespace with pending expiries goes away; the module unloads ---------------------------
 LIFE_OUT=soft-addtime=30,hard-addtime=60 LIFE_IN=soft-usetime=30,hard-usetime=60
 check "teardown: tunnel up with time limits" tunnel_up

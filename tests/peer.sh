@@ -26,6 +26,10 @@
 # there is no ESP at all (tun+comp, XFRM's comp alone). PEER_IPSEC is the
 # ipsec tool. PEER_LIFE_OUT / PEER_LIFE_IN: klips --life lifetimes of the
 # outbound / inbound ESP SA (tests/life.sh), none when empty.
+# PEER_ESP_ADD: a command that adds klips's two ESP SAs instead of the
+# tool, called as <cmd> <ns> <local> <remote> <spi out> <spi in> <keys out>
+# <keys in> (life.sh: through the kernel's YNL client). PEER_XFRM_OUT /
+# PEER_XFRM_IN: more ip xfrm words for the outbound / inbound ESP state.
 
 PEER_MODE=tunnel
 PEER_ALG=aes-gcm-16
@@ -33,6 +37,9 @@ PEER_OUT_CLEAR=0
 PEER_COMP=0
 PEER_LIFE_OUT=
 PEER_LIFE_IN=
+PEER_ESP_ADD=
+PEER_XFRM_OUT=
+PEER_XFRM_IN=
 : "${PEER_IPSEC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/ipsec}"
 PEER_TMP=${PEER_TMP:-/tmp}
 
@@ -165,12 +172,12 @@ peer_klips_up() {
 		echo "tncfg --create ipsec0"
 		echo "tncfg --attach --virtual ipsec0 --physical eth0"
 		peer_klips_keys "$ko"
-		[ -n "$PEER_ESP" ] &&
+		[ -n "$PEER_ESP" ] && [ -z "$PEER_ESP_ADD" ] &&
 			echo "spi --af $af --edst $rem --spi $spo --proto esp --src $loc --esp $PEER_ESP$PEER_OPTS${PEER_LIFE_OUT:+ --life $PEER_LIFE_OUT}"
 		[ -n "$PEER_AH" ] &&
 			echo "spi --af $af --edst $rem --spi $spo --proto ah --src $loc --ah $PEER_AH$PEER_AH_OPTS"
 		peer_klips_keys "$ki"
-		[ -n "$PEER_ESP" ] &&
+		[ -n "$PEER_ESP" ] && [ -z "$PEER_ESP_ADD" ] &&
 			echo "spi --af $af --edst $loc --spi $spi --proto esp --src $rem --esp $PEER_ESP$PEER_OPTS${PEER_LIFE_IN:+ --life $PEER_LIFE_IN}"
 		[ -n "$PEER_AH" ] &&
 			echo "spi --af $af --edst $loc --spi $spi --proto ah --src $rem --ah $PEER_AH$PEER_AH_OPTS"
@@ -203,6 +210,9 @@ peer_klips_up() {
 		fi
 	} > "$b.ip"
 	local rc line
+	if [ -n "$PEER_ESP" ] && [ -n "$PEER_ESP_ADD" ]; then
+		"$PEER_ESP_ADD" "$ns" "$loc" "$rem" "$spo" "$spi" "$ko" "$ki" || return 1
+	fi
 	ip netns exec "$ns" "$PEER_IPSEC" -f "$b.ipsec" > "$b.out" 2>&1
 	rc=$?
 	while IFS= read -r line; do	# the tool's warnings are no failure
@@ -278,12 +288,12 @@ peer_xfrm_up() {
 		fi
 		peer_xfrm_alg "$ko"
 		[ -n "$PEER_ESP" ] &&
-			echo "xfrm state add src $loc dst $rem proto esp spi $spo reqid $spo mode $espmode$flag $PEER_OPTS"
+			echo "xfrm state add src $loc dst $rem proto esp spi $spo reqid $spo mode $espmode$flag $PEER_OPTS${PEER_XFRM_OUT:+ $PEER_XFRM_OUT}"
 		[ -n "$PEER_AH" ] &&
 			echo "xfrm state add src $loc dst $rem proto ah spi $spo reqid $spo mode $ahmode$flag${ahflag% replay-window 32} $PEER_AH_OPTS"
 		peer_xfrm_alg "$ki"
 		[ -n "$PEER_ESP" ] &&
-			echo "xfrm state add src $rem dst $loc proto esp spi $spi reqid $spi mode $espmode$flag$rw $PEER_OPTS"
+			echo "xfrm state add src $rem dst $loc proto esp spi $spi reqid $spi mode $espmode$flag$rw $PEER_OPTS${PEER_XFRM_IN:+ $PEER_XFRM_IN}"
 		[ -n "$PEER_AH" ] &&
 			echo "xfrm state add src $rem dst $loc proto ah spi $spi reqid $spi mode $ahmode$flag$ahflag $PEER_AH_OPTS"
 		local dir=in
