@@ -208,6 +208,48 @@ static int parse_alg(struct genl_info *info, struct klips_sa_config *cfg)
 	return 0;
 }
 
+/*
+ * seq and bitmap: where the counters of an SA that another host used go on.
+ * What seq means depends on the direction, so it is never guessed here.
+ */
+static int parse_seq(struct genl_info *info, struct klips_sa_config *cfg)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *seq = info->attrs[KLIPS_A_SA_SEQ];
+	struct nlattr *bitmap = info->attrs[KLIPS_A_SA_BITMAP];
+
+	if (bitmap && !seq) {
+		NL_SET_ERR_MSG_ATTR(extack, bitmap,
+				    "bitmap: goes with seq, the top of the window");
+		return -EINVAL;
+	}
+	if (!seq)
+		return 0;
+	if (cfg->said.proto != IPPROTO_AH && cfg->said.proto != IPPROTO_ESP) {
+		NL_SET_ERR_MSG_ATTR(extack, seq,
+				    "seq: only ah and esp SAs have sequence numbers");
+		return -EINVAL;
+	}
+	if (cfg->dir == KLIPS_DIR_AUTO) {
+		NL_SET_ERR_MSG_ATTR(extack, seq,
+				    "seq: needs dir (in: the window's top; out: the last number sent)");
+		return -EINVAL;
+	}
+	cfg->seq = nla_get_u64(seq);
+	if (cfg->seq > U32_MAX && !(cfg->flags & KLIPS_SA_FLAGS_ESN)) {
+		NL_SET_ERR_MSG_ATTR(extack, seq, "seq: beyond 2^32 - 1 without esn");
+		return -EINVAL;
+	}
+	if (bitmap && cfg->dir == KLIPS_DIR_OUT) {
+		NL_SET_ERR_MSG_ATTR(extack, bitmap,
+				    "bitmap: an outbound SA has no replay window");
+		return -EINVAL;
+	}
+	cfg->bitmap_set = bitmap;
+	cfg->bitmap = get_u64(bitmap, 0);
+	return 0;
+}
+
 static int parse_sa_config(struct genl_info *info, struct klips_sa_config *cfg)
 {
 	struct netlink_ext_ack *extack = info->extack;
@@ -251,14 +293,9 @@ static int parse_sa_config(struct genl_info *info, struct klips_sa_config *cfg)
 				    "flags: only esn may be set");
 		return -EINVAL;
 	}
-	if (tb[KLIPS_A_SA_BITMAP] && !tb[KLIPS_A_SA_SEQ]) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[KLIPS_A_SA_BITMAP],
-				    "bitmap: goes with seq, the top of the window");
-		return -EINVAL;
-	}
-	cfg->seq_set = tb[KLIPS_A_SA_SEQ];
-	cfg->seq = get_u64(tb[KLIPS_A_SA_SEQ], 0);
-	cfg->bitmap = get_u64(tb[KLIPS_A_SA_BITMAP], 0);
+	err = parse_seq(info, cfg);
+	if (err)
+		return err;
 	parse_lifetime(tb[KLIPS_A_SA_LIFE_SOFT], &cfg->soft);
 	parse_lifetime(tb[KLIPS_A_SA_LIFE_HARD], &cfg->hard);
 	cfg->natt_type = get_u8(tb[KLIPS_A_SA_NATT_TYPE], 0);

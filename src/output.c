@@ -504,7 +504,7 @@ static void output_chain(struct sk_buff *skb, struct klips_sa *sa,
 		if (err) {
 			klips_dbg(KLIPS_DBG_XMIT, "%s: transform failed: %d\n",
 				  dev->name, err);
-			/* Sequence numbers used up without ESN: a hard expiry. */
+			/* Sequence numbers used up (2^32 - 1 without ESN): hard. */
 			if (err == -EOVERFLOW)
 				klips_sa_expire(sa, true);
 			klips_sa_put(sa);

@@ -132,26 +132,29 @@ EXPORT_SYMBOL_IF_KUNIT(klips_replay_init);
  * klips_replay_start - resume a window where another host left it
  * @r: the window, fresh from klips_replay_init()
  * @top: the highest number received, all 64 bits with ESN
- * @bitmap: bit i: top - i was received, as klips_replay_read() gives it
+ * @bitmap: bit i: top - i was received, as klips_replay_read() gives it;
+ *	NULL: every number up to @top was
  *
- * What a keying daemon hands over when it moves an SA between hosts, or
- * what a test needs to reach the end of the 32-bit numbers.
+ * What a keying daemon hands over when it moves an SA between hosts.
+ * Numbers of the window older than the 64 the bitmap covers count as
+ * received: nobody said they were not, and a replay must not pass.
  *
  * Return: 0, or -ERANGE for a top beyond 2^32 - 1 without ESN or a bit
  * beyond the window or before number 1; the window is unchanged then.
  */
-int klips_replay_start(struct klips_replay *r, u64 top, u64 bitmap)
+int klips_replay_start(struct klips_replay *r, u64 top, const u64 *bitmap)
 {
-	unsigned int i;
+	u64 n = min_t(u64, r->window, top);
+	u64 i;
 
 	if ((!r->esn && top > U32_MAX) ||
-	    fls64(bitmap) > min_t(u64, min(r->window, 64U), top))
+	    (bitmap && fls64(*bitmap) > min_t(u64, n, 64)))
 		return -ERANGE;
 	spin_lock_bh(&r->lock);
 	r->top = top;
 	bitmap_zero(r->ring, RING);
-	for (i = 0; i < 64; i++)
-		if (bitmap & BIT_ULL(i))
+	for (i = 0; i < n; i++)
+		if (!bitmap || i >= 64 || (*bitmap & BIT_ULL(i)))
 			__set_bit(ring_pos(top - i), r->ring);
 	spin_unlock_bh(&r->lock);
 	return 0;

@@ -37,7 +37,7 @@ struct klips_replay_view {
 };
 
 int klips_replay_init(struct klips_replay *r, u32 window, bool esn);
-int klips_replay_start(struct klips_replay *r, u64 top, u64 bitmap);
+int klips_replay_start(struct klips_replay *r, u64 top, const u64 *bitmap);
 int klips_replay_check(struct klips_replay *r, u32 seq_lo, u64 *seq);
 int klips_replay_advance(struct klips_replay *r, u64 seq);
 void klips_replay_read(struct klips_replay *r, struct klips_replay_view *view);

@@ -249,14 +249,6 @@ static int check_replay(struct klips_sa *sa, const struct klips_sa_config *cfg,
 		NL_SET_ERR_MSG(extack, "--esn: only ah and esp SAs have sequence numbers");
 		return -EINVAL;
 	}
-	if (cfg->seq_set && !has_window) {
-		NL_SET_ERR_MSG(extack, "seq: only ah and esp SAs have sequence numbers");
-		return -EINVAL;
-	}
-	if (cfg->seq > U32_MAX && !(sa->flags & KLIPS_SA_FLAGS_ESN)) {
-		NL_SET_ERR_MSG(extack, "seq: beyond 2^32 - 1 without esn");
-		return -EINVAL;
-	}
 	/* Inbound: a window, also of 0, which still infers ESN high bits. */
 	if (has_window && sa->dir == KLIPS_DIR_IN) {
 		sa->replay = kmalloc(sizeof(*sa->replay), GFP_KERNEL_ACCOUNT);
@@ -264,18 +256,22 @@ static int check_replay(struct klips_sa *sa, const struct klips_sa_config *cfg,
 			return -ENOMEM;
 		err = klips_replay_init(sa->replay, sa->replay_window,
 					sa->flags & KLIPS_SA_FLAGS_ESN);
-		if (!err && klips_replay_start(sa->replay, cfg->seq,
-					       cfg->bitmap)) {
+		if (err)
+			return err;
+		if (cfg->bitmap_set && !sa->replay_window) {
+			NL_SET_ERR_MSG(extack,
+				       "bitmap: the SA has no replay window (a window of 0, or no integrity)");
+			return -EINVAL;
+		}
+		if (klips_replay_start(sa->replay, cfg->seq,
+				       cfg->bitmap_set ? &cfg->bitmap : NULL)) {
 			NL_SET_ERR_MSG(extack,
 				       "bitmap: a bit beyond the replay window or before number 1");
-			err = -EINVAL;
+			return -EINVAL;
 		}
-		return err;
+		return 0;
 	}
-	if (cfg->bitmap) {
-		NL_SET_ERR_MSG(extack, "bitmap: only an inbound SA has a replay window");
-		return -EINVAL;
-	}
+	/* netlink.c checked that seq is for an AH/ESP SA given a direction. */
 	atomic64_set(&sa->out_seq, cfg->seq);
 	return 0;
 }

@@ -74,9 +74,10 @@ struct klips_sa_config {
 	u32 replay_window;
 	bool replay_window_set;
 	u32 flags;			/* KLIPS_SA_FLAGS_ESN */
-	u64 seq;			/* outbound: the last number sent; */
-	u64 bitmap;			/* inbound: the window (replay.c) */
-	bool seq_set;
+	/* seq: outbound, the last number sent; inbound, the window's top */
+	u64 seq;
+	u64 bitmap;			/* inbound: bit i, seq - i received */
+	bool bitmap_set;		/* else: all up to seq received */
 	struct klips_lifetime soft;
 	struct klips_lifetime hard;
 	u8 natt_type;

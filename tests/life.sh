@@ -260,22 +260,25 @@ ynl() {
 		--schema "$ynl_dir/../../../Documentation/netlink/genetlink-legacy.yaml" "$@"
 }
 ip4int() { local IFS=.; set -- $1; echo $((($1 << 24) | ($2 << 16) | ($3 << 8) | $4)); }
-# esp_json <dst> <src> <spi> <keys> <seq>: an sa-add request for YNL.
+# esp_json <dst> <src> <spi> <keys> <dir: 1 in, 2 out> <seq> [<bitmap>]: an
+# sa-add request for YNL.
 esp_json() {
 	local ek ak flags=0
 	IFS=/ read -r ek ak <<< "$4"
 	[ "$SEQ_ESN" = 1 ] && flags=256
-	printf '{"said": {"proto": 50, "spi": %d, "dst": {"ip4": %d}}, "src": {"ip4": %d}, "esp": "%s", "enc-key": "%s"%s, "flags": %d, "seq": %d}' \
+	printf '{"said": {"proto": 50, "spi": %d, "dst": {"ip4": %d}}, "src": {"ip4": %d}, "esp": "%s", "enc-key": "%s"%s, "flags": %d, "dir": %d, "seq": %d%s}' \
 		"$3" "$(ip4int "$1")" "$(ip4int "$2")" "$PEER_ESP" "${ek#0x}" \
-		"${ak:+, \"auth-key\": \"${ak#0x}\"}" "$flags" "$5"
+		"${ak:+, \"auth-key\": \"${ak#0x}\"}" "$flags" "$5" "$6" "${7:+, \"bitmap\": $7}"
 }
-# The PEER_ESP_ADD of peer.sh: SEQ_OUT and SEQ_IN are the seq attributes.
+# The PEER_ESP_ADD of peer.sh: SEQ_OUT, SEQ_IN and SEQ_IN_BITMAP are the
+# seq and bitmap attributes.
 ynl_esp_add() {
 	local ns=$1 loc=$2 rem=$3 spo=$4 spi=$5 ko=$6 ki=$7
-	ynl "$ns" --do sa-add --json "$(esp_json "$rem" "$loc" "$spo" "$ko" "$SEQ_OUT")" \
+	ynl "$ns" --do sa-add --json "$(esp_json "$rem" "$loc" "$spo" "$ko" 2 "$SEQ_OUT")" \
 		> "$tmp/ynl.out" 2>&1 &&
-		ynl "$ns" --do sa-add --json "$(esp_json "$loc" "$rem" "$spi" "$ki" "$SEQ_IN")" \
-		>> "$tmp/ynl.out" 2>&1 || { cat "$tmp/ynl.out"; return 1; }
+		ynl "$ns" --do sa-add \
+			--json "$(esp_json "$loc" "$rem" "$spi" "$ki" 1 "$SEQ_IN" "$SEQ_IN_BITMAP")" \
+			>> "$tmp/ynl.out" 2>&1 || { cat "$tmp/ynl.out"; return 1; }
 }
 # seq_up <esp>: gwA klips (ESP SAs through YNL), gwB XFRM; fresh keys.
 seq_up() {
@@ -306,7 +309,7 @@ xfrm_errs() {
 xfrm_ctx() { ip -n gwB -s xfrm state get src "$1" dst "$2" proto esp spi "$3"; }
 
 check "seq: the kernel's YNL client is there" test -f "$ynl_dir/cli.py"
-SEQ_ESN=0 SEQ_OUT=$((0xfffffffd)) SEQ_IN=0 PEER_XFRM_OUT='' PEER_XFRM_IN=''
+SEQ_ESN=0 SEQ_OUT=$((0xfffffffd)) SEQ_IN=0 SEQ_IN_BITMAP='' PEER_XFRM_OUT='' PEER_XFRM_IN=''
 check "seq end: tunnel up, gwA's counter at 2^32 - 3 (klips/XFRM, aes-gcm-16)" seq_up aes-gcm-16
 check_match "seq end: /proc shows the counter as added" ' dir=out .* seq=4294967293 ' \
 	"$(spi_line gwA $OUT)"
@@ -329,7 +332,7 @@ del esp.1001@198.51.100.1 ESP_AES_GCM_16" "$(mon_stop)"
 seq_down
 
 for alg in aes-gcm-16 aes128-sha2_256-128; do
-	SEQ_ESN=1 SEQ_OUT=$((0xfffffffd)) SEQ_IN=$((0xfffffff0))
+	SEQ_ESN=1 SEQ_OUT=$((0xfffffffd)) SEQ_IN=$((0xfffffff0)) SEQ_IN_BITMAP=1
 	PEER_XFRM_OUT="flag esn replay-window 32 replay-oseq 0xfffffffd" PEER_XFRM_IN="flag esn replay-seq 0xfffffff0"
 	check "esn $alg: tunnel up, both counters at 2^32 - 3 (klips/XFRM)" seq_up "$alg"
 	errs0="$(stat_of gwA InAuthError) $(stat_of gwA InReplay) $(xfrm_errs)"
@@ -341,7 +344,8 @@ for alg in aes-gcm-16 aes128-sha2_256-128; do
 		"0xfffffffe 0xffffffff 0x0 0x1 0x2 0x3 " "$(wire_seqs 2001)"
 	check_match "esn $alg: klips's counter is 2^32 + 3" ' dir=out .* seq=4294967299 ' \
 		"$(spi_line gwA $OUT)"
-	check_match "esn $alg: klips received up to 2^32 + 3, all 6" ' dir=in .* seq=4294967299 bit=0x3f ' \
+	# bit 19: 2^32 - 16, the top that was added, received as the bitmap said.
+	check_match "esn $alg: klips received up to 2^32 + 3, all 6" ' dir=in .* seq=4294967299 bit=0x8003f ' \
 		"$(spi_line gwA $IN)"
 	out=$(xfrm_ctx 192.0.2.1 198.51.100.1 0x1001)
 	check_match "esn $alg: XFRM received up to 2^32 + 3" 'seq-hi 0x1, seq 0x3,' "$out"

@@ -182,21 +182,37 @@ def cases(g):
          good_sa() + u8(SA_STATE, 1), errno.EINVAL, "state"),
         ("seq on a comp SA", "sa_add",
          said(proto=108, spi=0x4000) + nest(SA_SRC, be32(ADDR_IP4, 0xc0000202)) +
-         attr(SA_COMP, b"deflate\0") + u64(SA_SEQ, 5), errno.EINVAL, "seq"),
+         attr(SA_COMP, b"deflate\0") + u8(SA_DIR, DIR_OUT) + u64(SA_SEQ, 5),
+         errno.EINVAL, "only ah and esp"),
+        ("seq on a tun SA", "sa_add",
+         said(proto=4, spi=0x4000) + u8(SA_DIR, DIR_IN) + u64(SA_SEQ, 5),
+         errno.EINVAL, "only ah and esp"),
+        ("seq without dir (its meaning depends on it)", "sa_add",
+         good_sa() + u64(SA_SEQ, 5), errno.EINVAL, "seq: needs dir"),
         ("seq beyond 2^32 - 1 without esn", "sa_add",
-         good_sa() + u64(SA_SEQ, 1 << 32), errno.EINVAL, "seq"),
+         good_sa() + u8(SA_DIR, DIR_OUT) + u64(SA_SEQ, 1 << 32), errno.EINVAL,
+         "without esn"),
         ("bitmap without seq", "sa_add",
          good_sa() + u8(SA_DIR, DIR_IN) + u64(SA_BITMAP, 1), errno.EINVAL,
-         "bitmap"),
+         "goes with seq"),
         ("bitmap on an outbound SA", "sa_add",
          good_sa() + u8(SA_DIR, DIR_OUT) + u64(SA_SEQ, 100) + u64(SA_BITMAP, 1),
-         errno.EINVAL, "bitmap"),
+         errno.EINVAL, "outbound SA has no replay window"),
+        ("bitmap 0 on an outbound SA", "sa_add",
+         good_sa() + u8(SA_DIR, DIR_OUT) + u64(SA_SEQ, 100) + u64(SA_BITMAP, 0),
+         errno.EINVAL, "outbound SA has no replay window"),
         ("bitmap beyond a window of 32", "sa_add",
          good_sa() + u8(SA_DIR, DIR_IN) + u32(SA_REPLAY_WINDOW, 32) +
-         u64(SA_SEQ, 100) + u64(SA_BITMAP, 1 << 32), errno.EINVAL, "bitmap"),
+         u64(SA_SEQ, 100) + u64(SA_BITMAP, 1 << 32), errno.EINVAL,
+         "beyond the replay window"),
         ("bitmap naming number 0", "sa_add",
          good_sa() + u8(SA_DIR, DIR_IN) + u64(SA_SEQ, 3) + u64(SA_BITMAP, 0xf),
-         errno.EINVAL, "bitmap"),
+         errno.EINVAL, "before number 1"),
+        ("bitmap on an SA without integrity", "sa_add",
+         said(spi=0x4001) + nest(SA_SRC, be32(ADDR_IP4, 0xc0000202)) +
+         attr(SA_ESP, b"aes\0") + attr(SA_ENC_KEY, os.urandom(16)) +
+         u8(SA_DIR, DIR_IN) + u64(SA_SEQ, 3) + u64(SA_BITMAP, 1),
+         errno.EINVAL, "no replay window"),
         ("an attribute beyond the policy", "sa_add",
          good_sa() + u32(60, 1), errno.EINVAL, None),
         ("unknown algorithm", "sa_add",
@@ -229,24 +245,37 @@ def cases(g):
     err, _, _ = g.do("sa_del", said())
     ok(err == 0, "and it deletes", os.strerror(err))
     # A window handed over from another host (seq and bitmap), with ESN
-    # beyond 2^32: /proc shows it as given; the outbound counter likewise.
+    # beyond 2^32, and its edges (bit 31 of a window of 32, the bit of
+    # number 1): /proc shows them as given; the outbound counters likewise.
     top = (1 << 32) + 7
-    err, ext, _ = g.do("sa_add", good_sa(spi=0x1235) + u8(SA_DIR, DIR_IN) +
-                       u32(SA_FLAGS, FLAGS_ESN) + u64(SA_SEQ, top) +
-                       u64(SA_BITMAP, 0x8000000000000005))
-    ok(err == 0, "an inbound SA with seq and bitmap is accepted", "%d %r" % (err, ext))
-    err, ext, _ = g.do("sa_add", good_sa(spi=0x1236) + u8(SA_DIR, DIR_OUT) +
-                       u64(SA_SEQ, 0xffffffff))
-    ok(err == 0, "an outbound SA with seq 2^32 - 1 is accepted", "%d %r" % (err, ext))
+    accept = [
+        (0x1235, "an inbound SA with esn, seq beyond 2^32 and bitmap",
+         u8(SA_DIR, DIR_IN) + u32(SA_FLAGS, FLAGS_ESN) + u64(SA_SEQ, top) +
+         u64(SA_BITMAP, 0x8000000000000005),
+         " seq=%d bit=0x8000000000000005 " % top),
+        (0x1236, "an outbound SA with seq 2^32 - 1",
+         u8(SA_DIR, DIR_OUT) + u64(SA_SEQ, 0xffffffff), " seq=4294967295 "),
+        (0x1237, "an outbound SA with esn and seq beyond 2^32",
+         u8(SA_DIR, DIR_OUT) + u32(SA_FLAGS, FLAGS_ESN) + u64(SA_SEQ, top),
+         " seq=%d " % top),
+        (0x1238, "bit 31 of a window of 32",
+         u8(SA_DIR, DIR_IN) + u32(SA_REPLAY_WINDOW, 32) + u64(SA_SEQ, 100) +
+         u64(SA_BITMAP, 1 << 31), " seq=100 bit=0x80000000 "),
+        (0x1239, "bits down to number 1",
+         u8(SA_DIR, DIR_IN) + u64(SA_SEQ, 3) + u64(SA_BITMAP, 0x7),
+         " seq=3 bit=0x7 "),
+        (0x123a, "seq alone: all up to it received",
+         u8(SA_DIR, DIR_IN) + u64(SA_SEQ, 70), " seq=70 bit=0xffffffffffffffff "),
+    ]
+    for spi, what, extra, _ in accept:
+        err, ext, _ = g.do("sa_add", good_sa(spi=spi) + extra)
+        ok(err == 0, "accepted: " + what, "%d %r" % (err, ext))
     with open("/proc/net/ipsec_spi") as f:
         lines = f.read().splitlines()
-    line = [x for x in lines if x.startswith("esp.1235@")]
-    ok(line and (" seq=%d bit=0x8000000000000005 " % top) in line[0],
-       "/proc shows the window as given", repr(line))
-    line = [x for x in lines if x.startswith("esp.1236@")]
-    ok(line and " seq=4294967295 " in line[0], "/proc shows the counter as given",
-       repr(line))
-    for spi in (0x1235, 0x1236):
+    for spi, what, _, want in accept:
+        line = [x for x in lines if x.startswith("esp.%x@" % spi)]
+        ok(line and want in line[0], "/proc shows it: " + what, repr(line))
+    for spi, _, _, _ in accept:
         g.do("sa_del", said(spi=spi))
 
 

@@ -499,13 +499,14 @@ static void start_test(struct kunit *test)
 {
 	struct klips_replay_view view;
 	struct klips_replay *r;
-	u64 seq;
+	u64 bits, seq;
 
 	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
 
+	bits = 0x1;
 	KUNIT_ASSERT_EQ(test, klips_replay_init(r, 64, true), 0);
-	KUNIT_ASSERT_EQ(test, klips_replay_start(r, 0xfffffffeULL, 0x1), 0);
+	KUNIT_ASSERT_EQ(test, klips_replay_start(r, 0xfffffffeULL, &bits), 0);
 	KUNIT_EXPECT_EQ(test, take(r, 0xfffffffe, &seq), -EEXIST);
 	KUNIT_EXPECT_EQ(test, seq, 0xfffffffeULL);
 	KUNIT_EXPECT_EQ(test, take(r, 0xfffffffd, &seq), 0);
@@ -520,7 +521,7 @@ static void start_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, view.bitmap, 0x1fULL);
 	/* What /proc read back starts an equal window. */
 	KUNIT_ASSERT_EQ(test, klips_replay_init(r, 64, true), 0);
-	KUNIT_ASSERT_EQ(test, klips_replay_start(r, view.seq, view.bitmap), 0);
+	KUNIT_ASSERT_EQ(test, klips_replay_start(r, view.seq, &view.bitmap), 0);
 	klips_replay_read(r, &view);
 	KUNIT_EXPECT_EQ(test, view.seq, 0x100000001ULL);
 	KUNIT_EXPECT_EQ(test, view.bitmap, 0x1fULL);
@@ -528,25 +529,62 @@ static void start_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, take(r, 0xfffffffc, &seq), 0);
 	KUNIT_EXPECT_EQ(test, seq, 0xfffffffcULL);
 
-	/* Without ESN the top is a 32-bit number; the top itself may come. */
+	/* The last number with ESN: what follows it is never valid. */
+	KUNIT_ASSERT_EQ(test, klips_replay_init(r, 64, true), 0);
+	KUNIT_ASSERT_EQ(test, klips_replay_start(r, U64_MAX, NULL), 0);
+	KUNIT_EXPECT_EQ(test, take(r, U32_MAX, &seq), -EEXIST);
+	KUNIT_EXPECT_EQ(test, take(r, 0, &seq), -EINVAL);
+
+	/* Without ESN the top is a 32-bit number; the bitmap may leave it open. */
+	bits = 0;
 	KUNIT_ASSERT_EQ(test, klips_replay_init(r, 32, false), 0);
-	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 0x100000000ULL, 0), -ERANGE);
-	KUNIT_EXPECT_EQ(test, klips_replay_start(r, U32_MAX, 0), 0);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 0x100000000ULL, &bits), -ERANGE);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, U32_MAX, &bits), 0);
 	KUNIT_EXPECT_EQ(test, take(r, U32_MAX, &seq), 0);
 	KUNIT_EXPECT_EQ(test, take(r, U32_MAX, &seq), -EEXIST);
 
-	/* No bit beyond the window, none for number 0, none without a window. */
-	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 100, BIT_ULL(32)), -ERANGE);
-	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 100, BIT_ULL(31)), 0);
+	/* No bit beyond the window, none for number 0; a refusal changes nothing. */
+	bits = BIT_ULL(32);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 100, &bits), -ERANGE);
+	klips_replay_read(r, &view);
+	KUNIT_EXPECT_EQ(test, view.seq, (u64)U32_MAX);
+	KUNIT_EXPECT_EQ(test, view.bitmap, 0x1ULL);
+	bits = BIT_ULL(31);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 100, &bits), 0);
 	KUNIT_EXPECT_EQ(test, take(r, 69, &seq), -EEXIST);
 	KUNIT_EXPECT_EQ(test, take(r, 68, &seq), -ERANGE);
-	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 3, 0xf), -ERANGE);
-	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 3, 0x7), 0);
+	KUNIT_EXPECT_EQ(test, take(r, 70, &seq), 0);
+	bits = 0xf;
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 3, &bits), -ERANGE);
+	bits = 0x7;
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 3, &bits), 0);
 	KUNIT_EXPECT_EQ(test, take(r, 1, &seq), -EEXIST);
 	KUNIT_EXPECT_EQ(test, take(r, 4, &seq), 0);
-	KUNIT_ASSERT_EQ(test, klips_replay_init(r, 0, false), 0);
-	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 5, 0x1), -ERANGE);
-	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 5, 0), 0);
+
+	/* seq alone: every number up to it was received. */
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 10, NULL), 0);
+	KUNIT_EXPECT_EQ(test, take(r, 10, &seq), -EEXIST);
+	KUNIT_EXPECT_EQ(test, take(r, 1, &seq), -EEXIST);
+	KUNIT_EXPECT_EQ(test, take(r, 11, &seq), 0);
+	klips_replay_read(r, &view);
+	KUNIT_EXPECT_EQ(test, view.bitmap, 0x7ffULL);
+
+	/* A window of 128: the 64 numbers older than the bitmap count as received. */
+	bits = 0;
+	KUNIT_ASSERT_EQ(test, klips_replay_init(r, 128, false), 0);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 1000, &bits), 0);
+	KUNIT_EXPECT_EQ(test, take(r, 937, &seq), 0);
+	KUNIT_EXPECT_EQ(test, take(r, 936, &seq), -EEXIST);
+	KUNIT_EXPECT_EQ(test, take(r, 873, &seq), -EEXIST);
+	KUNIT_EXPECT_EQ(test, take(r, 872, &seq), -ERANGE);
+
+	/* No window: no bitmap, but the top still infers ESN's high half. */
+	bits = 0x1;
+	KUNIT_ASSERT_EQ(test, klips_replay_init(r, 0, true), 0);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 5, &bits), -ERANGE);
+	KUNIT_EXPECT_EQ(test, klips_replay_start(r, 0x300000005ULL, NULL), 0);
+	KUNIT_EXPECT_EQ(test, take(r, 5, &seq), 0);
+	KUNIT_EXPECT_EQ(test, seq, 0x300000005ULL);
 }
 
 static struct kunit_case klips_replay_cases[] = {
