@@ -438,6 +438,66 @@ while IFS='|' read -r -u 3 label mode af alg kbytes sauth; do
 done 3<<< "$AH_SUITES"
 elapsed "the AH packets"
 
+# --- 5. random packets (tests/fuzz.py) ---------------------------------------------
+# Four inbound groups on gwB, every layer, both families, ESN on one; the
+# fuzzer seals random contents in valid layers (each must be delivered on
+# ipsec0 or counted in exactly one In* counter) and breaks sealed packets
+# anywhere (counted at most once); a valid packet after every 100 passes.
+on gwB "$ipsec" eroute --clear
+on gwB "$ipsec" spi --clear
+# fuzz_group <af> <spi> <src> <dst> <layers> <esp> <enckey> <authkey> <ahkey> [esn]
+fuzz_group() {
+	local af=$1 spi=0x$2 src=$3 dst=$4 tun=--ip4 l grp=''
+	[ "$af" = inet6 ] && tun=--ip6
+	on gwB "$ipsec" spi --af "$af" --edst "$dst" --spi "$spi" --proto tun \
+		--src "$src" --dst "$dst" $tun || return 1
+	grp="$af $dst $spi tun"
+	for l in ${5//+/ }; do
+		case $l in
+		comp) on gwB "$ipsec" spi --af "$af" --edst "$dst" --spi "$spi" --proto comp \
+			--src "$src" --comp deflate || return 1 ;;
+		esp) on gwB "$ipsec" spi --af "$af" --edst "$dst" --spi "$spi" --proto esp \
+			--src "$src" --esp "$6" --enckey "0x$7" ${8:+--authkey 0x$8} \
+			${10:+--esn} 2> /dev/null || return 1 ;;
+		ah) on gwB "$ipsec" spi --af "$af" --edst "$dst" --spi "$spi" --proto ah \
+			--src "$src" --ah hmac-sha1-96 --authkey "0x$9" || return 1 ;;
+		esac
+		grp+=" $af $dst $spi $l"
+	done
+	# shellcheck disable=SC2086 # the group's words
+	on gwB "$ipsec" spigrp $grp
+}
+k1=$(hexkey 20) h1=$(hexkey 20) k2=$(hexkey 16) a2=$(hexkey 20)
+k3=$(hexkey 20) k4=$(hexkey 16) a4=$(hexkey 20) h4=$(hexkey 20)
+fuzz_keyed() {
+	fuzz_group inet a001 192.0.2.1 198.51.100.1 comp+esp+ah aes-gcm-16 "$k1" '' "$h1" &&
+	fuzz_group inet a002 192.0.2.1 198.51.100.1 esp aes-sha1-96 "$k2" "$a2" '' &&
+	fuzz_group inet6 a003 2001:db8:1::1 2001:db8:2::1 esp aes-gcm-16 "$k3" '' '' esn &&
+	fuzz_group inet6 a004 2001:db8:1::1 2001:db8:2::1 comp+esp+ah aes-sha1-96 "$k4" "$a4" "$h4" &&
+	on gwB "$ipsec" eroute --addin --eraf inet --src 10.1.0.0/24 \
+		--dst 10.2.0.0/24 --said tun.a001@198.51.100.1 &&
+	on gwB "$ipsec" eroute --addin --eraf inet --src 10.1.0.0/24 \
+		--dst 10.2.0.0/24 --said tun.a002@198.51.100.1 &&
+	on gwB "$ipsec" eroute --addin --eraf inet6 --src fd01::/64 \
+		--dst fd02::/64 --said tun:a003@2001:db8:2::1 &&
+	on gwB "$ipsec" eroute --addin --eraf inet6 --src fd01::/64 \
+		--dst fd02::/64 --said tun:a004@2001:db8:2::1
+}
+check "fuzz: gwB keyed: tun+comp+esp+ah, tun+esp (CBC) over IPv4; tun+esp (ESN), tun+comp+esp+ah over IPv6" \
+	fuzz_keyed
+printf '%s\n' \
+	"g1 a001 192.0.2.1 198.51.100.1 10.1.0.2 10.2.0.2 comp+esp+ah gcm $k1 - $h1" \
+	"g2 a002 192.0.2.1 198.51.100.1 10.1.0.2 10.2.0.2 esp cbc $k2 $a2" \
+	"g3 a003 2001:db8:1::1 2001:db8:2::1 fd01::2 fd02::2 esp gcm-esn $k3 -" \
+	"g4 a004 2001:db8:1::1 2001:db8:2::1 fd01::2 fd02::2 comp+esp+ah cbc $k4 $a4 $h4" \
+	> "$work/fuzz-sas"
+absorb < <(/usr/bin/python3 "$here/fuzz.py" "$work/fuzz-sas" "${KLIPS_FUZZ:-3000}" \
+	"${KLIPS_SEED:-$RANDOM}" "$(on gwB cat /sys/class/net/eth0/address)" \
+	"$(on router cat /sys/class/net/eth1/address)" 2>&1)
+wait $!
+check_eq "fuzz.py ran to the end" 0 "$?"
+elapsed "the random packets"
+
 # --- teardown ------------------------------------------------------------------
 topo_down
 check "rmmod klips" rmmod klips

@@ -1,0 +1,384 @@
+#!/usr/bin/python3
+"""Random packets against gwB's receive path (tests/wire.sh, part 5).
+
+    fuzz.py <sa file> <count> <seed> <gwB eth0 MAC> <router eth1 MAC>
+
+Run in the initial namespace; it sends from the router's eth1 and reads
+gwB's counters. Each line of the SA file is one inbound group of gwB:
+
+    label spi src dst inner-src inner-dst layers esp-kind enc-key auth-key [ah-key]
+
+layers is "comp+esp+ah", "esp" ...: what wraps the inner packet, inner to
+outer, under the IPIP SA; esp-kind is gcm, gcm-esn or cbc (AES-CBC with
+HMAC-SHA1-96 keyed with auth-key); AH is HMAC-SHA1-96 keyed with ah-key.
+Keys in hex, "-" for none. The crypto is done here, with the cryptography
+package and hashlib, not with klips's code.
+
+Two kinds of packets, half each, chosen by the seed:
+
+  - sealed: every layer valid (a good ICV, fresh sequence numbers), the
+    content random: inner packets random, cut, or with broken headers;
+    any next header, pad length and padding; IPComp with random data, a
+    cut or corrupt DEFLATE stream, a decompression bomb, IPComp inside
+    IPComp, a wrong CPI; a layer skipped, doubled or reordered. Each must
+    come out of klips exactly once: delivered on ipsec0 (its rx_packets)
+    or counted in exactly one In* counter of /proc/net/ipsec/stats.
+  - broken: a sealed packet with bytes flipped, cut or added anywhere in
+    the outer IP packet, or the outer protocol changed. Each may be
+    dropped before klips (the IP stack), so only: counted at most once.
+
+After every 100 packets a valid ICMP echo must still be delivered. TAP
+lines on stdout; the first mismatches are shown with their packets.
+"""
+import os
+import random
+import struct
+import sys
+import time
+import zlib
+import hashlib
+import hmac
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from espcraft import setns, packet_socket, tap  # noqa: E402
+from ahcraft import ah_wrap, csum  # noqa: E402
+
+IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_ESP, IPPROTO_AH, IPPROTO_COMP = 4, 41, 50, 51, 108
+
+
+def inet(addr):
+    import socket
+    if ":" in addr:
+        return socket.inet_pton(socket.AF_INET6, addr)
+    return socket.inet_pton(socket.AF_INET, addr)
+
+
+def ip4(src, dst, proto, payload, ttl=64, ident=0):
+    h = bytearray(struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(payload),
+                              ident, 0x4000, ttl, proto, 0, inet(src), inet(dst)))
+    struct.pack_into(">H", h, 10, csum(h))
+    return bytes(h) + payload
+
+
+def ip6(src, dst, nh, payload, hlim=64):
+    return struct.pack(">IHBB16s16s", 0x60000000, len(payload), nh, hlim,
+                       inet(src), inet(dst)) + payload
+
+
+def icmp_echo(ident, data):
+    h = bytearray(struct.pack(">BBHHH", 8, 0, 0, ident, 1) + data)
+    struct.pack_into(">H", h, 2, csum(h + (b"\0" if len(h) % 2 else b"")))
+    return bytes(h)
+
+
+class Group:
+    def __init__(self, line):
+        f = line.split()
+        (self.label, spi, self.src, self.dst, self.isrc, self.idst,
+         layers, self.kind, ekey, akey) = f[:10]
+        hkey = f[10] if len(f) > 10 else "-"
+        self.spi = int(spi, 16)
+        self.layers = layers.split("+")
+        self.ekey = bytes.fromhex(ekey)
+        self.akey = bytes.fromhex(akey) if akey != "-" else None
+        self.hkey = bytes.fromhex(hkey) if hkey != "-" else None
+        self.v6 = ":" in self.dst
+        self.iv6 = ":" in self.idst
+        self.seq = 0          # ESP's and AH's counters (fresh numbers only)
+        self.ah_seq = 0
+
+    # Layers ----------------------------------------------------------------
+
+    def esp(self, payload, nh, padlen=None, padding=None, seq=None):
+        if seq is None:
+            self.seq += 1
+            seq = self.seq
+        gcm = self.kind.startswith("gcm")
+        block = 4 if gcm else 16
+        if padding is None:
+            n = (-(len(payload) + 2)) % block
+            padding = bytes(range(1, n + 1))
+        if padlen is None:
+            padlen = len(padding)
+        pt = payload + padding + bytes([padlen & 0xFF, nh & 0xFF])
+        hdr = struct.pack(">II", self.spi, seq & 0xFFFFFFFF)
+        if gcm:
+            iv = struct.pack(">Q", seq)
+            aad = hdr
+            if self.kind == "gcm-esn":
+                aad = struct.pack(">III", self.spi, seq >> 32, seq & 0xFFFFFFFF)
+            ct = AESGCM(self.ekey[:-4]).encrypt(self.ekey[-4:] + iv, pt, aad)
+            return hdr + iv + ct
+        iv = os.urandom(16)
+        if len(pt) % 16:      # a trailer that breaks the block size: as is
+            enc = pt
+        else:
+            e = Cipher(algorithms.AES(self.ekey), modes.CBC(iv)).encryptor()
+            enc = e.update(pt) + e.finalize()
+        icv = hmac.new(self.akey, hdr + iv + enc, hashlib.sha1).digest()[:12]
+        return hdr + iv + enc + icv
+
+    def comp(self, data, nh, cpi=None):
+        return struct.pack(">BBH", nh, 0, self.spi & 0xFFFF if cpi is None else cpi) + data
+
+    def outer(self, proto, payload):
+        if self.v6:
+            return ip6(self.src, self.dst, proto, payload)
+        return ip4(self.src, self.dst, proto, payload)
+
+    def ah(self, packet):
+        self.ah_seq += 1
+        return ah_wrap(packet, self.spi, self.ah_seq, self.hkey)
+
+    def inner(self, rnd, size=None):
+        """A valid inner ICMP echo (v4) or a UDP datagram (v6)."""
+        data = rnd.randbytes(size if size is not None else rnd.randrange(0, 300))
+        if self.iv6:
+            udp = struct.pack(">HHHH", 40000, 9, 8 + len(data), 0) + data
+            return ip6(self.isrc, self.idst, 17, udp)
+        return ip4(self.isrc, self.idst, 1, icmp_echo(rnd.randrange(65536), data),
+                   ident=rnd.randrange(65536))
+
+    def seal(self, inner, nh, rnd, comp=True, esp_kw=None, ah=True):
+        """inner (with next header nh) in every layer of the group."""
+        payload, proto = inner, nh
+        if "comp" in self.layers and comp:
+            payload = self.comp(zlib.compress(payload, 9)[2:-4], proto)
+            proto = IPPROTO_COMP
+        if "esp" in self.layers:
+            payload = self.esp(payload, proto, **(esp_kw or {}))
+            proto = IPPROTO_ESP
+        pkt = self.outer(proto, payload)
+        if "ah" in self.layers and ah:
+            pkt = self.ah(pkt)
+        return pkt
+
+    # The sealed classes ----------------------------------------------------
+
+    def classes(self):
+        c = ["valid inner packet", "random inner bytes", "inner cut",
+             "inner header bytes changed", "inner of the other family",
+             "random next header"]
+        if "esp" in self.layers:
+            c += ["random padding", "random pad length", "ESP inside ESP"]
+        if "comp" in self.layers:
+            c += ["IPComp: random data", "IPComp: DEFLATE cut",
+                  "IPComp: decompression bomb", "IPComp: a DEFLATE bit flipped",
+                  "IPComp inside IPComp", "IPComp: another CPI",
+                  "IPComp skipped"]
+        if "ah" in self.layers:
+            c += ["AH skipped", "AH around random bytes", "AH inside AH"]
+        return c
+
+    def sealed(self, rnd):
+        """(what, packet): a random content in valid layers."""
+        inh = IPPROTO_IPV6 if self.iv6 else IPPROTO_IPIP
+        what = rnd.choice(self.classes())
+        if what == "valid inner packet":
+            return what, self.seal(self.inner(rnd), inh, rnd)
+        if what == "random inner bytes":
+            return what, self.seal(rnd.randbytes(rnd.randrange(0, 120)), inh, rnd)
+        if what == "inner cut":
+            p = self.inner(rnd)
+            return what, self.seal(p[:rnd.randrange(0, len(p))], inh, rnd)
+        if what == "inner header bytes changed":
+            p = bytearray(self.inner(rnd))
+            for _ in range(rnd.randrange(1, 4)):
+                p[rnd.randrange(0, 40 if self.iv6 else 20)] = rnd.randrange(256)
+            return what, self.seal(bytes(p), inh, rnd)
+        if what == "inner of the other family":
+            return what, self.seal(self.inner(rnd), IPPROTO_IPIP if self.iv6 else IPPROTO_IPV6, rnd)
+        if what == "random next header":
+            return what, self.seal(self.inner(rnd), rnd.randrange(256), rnd)
+        if what == "random padding":
+            pad = rnd.randbytes(rnd.randrange(0, 20))
+            return what, self.seal(self.inner(rnd), inh, rnd, esp_kw={"padding": pad})
+        if what == "random pad length":
+            return what, self.seal(self.inner(rnd), inh, rnd,
+                                   esp_kw={"padlen": rnd.randrange(256)})
+        if what == "ESP inside ESP":
+            p = self.seal(self.inner(rnd), inh, rnd, ah=False)
+            e = self.esp(p[40 if self.v6 else 20:], IPPROTO_ESP)
+            return what, self.wrap_ah(self.outer(IPPROTO_ESP, e))
+        if what == "IPComp: random data":
+            return what, self.seal_raw(self.comp(rnd.randbytes(rnd.randrange(0, 200)), inh))
+        if what == "IPComp: DEFLATE cut":
+            d = zlib.compress(self.inner(rnd, 400), 9)[2:-4]
+            return what, self.seal_raw(self.comp(d[:rnd.randrange(0, len(d))], inh))
+        if what == "IPComp: decompression bomb":
+            d = zlib.compress(bytes(rnd.choice((70000, 1 << 20))), 9)[2:-4]
+            return what, self.seal_raw(self.comp(d, inh))
+        if what == "IPComp: a DEFLATE bit flipped":
+            d = bytearray(zlib.compress(self.inner(rnd, 400), 9)[2:-4])
+            d[rnd.randrange(len(d))] ^= 1 << rnd.randrange(8)
+            return what, self.seal_raw(self.comp(bytes(d), inh))
+        if what == "IPComp inside IPComp":
+            c = self.comp(zlib.compress(self.inner(rnd), 9)[2:-4], inh)
+            return what, self.seal_raw(self.comp(zlib.compress(c, 9)[2:-4], IPPROTO_COMP))
+        if what == "IPComp: another CPI":
+            cpi = rnd.randrange(65535)
+            c = self.comp(zlib.compress(self.inner(rnd), 9)[2:-4], inh,
+                          cpi=cpi + (cpi >= (self.spi & 0xFFFF)))
+            return what, self.seal_raw(c)
+        if what == "IPComp skipped":
+            return what, self.seal(self.inner(rnd), inh, rnd, comp=False)
+        if what == "AH skipped":
+            return what, self.seal(self.inner(rnd), inh, rnd, ah=False)
+        if what == "AH around random bytes":
+            pkt = self.outer(rnd.randrange(256), rnd.randbytes(rnd.randrange(0, 100)))
+            return what, self.ah(pkt)
+        # AH inside AH
+        return what, self.ah(self.seal(self.inner(rnd), inh, rnd))
+
+    def seal_raw(self, payload, proto=IPPROTO_COMP):
+        """A payload that is already the comp layer, in the layers outside."""
+        if "esp" in self.layers:
+            payload = self.esp(payload, proto)
+            proto = IPPROTO_ESP
+        return self.wrap_ah(self.outer(proto, payload))
+
+    def wrap_ah(self, pkt):
+        return self.ah(pkt) if "ah" in self.layers else pkt
+
+
+def broken(rnd, pkt):
+    """A sealed packet damaged anywhere in its outer IP packet."""
+    b = bytearray(pkt)
+    kind = rnd.randrange(5)
+    if kind == 0:
+        for _ in range(rnd.randrange(1, 6)):
+            i = rnd.randrange(len(b))
+            b[i] ^= 1 << rnd.randrange(8)
+        return "bits flipped", bytes(b)
+    if kind == 1:
+        return "cut", bytes(b[:rnd.randrange(0, len(b))])
+    if kind == 2:
+        return "bytes added", bytes(b) + rnd.randbytes(rnd.randrange(1, 64))
+    if kind == 3:
+        v6 = b[0] >> 4 == 6
+        b[6 if v6 else 9] = rnd.choice((IPPROTO_ESP, IPPROTO_AH, IPPROTO_COMP,
+                                        IPPROTO_IPIP, IPPROTO_IPV6))
+        if not v6:
+            struct.pack_into(">H", b, 10, 0)
+            struct.pack_into(">H", b, 10, csum(b[:20]))
+        return "outer protocol changed", bytes(b)
+    # A byte changed after the outer header, checksum and lengths fixed.
+    v6 = b[0] >> 4 == 6
+    hlen = 40 if v6 else 20
+    if len(b) > hlen:
+        i = rnd.randrange(hlen, len(b))
+        b[i] = rnd.randrange(256)
+    return "a payload byte changed", bytes(b)
+
+
+def counters():
+    """gwB's In* counters and ipsec0's received packets."""
+    c = {}
+    with open("/proc/net/ipsec/stats") as f:
+        for line in f:
+            name, value = line.split()
+            if name.startswith("In"):
+                c[name] = int(value)
+    with open("/proc/net/dev") as f:
+        for line in f:
+            if line.strip().startswith("ipsec0:"):
+                c["delivered"] = int(line.split(":", 1)[1].split()[1])
+    return c
+
+
+def moved(a, b):
+    return {k: b[k] - a.get(k, 0) for k in b if b[k] != a.get(k, 0)}
+
+
+def settle(before, want_min, timeout=1.0):
+    """Counters once at least @want_min moved (or the timeout), and a
+    little later, so that a second count shows."""
+    end = time.monotonic() + timeout
+    while True:
+        now = counters()
+        if sum(moved(before, now).values()) >= want_min or time.monotonic() > end:
+            break
+        time.sleep(0.002)
+    time.sleep(0.01)
+    return counters()
+
+
+def main(argv):
+    sys.stdout.reconfigure(line_buffering=True)
+    if len(argv) != 5:
+        print(__doc__, file=sys.stderr)
+        return 2
+    safile, count, seed, gwb_mac, router_mac = argv
+    with open(safile) as f:
+        groups = [Group(line) for line in f if line.strip()]
+    rnd = random.Random(int(seed))
+    eth = {False: bytes.fromhex(gwb_mac.replace(":", "")) +
+           bytes.fromhex(router_mac.replace(":", "")) + b"\x08\x00"}
+    eth[True] = eth[False][:12] + b"\x86\xdd"
+    setns("router")
+    tx = packet_socket("eth1", False)
+    setns("gwB")
+
+    def send(pkt, v6):
+        tx.send(eth[v6] + pkt)
+
+    sealed_n = broken_n = 0
+    bad = []
+    classes = {}
+    dead = []
+    for i in range(int(count)):
+        g = rnd.choice(groups)
+        what, pkt = g.sealed(rnd)
+        if rnd.random() < 0.5:
+            before = counters()
+            send(pkt, g.v6)
+            d = moved(before, settle(before, 1))
+            sealed_n += 1
+            out = classes.setdefault(what, {})
+            for k in d:
+                out[k] = out.get(k, 0) + 1
+            if sum(d.values()) != 1:
+                bad.append("%s %s: %s\n  %s" % (g.label, what, d or "nothing moved",
+                                                 pkt[:96].hex()))
+        else:
+            how, pkt = broken(rnd, pkt)
+            before = counters()
+            send(pkt, g.v6)
+            d = moved(before, settle(before, 1, timeout=0.01))
+            broken_n += 1
+            if sum(d.values()) > 1:
+                bad.append("%s %s, %s: counted more than once: %s\n  %s" %
+                           (g.label, what, how, d, pkt[:96].hex()))
+        if i % 100 == 99:
+            before = counters()
+            send(g.seal(g.inner(rnd), IPPROTO_IPV6 if g.iv6 else IPPROTO_IPIP, rnd), g.v6)
+            d = moved(before, settle(before, 1))
+            if d != {"delivered": 1}:
+                dead.append("after packet %d (%s): %s" % (i + 1, g.label, d))
+    tap(not bad, "%d sealed packets each delivered or counted once, %d broken "
+        "ones counted at most once (seed %s)" % (sealed_n, broken_n, seed),
+        "\n".join(bad[:8]) + ("\n... %d in all" % len(bad) if len(bad) > 8 else ""))
+    tap(not dead, "a valid packet after every 100 is delivered", "\n".join(dead[:8]))
+    for what, out in sorted(classes.items()):
+        print("# %s: %s" % (what, ", ".join("%s %d" % kv for kv in sorted(out.items()))))
+    # A layer skipped, doubled or foreign, a stream that does not end or
+    # inflates past the cap, an inner packet cut or of the wrong family:
+    # never delivered.
+    never = ("AH skipped", "AH inside AH", "AH around random bytes",
+             "ESP inside ESP", "IPComp inside IPComp", "IPComp: another CPI",
+             "IPComp: decompression bomb", "IPComp: DEFLATE cut",
+             "inner cut", "inner of the other family")
+    wrong = {w: classes[w]["delivered"] for w in never
+             if classes.get(w, {}).get("delivered")}
+    tap(not wrong, "never delivered: " + ", ".join(never), wrong)
+    valid = classes.get("valid inner packet", {})
+    tap(set(valid) == {"delivered"}, "sealed valid packets are all delivered "
+        "(the crypto here is right: the fuzz reaches past the ICVs)", valid)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
