@@ -23,6 +23,9 @@ Two kinds of packets, half each, chosen by the seed:
     IPComp, a wrong CPI; a layer skipped, doubled or reordered. Each must
     come out of klips exactly once: delivered on ipsec0 (its rx_packets)
     or counted in exactly one In* counter of /proc/net/ipsec/stats.
+    Among them, valid packets with random IPv4 options or IPv6 Hop-by-Hop
+    and Destination Options headers before AH, the ICV computed here from
+    RFC 4302's rules: each must be delivered.
   - broken: a sealed packet with bytes flipped, cut or added anywhere in
     the outer IP packet, or the outer protocol changed. Each may be
     dropped before klips (the IP stack), so only: counted at most once.
@@ -112,7 +115,7 @@ class Group:
                 aad = struct.pack(">III", self.spi, seq >> 32, seq & 0xFFFFFFFF)
             ct = AESGCM(self.ekey[:-4]).encrypt(self.ekey[-4:] + iv, pt, aad)
             return hdr + iv + ct
-        iv = os.urandom(16)
+        iv = struct.pack(">QQ", seq, self.spi)
         if len(pt) % 16:      # a trailer that breaks the block size: as is
             enc = pt
         else:
@@ -132,6 +135,49 @@ class Group:
     def ah(self, packet):
         self.ah_seq += 1
         return ah_wrap(packet, self.spi, self.ah_seq, self.hkey)
+
+    def ah_options(self, rnd, proto, payload):
+        """The outer packet with random IPv4 options, or IPv6 Hop-by-Hop
+        and Destination Options headers of random TLVs, before AH; the ICV
+        computed here as RFC 4302 and XFRM say: IPv4 options other than
+        End, NOP, the security options, Router Alert and SDMD zeroed whole;
+        IPv6 options whose type has the may-change bit (0x20) with their
+        data zeroed."""
+        self.ah_seq += 1
+        ah = bytearray(struct.pack(">BBHII", proto, 4, 0, self.spi, self.ah_seq) + bytes(12))
+        if self.v6:
+            exts = []
+            for nh_type in rnd.sample((0, 60), rnd.randrange(1, 3)):
+                exts.append((nh_type, v6_tlvs(rnd)))
+            exts.sort()           # Hop-by-Hop first
+            chain = [t for t, _ in exts] + [IPPROTO_AH]
+            hdrs = b"".join(bytes([chain[i + 1], (len(body) + 2) // 8 - 1]) + body
+                            for i, (_, body) in enumerate(exts))
+            rest = hdrs + bytes(ah) + payload
+            base = bytearray(ip6(self.src, self.dst, chain[0], rest))
+            z = bytearray(base[:40 + len(hdrs)])
+            z[0:4] = b"\x60\0\0\0"
+            z[7] = 0
+            off = 40
+            for _, body in exts:
+                zero_v6_tlvs(z, off + 2, off + 2 + len(body))
+                off += 2 + len(body)
+            ah[12:] = hmac.new(self.hkey, bytes(z) + bytes(ah) + payload,
+                               hashlib.sha1).digest()[:12]
+            return bytes(base[:40 + len(hdrs)]) + bytes(ah) + payload
+        opts, zeroed = v4_options(rnd)
+        hlen = 20 + len(opts)
+        h = bytearray(struct.pack(">BBHHHBBH4s4s", 0x40 | hlen // 4, 0,
+                                  hlen + 24 + len(payload), rnd.randrange(65536),
+                                  0x4000, 64, IPPROTO_AH, 0, inet(self.src),
+                                  inet(self.dst)) + opts)
+        struct.pack_into(">H", h, 10, csum(h))
+        z = bytearray(h[:20]) + zeroed
+        z[1] = 0
+        z[6:12] = bytes([0, 0, 0, IPPROTO_AH, 0, 0])
+        ah[12:] = hmac.new(self.hkey, bytes(z) + bytes(ah) + payload,
+                           hashlib.sha1).digest()[:12]
+        return bytes(h) + bytes(ah) + payload
 
     def inner(self, rnd, size=None):
         """A valid inner ICMP echo (v4) or a UDP datagram (v6)."""
@@ -170,7 +216,8 @@ class Group:
                   "IPComp inside IPComp", "IPComp: another CPI",
                   "IPComp skipped"]
         if "ah" in self.layers:
-            c += ["AH skipped", "AH around random bytes", "AH inside AH"]
+            c += ["AH skipped", "AH around random bytes", "AH inside AH",
+                  "options before AH", "options before AH"]
         return c
 
     def sealed(self, rnd):
@@ -230,6 +277,14 @@ class Group:
         if what == "AH around random bytes":
             pkt = self.outer(rnd.randrange(256), rnd.randbytes(rnd.randrange(0, 100)))
             return what, self.ah(pkt)
+        if what == "options before AH":
+            inner = self.inner(rnd)
+            if "comp" in self.layers and rnd.random() < 0.5:
+                inner = self.comp(zlib.compress(inner, 9)[2:-4], inh)
+                nh = IPPROTO_COMP
+            else:
+                nh = inh
+            return what, self.ah_options(rnd, IPPROTO_ESP, self.esp(inner, nh))
         # AH inside AH
         return what, self.ah(self.seal(self.inner(rnd), inh, rnd))
 
@@ -242,6 +297,71 @@ class Group:
 
     def wrap_ah(self, pkt):
         return self.ah(pkt) if "ah" in self.layers else pkt
+
+
+# IPv4 options that a receiving Linux accepts, and whether RFC 4302 has
+# them in the ICV: (type, maker of the option's bytes after type and
+# length, immutable).
+V4_OPTS = (
+    (148, lambda r: b"\0\0", True),                        # Router Alert
+    (130, lambda r: r.randbytes(9), True),                 # Security
+    (133, lambda r: r.randbytes(r.randrange(1, 6)), True),  # Extended Security
+    (149, lambda r: r.randbytes(2), True),                 # SDMD
+    (7, lambda r: b"\x04" + r.randbytes(4 * r.randrange(1, 4)), False),   # Record Route
+    (68, lambda r: b"\x05\x00" + r.randbytes(4 * r.randrange(1, 4)), False),  # Timestamp
+    (25, lambda r: r.randbytes(r.randrange(0, 6)), False),  # unknown: zeroed
+    (158, lambda r: r.randbytes(r.randrange(0, 6)), False),
+)
+
+
+def v4_options(rnd):
+    """Random IPv4 options, padded to 32 bits with End: (the bytes, the
+    same with the mutable options zeroed)."""
+    opts, zeroed, seen = b"", b"", set()
+    for _ in range(rnd.randrange(1, 5)):
+        t, body, keep = rnd.choice(V4_OPTS + ((1, None, True),))
+        if t in seen and t in (7, 68):      # one of each, as Linux wants
+            continue
+        seen.add(t)
+        o = bytes([1]) if t == 1 else bytes([t, 2 + len(b := body(rnd))]) + b
+        if len(opts) + len(o) > 40:
+            break
+        opts += o
+        zeroed += o if keep else bytes(len(o))
+    pad = (-len(opts)) % 4
+    return opts + bytes(pad), zeroed + bytes(pad)
+
+
+def v6_tlvs(rnd):
+    """The TLVs of an IPv6 Hop-by-Hop or Destination Options header (a
+    multiple of 8 bytes with its 2 leading bytes): options of types Linux
+    skips when it does not know them (high bits 00), some with the
+    may-change bit, PadN between."""
+    body = b""
+    for _ in range(rnd.randrange(1, 4)):
+        t = rnd.choice([x for x in range(0x08, 0x40) if x not in (0x20, 0x31)])
+        data = rnd.randbytes(rnd.randrange(0, 12))
+        body += bytes([t, len(data)]) + data
+    n = (-(len(body) + 2)) % 8
+    if n == 1:
+        body += b"\0"                   # Pad1
+    elif n:
+        body += bytes([1, n - 2]) + bytes(n - 2)
+    return body
+
+
+def zero_v6_tlvs(b, start, end):
+    """Zero, in place, the data of the options with the may-change bit."""
+    i = start
+    while i < end:
+        t = b[i]
+        if t == 0:
+            i += 1
+            continue
+        n = b[i + 1]
+        if t & 0x20:
+            b[i + 2:i + 2 + n] = bytes(n)
+        i += 2 + n
 
 
 def broken(rnd, pkt):
@@ -377,6 +497,11 @@ def main(argv):
     valid = classes.get("valid inner packet", {})
     tap(set(valid) == {"delivered"}, "sealed valid packets are all delivered "
         "(the crypto here is right: the fuzz reaches past the ICVs)", valid)
+    opts = classes.get("options before AH", {})
+    tap(set(opts) == {"delivered"}, "valid packets with random IPv4 options "
+        "or IPv6 Hop-by-Hop/Destination options before AH are all delivered "
+        "(klips's ICV agrees with RFC 4302's mutable fields as computed here)",
+        opts)
     return 0
 
 
