@@ -253,8 +253,11 @@ int klips_comp_input(struct sk_buff *skb, struct klips_sa *sa)
 		klips_stat_inc(kn, KLIPS_STAT_IN_HDR_ERROR);
 		return -EINVAL;
 	}
-	if (ipch.nexthdr == IPPROTO_COMP) {
-		/* IPComp inside IPComp (RFC 3173 section 3.3). */
+	/*
+	 * IPComp inside IPComp (RFC 3173 section 3.3), or another CPI than
+	 * the SA's: another SA's layer inside ESP or AH (XFRM: no state).
+	 */
+	if (ipch.nexthdr == IPPROTO_COMP || ntohs(ipch.cpi) != sa->said.spi) {
 		klips_stat_inc(kn, KLIPS_STAT_IN_POLICY_ERROR);
 		return -EINVAL;
 	}

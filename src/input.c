@@ -266,17 +266,6 @@ static u32 header_spi(struct sk_buff *skb, u8 proto)
 	return ntohl(spi);
 }
 
-/* The CPI of the IPComp header at skb->data, or -1 if truncated. */
-static int header_cpi(struct sk_buff *skb)
-{
-	__be16 cpi;
-
-	if (skb_copy_bits(skb, offsetof(struct ip_comp_hdr, cpi), &cpi,
-			  sizeof(cpi)))
-		return -1;
-	return ntohs(cpi);
-}
-
 /*
  * The next layer of the group, inside @sa, that @nexthdr (ESP or AH) at
  * skb->data must be: with a reference, or NULL with the drop's class in
@@ -353,12 +342,6 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 	if (inner && inner->said.proto == IPPROTO_COMP) {
 		/* IPComp: undone if the sender compressed, else skipped. */
 		if (nexthdr == IPPROTO_COMP) {
-			/* Another CPI is another SA's layer (XFRM: no state). */
-			if (header_cpi(skb) >= 0 &&
-			    header_cpi(skb) != inner->said.spi) {
-				in_drop(skb, kn, KLIPS_STAT_IN_POLICY_ERROR);
-				goto out_unlock;
-			}
 			nexthdr = klips_comp_input(skb, inner);
 			if (nexthdr < 0) {
 				kfree_skb(skb);
