@@ -168,47 +168,48 @@ static int get_selectors(const struct ctx *ctx, const struct cmdline *cl,
 	return get_ports(ctx, cl, e);
 }
 
-static void put_nets(struct nlmsghdr *nlh, const struct eroute *e)
+static void put_nets(struct nl_req *req, const struct eroute *e)
 {
-	nl_put_addr(nlh, KLIPS_A_EROUTE_SRC, e->src.af, &e->src.addr);
-	mnl_attr_put_u8(nlh, KLIPS_A_EROUTE_SRC_LEN, e->src.len);
-	nl_put_addr(nlh, KLIPS_A_EROUTE_DST, e->dst.af, &e->dst.addr);
-	mnl_attr_put_u8(nlh, KLIPS_A_EROUTE_DST_LEN, e->dst.len);
+	nl_put_addr(req, "--src", KLIPS_A_EROUTE_SRC, e->src.af, &e->src.addr);
+	nl_put_u8(req, "--src", KLIPS_A_EROUTE_SRC_LEN, e->src.len);
+	nl_put_addr(req, "--dst", KLIPS_A_EROUTE_DST, e->dst.af, &e->dst.addr);
+	nl_put_u8(req, "--dst", KLIPS_A_EROUTE_DST_LEN, e->dst.len);
 }
 
-static void put_selectors(struct nlmsghdr *nlh, const struct eroute *e)
+static void put_selectors(struct nl_req *req, const struct eroute *e)
 {
-	put_nets(nlh, e);
+	put_nets(req, e);
 	if (e->has_proto)
-		mnl_attr_put_u8(nlh, KLIPS_A_EROUTE_PROTO, e->proto);
+		nl_put_u8(req, "--transport-proto", KLIPS_A_EROUTE_PROTO,
+			  e->proto);
 	if (e->sport)
-		mnl_attr_put_u16(nlh, KLIPS_A_EROUTE_SPORT, htons(e->sport));
+		nl_put_u16(req, "--src-port", KLIPS_A_EROUTE_SPORT,
+			   htons(e->sport));
 	if (e->dport)
-		mnl_attr_put_u16(nlh, KLIPS_A_EROUTE_DPORT, htons(e->dport));
+		nl_put_u16(req, "--dst-port", KLIPS_A_EROUTE_DPORT,
+			   htons(e->dport));
 }
 
-static struct nlmsghdr *eroute_msg(void *buf, int action,
-				   const struct eroute *e)
+static void eroute_msg(struct nl_req *req, int action, const struct eroute *e)
 {
-	struct nlmsghdr *nlh;
-
 	switch (action) {
 	case O_ADDIN:
-		nlh = nl_msg(buf, KLIPS_CMD_POLICY_SET);
-		put_nets(nlh, e);
-		nl_put_said(nlh, KLIPS_A_EROUTE_SAID, &e->said);
-		return nlh;
+		nl_msg(req, KLIPS_CMD_POLICY_SET);
+		put_nets(req, e);
+		nl_put_said(req, "<SA>", KLIPS_A_EROUTE_SAID, &e->said);
+		break;
 	case O_DEL:
-		nlh = nl_msg(buf, KLIPS_CMD_EROUTE_DEL);
-		put_selectors(nlh, e);
-		return nlh;
+		nl_msg(req, KLIPS_CMD_EROUTE_DEL);
+		put_selectors(req, e);
+		break;
 	default:
-		nlh = nl_msg(buf, KLIPS_CMD_EROUTE_ADD);
-		put_selectors(nlh, e);
-		nl_put_said(nlh, KLIPS_A_EROUTE_SAID, &e->said);
+		nl_msg(req, KLIPS_CMD_EROUTE_ADD);
+		put_selectors(req, e);
+		nl_put_said(req, "<SA>", KLIPS_A_EROUTE_SAID, &e->said);
 		if (action == O_REPLACE)
-			mnl_attr_put(nlh, KLIPS_A_EROUTE_REPLACE, 0, NULL);
-		return nlh;
+			nl_put(req, "--replace", KLIPS_A_EROUTE_REPLACE, 0,
+			       NULL);
+		break;
 	}
 }
 
@@ -250,7 +251,7 @@ static int eroute_json(struct ctx *ctx)
 static int eroute_change(struct ctx *ctx, const struct cmdline *cl,
 			 int action)
 {
-	char buf[NL_MSG_SIZE];
+	struct nl_req req;
 	struct eroute e;
 
 	memset(&e, 0, sizeof(e));
@@ -259,12 +260,13 @@ static int eroute_change(struct ctx *ctx, const struct cmdline *cl,
 	if (action != O_DEL &&
 	    get_sa(ctx, cl, eroute_opts, &sa_ids, &e.said, true))
 		return EXIT_USAGE;
-	return nl_do(ctx, eroute_msg(buf, action, &e), NULL, NULL);
+	eroute_msg(&req, action, &e);
+	return nl_do(ctx, &req, NULL, NULL);
 }
 
 int cmd_eroute(struct ctx *ctx, int argc, char **argv)
 {
-	char buf[NL_MSG_SIZE];
+	struct nl_req req;
 	struct cmdline cl;
 	int err, action = -1;
 
@@ -284,8 +286,9 @@ int cmd_eroute(struct ctx *ctx, int argc, char **argv)
 		return EXIT_USAGE;
 	if (action == O_JSON)
 		return eroute_json(ctx);
-	if (action == O_CLEAR)
-		return nl_do(ctx, nl_msg(buf, KLIPS_CMD_EROUTE_FLUSH), NULL,
-			     NULL);
+	if (action == O_CLEAR) {
+		nl_msg(&req, KLIPS_CMD_EROUTE_FLUSH);
+		return nl_do(ctx, &req, NULL, NULL);
+	}
 	return eroute_change(ctx, &cl, action);
 }

@@ -103,15 +103,15 @@ static int mask_json_cb(const struct nlmsghdr *nlh, void *data)
 static int send_masks(struct ctx *ctx, uint32_t set, uint32_t clear,
 		      bool json)
 {
-	char buf[NL_MSG_SIZE];
-	struct nlmsghdr *nlh = nl_msg(buf, KLIPS_CMD_DEBUG_SET);
+	struct nl_req req;
 	int err;
 
-	mnl_attr_put_u32(nlh, KLIPS_A_DEBUG_SET, set);
-	mnl_attr_put_u32(nlh, KLIPS_A_DEBUG_CLEAR, clear);
+	nl_msg(&req, KLIPS_CMD_DEBUG_SET);
+	nl_put_u32(&req, "--set", KLIPS_A_DEBUG_SET, set);
+	nl_put_u32(&req, "--clear", KLIPS_A_DEBUG_CLEAR, clear);
 	if (!json)
-		return nl_do(ctx, nlh, NULL, NULL);
-	err = nl_do(ctx, nlh, mask_json_cb, NULL);
+		return nl_do(ctx, &req, NULL, NULL);
+	err = nl_do(ctx, &req, mask_json_cb, NULL);
 	if (fflush(stdout) && !err)
 		err = fail(ctx, EXIT_REFUSED, "stdout: write error");
 	return err;

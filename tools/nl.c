@@ -25,18 +25,30 @@ struct wait {
 
 static char rbuf[65536];
 
-struct nlmsghdr *nl_msg(void *buf, uint8_t cmd)
+static void genl_msg(struct nl_req *req, uint8_t cmd, uint8_t version)
 {
-	struct nlmsghdr *nlh;
 	struct genlmsghdr *genl;
 
-	memset(buf, 0, NL_MSG_SIZE);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	memset(req, 0, sizeof(*req));
+	req->nlh = mnl_nlmsg_put_header(req->buf);
+	req->nlh->nlmsg_flags = NLM_F_REQUEST;
+	genl = mnl_nlmsg_put_extra_header(req->nlh, sizeof(*genl));
 	genl->cmd = cmd;
-	genl->version = KLIPS_GENL_VERSION;
-	return nlh;
+	genl->version = version;
+}
+
+void nl_msg(struct nl_req *req, uint8_t cmd)
+{
+	genl_msg(req, cmd, KLIPS_GENL_VERSION);
+}
+
+/* A request that cannot be sent whole is not sent at all. */
+static int req_full(const struct ctx *ctx, const struct nl_req *req)
+{
+	if (!req->full)
+		return 0;
+	return fail(ctx, EXIT_USAGE, "%s: too long: a request is %d bytes at "
+		    "most", req->full, NL_MSG_SIZE);
 }
 
 /* The extack TLVs of an NLMSG_ERROR or NLMSG_DONE message. */
@@ -228,21 +240,18 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 
 static int resolve(const struct ctx *ctx, struct nl *nl)
 {
-	char buf[NL_MSG_SIZE];
-	struct nlmsghdr *nlh;
-	struct genlmsghdr *genl;
 	struct wait w = { .cb = family_cb, .data = nl };
+	struct nl_req req;
 	int err;
 
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = GENL_ID_CTRL;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
-	genl->cmd = CTRL_CMD_GETFAMILY;
-	genl->version = 1;
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, KLIPS_GENL_NAME);
-	err = transact(ctx, nl, nlh, &w);
+	genl_msg(&req, CTRL_CMD_GETFAMILY, 1);
+	req.nlh->nlmsg_type = GENL_ID_CTRL;
+	req.nlh->nlmsg_flags |= NLM_F_ACK;
+	nl_put_strz(&req, "the family name", CTRL_ATTR_FAMILY_NAME,
+		    KLIPS_GENL_NAME);
+	if (req_full(ctx, &req))
+		return EXIT_USAGE;
+	err = transact(ctx, nl, req.nlh, &w);
 	if (err == -ENOENT)
 		return fail(ctx, EXIT_REFUSED, "the klips netlink family is not "
 			    "registered (is klips.ko loaded?)");
@@ -333,10 +342,14 @@ static int run(const struct ctx *ctx, struct nl *nl, struct nlmsghdr *nlh,
 	return err;
 }
 
-int nl_do(const struct ctx *ctx, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+int nl_do(const struct ctx *ctx, struct nl_req *req, mnl_cb_t cb, void *data)
 {
-	struct nl *nl = nl_open(ctx);
+	struct nlmsghdr *nlh = req->nlh;
+	struct nl *nl;
 
+	if (req_full(ctx, req))
+		return EXIT_USAGE;
+	nl = nl_open(ctx);
 	if (!nl)
 		return EXIT_REFUSED;
 	nlh->nlmsg_type = nl->family;
@@ -348,41 +361,121 @@ int nl_do(const struct ctx *ctx, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 
 int nl_dump(const struct ctx *ctx, uint8_t cmd, mnl_cb_t cb, void *data)
 {
-	char buf[NL_MSG_SIZE];
-	struct nlmsghdr *nlh = nl_msg(buf, cmd);
+	struct nl_req req;
 	struct nl *nl = nl_open(ctx);
 
 	if (!nl)
 		return EXIT_REFUSED;
-	nlh->nlmsg_type = nl->family;
-	nlh->nlmsg_flags |= NLM_F_DUMP;
-	return run(ctx, nl, nlh, cb, data);
+	nl_msg(&req, cmd);
+	req.nlh->nlmsg_type = nl->family;
+	req.nlh->nlmsg_flags |= NLM_F_DUMP;
+	return run(ctx, nl, req.nlh, cb, data);
 }
 
-/* Attributes */
+/*
+ * Attributes: libmnl's _check variants, which add nothing that would not
+ * fit in the buffer. After the first miss, @req is full: nothing more.
+ */
 
-void nl_put_addr(struct nlmsghdr *nlh, uint16_t type, int af,
+static void put_done(struct nl_req *req, const char *what, bool put)
+{
+	if (!put)
+		req->full = what;
+}
+
+void nl_put(struct nl_req *req, const char *what, uint16_t type, size_t len,
+	    const void *data)
+{
+	if (!req->full)
+		put_done(req, what, mnl_attr_put_check(req->nlh, sizeof(req->buf),
+						       type, len, data));
+}
+
+void nl_put_u8(struct nl_req *req, const char *what, uint16_t type,
+	       uint8_t val)
+{
+	if (!req->full)
+		put_done(req, what, mnl_attr_put_u8_check(req->nlh,
+							  sizeof(req->buf),
+							  type, val));
+}
+
+void nl_put_u16(struct nl_req *req, const char *what, uint16_t type,
+		uint16_t val)
+{
+	if (!req->full)
+		put_done(req, what, mnl_attr_put_u16_check(req->nlh,
+							   sizeof(req->buf),
+							   type, val));
+}
+
+void nl_put_u32(struct nl_req *req, const char *what, uint16_t type,
+		uint32_t val)
+{
+	if (!req->full)
+		put_done(req, what, mnl_attr_put_u32_check(req->nlh,
+							   sizeof(req->buf),
+							   type, val));
+}
+
+void nl_put_u64(struct nl_req *req, const char *what, uint16_t type,
+		uint64_t val)
+{
+	if (!req->full)
+		put_done(req, what, mnl_attr_put_u64_check(req->nlh,
+							   sizeof(req->buf),
+							   type, val));
+}
+
+void nl_put_strz(struct nl_req *req, const char *what, uint16_t type,
+		 const char *str)
+{
+	if (!req->full)
+		put_done(req, what, mnl_attr_put_strz_check(req->nlh,
+							    sizeof(req->buf),
+							    type, str));
+}
+
+struct nlattr *nl_nest_start(struct nl_req *req, const char *what,
+			     uint16_t type)
+{
+	struct nlattr *nest;
+
+	if (req->full)
+		return NULL;
+	nest = mnl_attr_nest_start_check(req->nlh, sizeof(req->buf), type);
+	put_done(req, what, nest);
+	return nest;
+}
+
+void nl_nest_end(struct nl_req *req, struct nlattr *nest)
+{
+	if (nest)
+		mnl_attr_nest_end(req->nlh, nest);
+}
+
+void nl_put_addr(struct nl_req *req, const char *what, uint16_t type, int af,
 		 const union klips_addr *addr)
 {
-	struct nlattr *nest = mnl_attr_nest_start(nlh, type);
+	struct nlattr *nest = nl_nest_start(req, what, type);
 
 	if (af == AF_INET)
-		mnl_attr_put_u32(nlh, KLIPS_A_ADDR_IP4, addr->ip4);
+		nl_put_u32(req, what, KLIPS_A_ADDR_IP4, addr->ip4);
 	else
-		mnl_attr_put(nlh, KLIPS_A_ADDR_IP6, sizeof(addr->ip6),
-			     &addr->ip6);
-	mnl_attr_nest_end(nlh, nest);
+		nl_put(req, what, KLIPS_A_ADDR_IP6, sizeof(addr->ip6),
+		       &addr->ip6);
+	nl_nest_end(req, nest);
 }
 
-void nl_put_said(struct nlmsghdr *nlh, uint16_t type,
+void nl_put_said(struct nl_req *req, const char *what, uint16_t type,
 		 const struct klips_said *said)
 {
-	struct nlattr *nest = mnl_attr_nest_start(nlh, type);
+	struct nlattr *nest = nl_nest_start(req, what, type);
 
-	mnl_attr_put_u8(nlh, KLIPS_A_SAID_PROTO, said->proto);
-	mnl_attr_put_u32(nlh, KLIPS_A_SAID_SPI, said->spi);
-	nl_put_addr(nlh, KLIPS_A_SAID_DST, said->family, &said->dst);
-	mnl_attr_nest_end(nlh, nest);
+	nl_put_u8(req, what, KLIPS_A_SAID_PROTO, said->proto);
+	nl_put_u32(req, what, KLIPS_A_SAID_SPI, said->spi);
+	nl_put_addr(req, what, KLIPS_A_SAID_DST, said->family, &said->dst);
+	nl_nest_end(req, nest);
 }
 
 struct tb {

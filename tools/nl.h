@@ -13,7 +13,10 @@
 
 #include "ipsec.h"
 
-/* Request buffers: our messages are small, a key at most 64 bytes. */
+/*
+ * Request buffers: our messages are small (a key is 64 bytes at most, an
+ * algorithm name 63 characters), but what goes in is checked all the same.
+ */
 #define NL_MSG_SIZE	4096
 
 /* Acks batch mode leaves unread at most. */
@@ -41,25 +44,53 @@ struct nl {
 struct nl *nl_open(const struct ctx *ctx);
 void nl_close(struct nl *nl);
 
-/* A klips request in @buf (NL_MSG_SIZE bytes); the type is set when sent. */
-struct nlmsghdr *nl_msg(void *buf, uint8_t cmd);
+/*
+ * A request being built. The nl_put*() helpers add an attribute only if it
+ * fits in @buf: the first one that does not is named in @full (by the
+ * option it comes from, as @what), nothing is added after it, and nl_do()
+ * refuses to send the request.
+ */
+struct nl_req {
+	struct nlmsghdr *nlh;		/* at the start of @buf */
+	const char *full;		/* NULL, or what did not fit */
+	char buf[NL_MSG_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+};
+
+/* A klips request in @req; the type is set when sent. */
+void nl_msg(struct nl_req *req, uint8_t cmd);
 
 /*
  * Sends a request and reads its ack, handing replies to @cb. In batch
  * mode a request without @cb is only sent; its ack is read later.
  * Returns 0, or 1 with the error printed (the kernel's extack message
- * included).
+ * included), or 2 without sending anything if the request is full.
  */
-int nl_do(const struct ctx *ctx, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+int nl_do(const struct ctx *ctx, struct nl_req *req, mnl_cb_t cb, void *data);
 int nl_dump(const struct ctx *ctx, uint8_t cmd, mnl_cb_t cb, void *data);
 
 /* Batch mode: reads every outstanding ack. 0, or 1 if one was a refusal. */
 int nl_drain(const struct ctx *ctx);
 
-/* Attributes */
-void nl_put_addr(struct nlmsghdr *nlh, uint16_t type, int af,
+/* Attributes, if they fit (see struct nl_req); @what names them. */
+void nl_put(struct nl_req *req, const char *what, uint16_t type, size_t len,
+	    const void *data);
+void nl_put_u8(struct nl_req *req, const char *what, uint16_t type,
+	       uint8_t val);
+void nl_put_u16(struct nl_req *req, const char *what, uint16_t type,
+		uint16_t val);
+void nl_put_u32(struct nl_req *req, const char *what, uint16_t type,
+		uint32_t val);
+void nl_put_u64(struct nl_req *req, const char *what, uint16_t type,
+		uint64_t val);
+void nl_put_strz(struct nl_req *req, const char *what, uint16_t type,
+		 const char *str);
+/* NULL if the nest did not fit; nl_nest_end() takes that too. */
+struct nlattr *nl_nest_start(struct nl_req *req, const char *what,
+			     uint16_t type);
+void nl_nest_end(struct nl_req *req, struct nlattr *nest);
+void nl_put_addr(struct nl_req *req, const char *what, uint16_t type, int af,
 		 const union klips_addr *addr);
-void nl_put_said(struct nlmsghdr *nlh, uint16_t type,
+void nl_put_said(struct nl_req *req, const char *what, uint16_t type,
 		 const struct klips_said *said);
 
 /* Parses a message's (or a nest's) attributes into tb[0..max]. */

@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Offline checks of what the tool parses without the kernel: keys, SAIDs
- * (the module's own said.c), numbers, prefixes, lifetimes. `make check`
- * runs it (under valgrind when there is one). TAP output.
+ * (the module's own said.c), numbers, prefixes, lifetimes; and of the
+ * requests it builds: what does not fit is refused, never written past
+ * the buffer. `make check` runs it under valgrind (when there is one),
+ * then built with AddressSanitizer and UBSan (`make check-asan`). TAP.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "nl.h"
 #include "spi.h"
 
 static int n, failed;
 static const struct ctx quiet = { .cmd = "selftest" };
+static char err_path[64];	/* stderr goes there, read by err_lines() */
 
 static void ok(bool cond, const char *what)
 {
@@ -171,14 +175,239 @@ static void test_numbers(void)
 	ok(parse_life(&quiet, text, life) == EXIT_USAGE, "empty item refused");
 }
 
+/* Forgets what was written to stderr so far. */
+static void err_reset(void)
+{
+	fflush(stderr);
+	if (ftruncate(fileno(stderr), 0) || fseek(stderr, 0, SEEK_SET))
+		ok(false, "stderr file truncated");
+}
+
+/*
+ * The lines written to stderr since err_reset() (one is 1024 characters
+ * at most, as message() cuts it); the first in @first.
+ */
+static int err_lines(char first[2048])
+{
+	char line[2048];
+	int lines = 0;
+	FILE *f;
+
+	fflush(stderr);
+	first[0] = '\0';
+	f = fopen(err_path, "r");
+	if (!f)
+		return -1;
+	while (fgets(lines ? line : first, sizeof(line), f))
+		lines++;
+	fclose(f);
+	return lines;
+}
+
+static char *repeat(char c, size_t len)
+{
+	char *s = malloc(len + 1);
+
+	if (!s)
+		abort();
+	memset(s, c, len);
+	s[len] = '\0';
+	return s;
+}
+
+/* `ipsec spi <args>` in @ctx, offline: its status and stderr lines. */
+static int spi_run(struct ctx *ctx, const char *const *args, char first[2048],
+		   int *lines)
+{
+	char *argv[24];
+	int argc = 0, status;
+
+	argv[argc++] = strdup("spi");
+	for (; *args && argc < (int)ARRAY_LEN(argv); args++)
+		argv[argc++] = strdup(*args);	/* keys are wiped: writable */
+	err_reset();
+	status = cmd_spi(ctx, argc, argv);
+	*lines = err_lines(first);
+	while (argc)
+		free(argv[--argc]);
+	return status;
+}
+
+/*
+ * @args must be refused as a usage error, in one line on stderr starting
+ * with @msg, before any socket is opened.
+ */
+static void spi_refused(const char *const *args, const char *msg,
+			const char *what)
+{
+	struct nl nl = { 0 };
+	struct ctx ctx = { .cmd = "spi", .nl = &nl };
+	char first[2048];
+	int status, lines;
+
+	status = spi_run(&ctx, args, first, &lines);
+	ok(status == EXIT_USAGE && lines == 1 && !nl.sock &&
+	   !strncmp(first, msg, strlen(msg)), what);
+	printf("# exit %d, %d line(s): %s%s", status, lines, first,
+	       strchr(first, '\n') ? "" : "\n");
+	nl_close(&nl);
+}
+
+#define SA_ARGS(proto)	"--af", "inet", "--edst", "192.0.2.1", "--spi", \
+			"0x100", "--proto", proto, "--src", "192.0.2.2"
+
+/* As `ipsec -f <file>` runs a line: the error waits for earlier acks. */
+static void batch_refused(const char *const *args)
+{
+	struct nl nl = { 0 };
+	char defer[1024] = "", first[2048];
+	struct ctx ctx = { .cmd = "spi", .file = "batch", .line = 7,
+			   .batch = true, .nl = &nl, .defer = defer,
+			   .defer_size = sizeof(defer) };
+	const char *msg = "ipsec: batch:7: spi: --esp: longer than";
+	int status, lines;
+
+	status = spi_run(&ctx, args, first, &lines);
+	ok(status == EXIT_USAGE && !lines && !nl.sock &&
+	   !strncmp(defer, msg, strlen(msg)) && !strchr(defer, '\n'),
+	   "batch mode: a 6000-character --esp refused in one line");
+	nl_close(&nl);
+}
+
+/* The SA_ADD request of @a: full at @full (NULL: not full), never sent. */
+static void sa_msg(const struct sa_add *a, const char *full, const char *what)
+{
+	struct nl nl = { 0 };
+	struct ctx ctx = { .cmd = "spi", .nl = &nl };
+	char first[2048], msg[64];
+	struct nl_req req;
+	int lines, status;
+
+	memset(&req, 0xa5, sizeof(req));
+	sa_add_msg(&req, a);
+	ok(req.nlh->nlmsg_len <= sizeof(req.buf) &&
+	   (full ? req.full && !strcmp(req.full, full) : !req.full), what);
+	if (!full)
+		return;
+	snprintf(msg, sizeof(msg), "ipsec spi: %s: too long", full);
+	err_reset();
+	status = nl_do(&ctx, &req, NULL, NULL);
+	lines = err_lines(first);
+	ok(status == EXIT_USAGE && lines == 1 && !nl.sock &&
+	   !strncmp(first, msg, strlen(msg)), "... and not sent: one line");
+	nl_close(&nl);
+}
+
+/* A nest whose header fits but not what goes in it. */
+static void test_nest_full(void)
+{
+	struct klips_said said = { .family = AF_INET, .proto = IPPROTO_ESP };
+	static const char pad[NL_MSG_SIZE];
+	struct nl_req req;
+	uint32_t len;
+
+	nl_msg(&req, KLIPS_CMD_SA_DEL);
+	nl_put(&req, "pad", KLIPS_A_SA_ESP, NL_MSG_SIZE - req.nlh->nlmsg_len -
+	       2 * MNL_ATTR_HDRLEN, pad);
+	ok(!req.full && req.nlh->nlmsg_len == NL_MSG_SIZE - MNL_ATTR_HDRLEN,
+	   "room for a nest's header only");
+	nl_put_said(&req, "<SA>", KLIPS_A_SA_SAID, &said);
+	len = req.nlh->nlmsg_len;
+	ok(req.full && !strcmp(req.full, "<SA>") && len <= NL_MSG_SIZE,
+	   "a SAID that does not fit: the request is full, named <SA>");
+	nl_put_u8(&req, "--dir", KLIPS_A_SA_DIR, 1);
+	ok(req.nlh->nlmsg_len == len && !strcmp(req.full, "<SA>"),
+	   "nothing is added to a full request");
+}
+
+static void test_long_names(void)
+{
+	char *name = repeat('a', 6000), *name64 = repeat('a', 64);
+	char *hex = repeat('0', 2 + 2 * 3000), *key = repeat('0', 2 + 2 * 36);
+	char *akey = repeat('0', 2 + 2 * 20);
+	const char *const esp[] = { SA_ARGS("esp"), "--esp", name,
+				    "--enckey", key, NULL };
+	const char *const esp64[] = { SA_ARGS("esp"), "--esp", name64,
+				      "--enckey", key, NULL };
+	const char *const ah[] = { SA_ARGS("ah"), "--ah", name,
+				   "--authkey", akey, NULL };
+	const char *const comp[] = { SA_ARGS("comp"), "--comp", name, NULL };
+	const char *const bigkey[] = { SA_ARGS("esp"), "--esp", "aes",
+				       "--enckey", hex, NULL };
+	struct sa_add a = {
+		.said = { .family = AF_INET6, .proto = IPPROTO_ESP },
+		.has_enckey = true, .has_authkey = true, .has_replay = true,
+		.esn = true, .tun = true, .dir = KLIPS_DIR_IN,
+		.natt = KLIPS_NATT_TYPE_NONESP, .has_natoa = true,
+		.enckey.len = KLIPS_KEY_MAX, .authkey.len = KLIPS_KEY_MAX,
+		.life = { { .set = ~0U << 1 }, { .set = ~0U << 1 } },
+	};
+
+	key[1] = 'x';
+	akey[1] = 'x';
+	hex[1] = 'x';
+	spi_refused(esp, "ipsec spi: --esp: ",
+		    "a 6000-character --esp refused in one line, nothing sent");
+	spi_refused(esp64, "ipsec spi: --esp: ",
+		    "a 64-character --esp refused in one line, nothing sent");
+	spi_refused(ah, "ipsec spi: --ah: ",
+		    "a 6000-character --ah refused in one line, nothing sent");
+	spi_refused(comp, "ipsec spi: --comp: ",
+		    "a 6000-character --comp refused in one line, nothing sent");
+	spi_refused(bigkey, "ipsec spi: --enckey: ",
+		    "a 3000-byte --enckey refused in one line, nothing sent");
+	batch_refused(esp);
+
+	/* The builder itself, past the parser's limits. */
+	name64[SA_ALG_NAME_MAX] = '\0';
+	a.esp = a.ah = a.comp = name64;
+	sa_msg(&a, NULL, "every attribute at its largest fits in a request");
+	a.ah = a.comp = NULL;
+	a.esp = name;
+	sa_msg(&a, "--esp", "a 6000-character --esp does not fit: named");
+	a.esp = NULL;
+	a.ah = name;
+	sa_msg(&a, "--ah", "a 6000-character --ah does not fit: named");
+	a.ah = NULL;
+	a.comp = name;
+	sa_msg(&a, "--comp", "a 6000-character --comp does not fit: named");
+	name[3960] = '\0';
+	a.comp = NULL;
+	a.esp = name;
+	sa_msg(&a, "--enckey", "a 3960-character --esp fits, the key after "
+	       "it does not: named");
+	test_nest_full();
+	free(name);
+	free(name64);
+	free(hex);
+	free(key);
+	free(akey);
+}
+
 int main(void)
 {
-	/* The expected errors would only clutter the TAP output. */
-	if (!freopen("/dev/null", "w", stderr))
+	FILE *tty = stderr;
+	int status;
+
+	/*
+	 * The tool's messages go to a file that some tests read back. Only
+	 * the stream moves (glibc's stderr is a variable): file descriptor 2
+	 * stays where it was, for valgrind's and the sanitizers' reports.
+	 */
+	snprintf(err_path, sizeof(err_path), "/tmp/ipsec-selftest-err-%d",
+		 getpid());
+	stderr = fopen(err_path, "w");
+	if (!stderr)
 		return 1;
+	setvbuf(stderr, NULL, _IONBF, 0);
 	test_keys();
 	test_saids();
 	test_numbers();
+	test_long_names();
 	printf("1..%d\n", n);
-	return failed ? 1 : 0;
+	status = failed ? 1 : 0;
+	fclose(stderr);
+	stderr = tty;
+	unlink(err_path);
+	return status;
 }

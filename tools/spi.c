@@ -126,22 +126,22 @@ static int get_said(const struct ctx *ctx, const struct cmdline *cl,
 
 static int spi_clear(struct ctx *ctx)
 {
-	char buf[NL_MSG_SIZE];
+	struct nl_req req;
 
-	return nl_do(ctx, nl_msg(buf, KLIPS_CMD_SA_FLUSH), NULL, NULL);
+	nl_msg(&req, KLIPS_CMD_SA_FLUSH);
+	return nl_do(ctx, &req, NULL, NULL);
 }
 
 static int spi_del(struct ctx *ctx, const struct cmdline *cl)
 {
 	struct klips_said said;
-	char buf[NL_MSG_SIZE];
-	struct nlmsghdr *nlh;
+	struct nl_req req;
 
 	if (get_said(ctx, cl, &said, true))
 		return EXIT_USAGE;
-	nlh = nl_msg(buf, KLIPS_CMD_SA_DEL);
-	nl_put_said(nlh, KLIPS_A_SA_SAID, &said);
-	return nl_do(ctx, nlh, NULL, NULL);
+	nl_msg(&req, KLIPS_CMD_SA_DEL);
+	nl_put_said(&req, "<SA>", KLIPS_A_SA_SAID, &said);
+	return nl_do(ctx, &req, NULL, NULL);
 }
 
 static int parse_range(const struct ctx *ctx, char *text, uint32_t *lo,
@@ -181,8 +181,7 @@ static int getspi_cb(const struct nlmsghdr *nlh, void *data)
 static int spi_getspi(struct ctx *ctx, const struct cmdline *cl)
 {
 	struct klips_said said;
-	char buf[NL_MSG_SIZE];
-	struct nlmsghdr *nlh;
+	struct nl_req req;
 	bool printed = false;
 	uint32_t lo, hi;
 	int err;
@@ -191,13 +190,13 @@ static int spi_getspi(struct ctx *ctx, const struct cmdline *cl)
 		return EXIT_USAGE;
 	if (has(cl, O_RANGE) && parse_range(ctx, cl->val[O_RANGE], &lo, &hi))
 		return EXIT_USAGE;
-	nlh = nl_msg(buf, KLIPS_CMD_SA_GETSPI);
-	nl_put_said(nlh, KLIPS_A_SA_SAID, &said);
+	nl_msg(&req, KLIPS_CMD_SA_GETSPI);
+	nl_put_said(&req, "<SA>", KLIPS_A_SA_SAID, &said);
 	if (has(cl, O_RANGE)) {
-		mnl_attr_put_u32(nlh, KLIPS_A_SA_SPI_MIN, lo);
-		mnl_attr_put_u32(nlh, KLIPS_A_SA_SPI_MAX, hi);
+		nl_put_u32(&req, "--range", KLIPS_A_SA_SPI_MIN, lo);
+		nl_put_u32(&req, "--range", KLIPS_A_SA_SPI_MAX, hi);
 	}
-	err = nl_do(ctx, nlh, getspi_cb, &printed);
+	err = nl_do(ctx, &req, getspi_cb, &printed);
 	if (!err && !printed)
 		return fail(ctx, EXIT_REFUSED, "the kernel sent no SAID");
 	return err;
@@ -361,17 +360,35 @@ static int get_keys(const struct ctx *ctx, const struct cmdline *cl,
 	return err;
 }
 
+/* The names are the kernel's to check, but a name is short. */
+static int get_algs(const struct ctx *ctx, const struct cmdline *cl,
+		    struct sa_add *a)
+{
+	static const int ids[] = { O_ESP, O_AH, O_COMP };
+	const char *name;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(ids); i++) {
+		name = cl->val[ids[i]];
+		if (name && strnlen(name, SA_ALG_NAME_MAX + 1) > SA_ALG_NAME_MAX)
+			return fail(ctx, EXIT_USAGE, "%s: longer than %d "
+				    "characters: not an algorithm name",
+				    spi_opts[ids[i]].name, SA_ALG_NAME_MAX);
+	}
+	a->esp = cl->val[O_ESP];
+	a->ah = cl->val[O_AH];
+	a->comp = cl->val[O_COMP];
+	return 0;
+}
+
 static int parse_add(const struct ctx *ctx, const struct cmdline *cl,
 		     struct sa_add *a)
 {
 	memset(a, 0, sizeof(*a));
 	if (get_said(ctx, cl, &a->said, true) ||
 	    check_proto(ctx, cl, a->said.proto) || get_addrs(ctx, cl, a) ||
-	    get_misc(ctx, cl, a))
+	    get_misc(ctx, cl, a) || get_algs(ctx, cl, a))
 		return EXIT_USAGE;
-	a->esp = cl->val[O_ESP];
-	a->ah = cl->val[O_AH];
-	a->comp = cl->val[O_COMP];
 	a->tun = has(cl, O_IP4) || has(cl, O_IP6);
 	a->esn = has(cl, O_ESN);
 	a->has_replay = has(cl, O_REPLAY);
@@ -383,15 +400,16 @@ static int parse_add(const struct ctx *ctx, const struct cmdline *cl,
 
 static int spi_add(struct ctx *ctx, const struct cmdline *cl)
 {
-	char buf[NL_MSG_SIZE];
+	struct nl_req req;
 	struct sa_add a;
 	int err;
 
 	err = parse_add(ctx, cl, &a);
 	if (!err) {
 		sa_add_warn(ctx, &a);
-		err = nl_do(ctx, sa_add_msg(buf, &a), NULL, NULL);
-		explicit_bzero(buf, sizeof(buf));
+		sa_add_msg(&req, &a);
+		err = nl_do(ctx, &req, NULL, NULL);
+		explicit_bzero(&req, sizeof(req));
 	}
 	key_wipe(&a.enckey);
 	key_wipe(&a.authkey);

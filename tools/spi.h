@@ -11,6 +11,12 @@
 
 #include "ipsec.h"
 
+/*
+ * An algorithm name (--esp, --ah, --comp) is 63 characters at most: the
+ * kernel's attribute policy (NLA_NUL_STRING, .len = 63) refuses longer.
+ */
+#define SA_ALG_NAME_MAX	63
+
 /* A lifetime limit set (soft or hard), by KLIPS_A_LIFETIME_* */
 struct life {
 	uint64_t val[KLIPS_A_LIFETIME_MAX + 1];
@@ -34,8 +40,10 @@ struct sa_add {
 	struct key enckey, authkey;
 };
 
+struct nl_req;
+
 int parse_life(const struct ctx *ctx, char *text, struct life life[2]);
-struct nlmsghdr *sa_add_msg(void *buf, const struct sa_add *a);
+void sa_add_msg(struct nl_req *req, const struct sa_add *a);
 void sa_add_warn(struct ctx *ctx, const struct sa_add *a);
 
 int spi_json(struct ctx *ctx);

@@ -114,8 +114,7 @@ static int spigrp_json(struct ctx *ctx)
 int cmd_spigrp(struct ctx *ctx, int argc, char **argv)
 {
 	struct klips_said saids[KLIPS_GROUP_MAX];
-	char buf[NL_MSG_SIZE];
-	struct nlmsghdr *nlh;
+	struct nl_req req;
 	struct cmdline cl;
 	int err, n = 0, i;
 
@@ -137,8 +136,8 @@ int cmd_spigrp(struct ctx *ctx, int argc, char **argv)
 	}
 	if (get_saids(ctx, &cl, saids, &n))
 		return EXIT_USAGE;
-	nlh = nl_msg(buf, KLIPS_CMD_GRP_ADD);
+	nl_msg(&req, KLIPS_CMD_GRP_ADD);
 	for (i = 0; i < n; i++)
-		nl_put_said(nlh, KLIPS_A_GROUP_SAID, &saids[i]);
-	return nl_do(ctx, nlh, NULL, NULL);
+		nl_put_said(&req, "<SA>", KLIPS_A_GROUP_SAID, &saids[i]);
+	return nl_do(ctx, &req, NULL, NULL);
 }

@@ -111,8 +111,8 @@ static int tncfg_json(struct ctx *ctx)
 	return err;
 }
 
-static struct nlmsghdr *tncfg_msg(void *buf, int action,
-				  const struct cmdline *cl)
+static void tncfg_msg(struct nl_req *req, int action,
+		      const struct cmdline *cl)
 {
 	static const uint8_t cmds[] = {
 		[O_ATTACH] = KLIPS_CMD_DEV_ATTACH,
@@ -121,22 +121,23 @@ static struct nlmsghdr *tncfg_msg(void *buf, int action,
 		[O_CREATE] = KLIPS_CMD_DEV_ADD,
 		[O_DELETE] = KLIPS_CMD_DEV_DEL,
 	};
-	struct nlmsghdr *nlh = nl_msg(buf, cmds[action]);
-	const char *name = cl->val[O_VIRTUAL];
+	const char *name = cl->val[O_VIRTUAL], *what = "--virtual";
 
-	if (action == O_CREATE || action == O_DELETE)
+	nl_msg(req, cmds[action]);
+	if (action == O_CREATE || action == O_DELETE) {
 		name = cl->val[action];
+		what = tncfg_opts[action].name;
+	}
 	if (name)
-		mnl_attr_put_strz(nlh, KLIPS_A_DEV_NAME, name);
+		nl_put_strz(req, what, KLIPS_A_DEV_NAME, name);
 	if (cl->val[O_PHYSICAL])
-		mnl_attr_put_strz(nlh, KLIPS_A_DEV_PHYSICAL,
-				  cl->val[O_PHYSICAL]);
-	return nlh;
+		nl_put_strz(req, "--physical", KLIPS_A_DEV_PHYSICAL,
+			    cl->val[O_PHYSICAL]);
 }
 
 int cmd_tncfg(struct ctx *ctx, int argc, char **argv)
 {
-	char buf[NL_MSG_SIZE];
+	struct nl_req req;
 	struct cmdline cl;
 	int err, action = -1;
 
@@ -156,5 +157,6 @@ int cmd_tncfg(struct ctx *ctx, int argc, char **argv)
 		return EXIT_USAGE;
 	if (action == O_JSON)
 		return tncfg_json(ctx);
-	return nl_do(ctx, tncfg_msg(buf, action, &cl), NULL, NULL);
+	tncfg_msg(&req, action, &cl);
+	return nl_do(ctx, &req, NULL, NULL);
 }
