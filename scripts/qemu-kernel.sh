@@ -6,7 +6,7 @@
 #
 # The kernel release is the one of the installed linux-headers package of
 # that series (what klips.ko is built against), so the module loads there.
-# Everything lands in build/qemu/<release>/ (printed on stdout):
+# Everything lands in $KLIPS_CACHE/qemu/<release>/ (printed on stdout):
 #   linux-image-*.deb   the package, fetched with apt-get download
 #   image/              dpkg-deb -x of it, plus a depmod for the guest's modprobe
 #   initramfs.cpio.gz   busybox, the 9p modules and /init (see below)
@@ -15,6 +15,8 @@ set -euo pipefail
 series=${1:?usage: qemu-kernel.sh 6.1|6.12}
 top=$(cd "$(dirname "$0")/.." && pwd)
 self=$(realpath "$0")
+# shellcheck source=scripts/cache.sh
+. "$top/scripts/cache.sh"
 log() { echo "qemu-kernel: $*" >&2; }
 die() { log "$*"; exit 1; }
 
@@ -34,7 +36,7 @@ release=${pkg%% *}
 release=${release#linux-headers-}
 version=${pkg#* }
 
-cache=$top/build/qemu/$release
+cache=$KLIPS_CACHE/qemu/$release
 mkdir -p "$cache"
 # Two runs at once must not both download, unpack or build.
 exec 9> "$cache/.lock"
@@ -49,7 +51,7 @@ if [ "$(cat "$cache/image/.complete" 2>/dev/null)" != "$version" ]; then
 	got=
 	for p in "linux-image-$release" "linux-image-$release-unsigned"; do
 		log "fetching $p=$version"
-		# Sandbox user root: _apt may not write into build/.
+		# Sandbox user root: _apt may not write into the cache.
 		if (cd "$cache" && apt-get download -q -o APT::Sandbox::User=root "$p=$version" >&2); then
 			got=$p
 			break

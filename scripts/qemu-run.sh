@@ -18,6 +18,8 @@ series=${1:?$usage}
 script=${2:?$usage}
 shift 2
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/cache.sh
+. "$top/scripts/cache.sh"
 cache=$("$top/scripts/qemu-kernel.sh" "$series")
 release=$(basename "$cache")
 script=$(realpath "$script")
@@ -38,9 +40,10 @@ rm -f "$run/exitcode"
 echo "qemu-run: $release, results in $run" >&2
 
 # guest-init.sh mounts fresh tmpfs on these, hiding the host's files: run a
-# script from there as a copy (its own arguments must live elsewhere).
+# script from there as a copy (its own arguments must live elsewhere). A
+# checkout under /tmp stays visible (guest-init binds it back).
 case $script in
-/tmp/*|/run/*|/var/run/*|/dev/shm/*)
+/run/*|/var/run/*|/dev/shm/*)
 	cp "$script" "$run/guest-script"
 	script=$run/guest-script
 	;;
@@ -49,7 +52,7 @@ esac
 cmdline=(console=ttyS0 panic=-1 oops=panic rw
 	init="$top/scripts/guest-init.sh"
 	klips_cmd="$script" klips_out="$run"
-	klips_mods="$cache/image/lib/modules")
+	klips_mods="$cache/image/lib/modules" klips_cache="$KLIPS_CACHE")
 [ -n "$args" ] && cmdline+=(klips_args="$args")
 # shellcheck disable=SC2206 # extra parameters are meant to be split
 [ -n "${KLIPS_QEMU_APPEND:-}" ] && cmdline+=($KLIPS_QEMU_APPEND)

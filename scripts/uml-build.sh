@@ -3,13 +3,17 @@
 #
 #   scripts/uml-build.sh release|debug
 #
-# Prints the build directory on stdout. The build is cached under
-# build/uml/<version>-<variant>-<hash of the config fragments>/ and redone
-# only when Debian's linux-source-6.12 or a fragment changes.
+# Prints the build directory on stdout. The build is cached outside the
+# checkout, under $KLIPS_CACHE (default /var/cache/klips), in
+# uml/<version>-<variant>-<hash of the config fragments>/, and redone only
+# when Debian's linux-source-6.12 or a fragment changes; every clone on the
+# machine shares it.
 set -euo pipefail
 
 variant=${1:?usage: uml-build.sh release|debug}
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/cache.sh
+. "$top/scripts/cache.sh"
 tarball=$(ls /usr/src/linux-source-6.12.tar.xz 2>/dev/null) ||
 	{ echo "uml-build: linux-source-6.12 missing: run scripts/setup.sh" >&2; exit 1; }
 version=$(dpkg-query -W -f='${Version}' linux-source-6.12 | tr '~' '_')
@@ -20,16 +24,16 @@ frags=("$top/kernel/uml.config")
 	{ echo "uml-build: unknown variant '$variant'" >&2; exit 2; }
 
 key=$(cat "${frags[@]}" "$0" | sha256sum | cut -c1-12)
-src=$top/build/linux-$version
-out=$top/build/uml/$version-$variant-$key
-log=$top/build/uml/$version-$variant-$key.log
+src=$KLIPS_CACHE/linux-$version
+out=$KLIPS_CACHE/uml/$version-$variant-$key
+log=$KLIPS_CACHE/uml/$version-$variant-$key.log
 
 if [ -f "$out/.klips-done" ]; then
 	echo "$out"
 	exit 0
 fi
 
-mkdir -p "$top/build/uml"
+mkdir -p "$KLIPS_CACHE/uml"
 if [ ! -f "$src/.klips-extracted" ]; then
 	rm -rf "$src" "$src.tmp"
 	mkdir -p "$src.tmp"

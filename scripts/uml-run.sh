@@ -13,6 +13,8 @@ variant=${1:?usage: uml-run.sh release|debug <script> [args]}
 script=${2:?usage: uml-run.sh release|debug <script> [args]}
 shift 2
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/cache.sh
+. "$top/scripts/cache.sh"
 kdir=$("$top/scripts/uml-build.sh" "$variant")
 script=$(realpath "$script")
 
@@ -24,7 +26,8 @@ args=$(IFS=,; echo "$*")
 cmdline=(mem=1536M rootfstype=hostfs rootflags=/ rw
 	init="$top/scripts/guest-init.sh" uml_dir="$run/uml" umid=klips
 	con=null con0=null,fd:1 panic=-1 oops=panic
-	klips_cmd="$script" klips_out="$run" klips_mods="$kdir/mods/lib/modules")
+	klips_cmd="$script" klips_out="$run" klips_mods="$kdir/mods/lib/modules"
+	klips_cache="$KLIPS_CACHE")
 [ -n "$args" ] && cmdline+=(klips_args="$args")
 [ -n "${KLIPS_UML_QUIET:-}" ] && cmdline+=(quiet)
 if [ "$variant" = debug ]; then

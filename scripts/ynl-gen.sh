@@ -7,7 +7,9 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$(realpath -m "${1:-$top/include/uapi/linux/klips.h}")
-src=$(ls -d "$top"/build/linux-*/ 2>/dev/null | head -1)
+# shellcheck source=scripts/cache.sh
+. "$top/scripts/cache.sh"
+src=$(ls -d "$KLIPS_CACHE"/linux-*/ 2>/dev/null | head -1)
 [ -n "$src" ] || src=$(dirname "$("$top/scripts/uml-build.sh" release)")/../linux-*/
 # The generator finds the schema beside the spec, so the spec must sit in
 # the kernel tree's spec folder.

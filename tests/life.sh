@@ -250,7 +250,7 @@ tunnel_down
 # last sent and the next packet is a hard expiry (design.md); with ESN both
 # directions cross 2^32, which the ICVs cover (authencesn, and the 12-byte
 # AAD of GCM).
-ynl_dir=$(ls -d "$here"/../build/linux-*/tools/net/ynl 2> /dev/null | head -1)
+ynl_dir=$(ls -d "${KLIPS_CACHE:-/var/cache/klips}"/linux-*/tools/net/ynl 2> /dev/null | head -1)
 # ynl <ns> <cli.py arguments>
 ynl() {
 	local ns=$1
