@@ -5,7 +5,7 @@
 # only, results written to the directory named by klips_out=.
 #
 # Kernel command line: klips_cmd=<script> klips_out=<dir> klips_mods=<dir>
-# [klips_args=<arg,arg,...>]. The script's exit status is written to
+# [klips_args=<arg,arg,...>] [klips_cache=<dir>, exported as KLIPS_CACHE]. The script's exit status is written to
 # <dir>/exitcode and, under UML, to /proc/exitcode.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 TERM=dumb
@@ -18,6 +18,7 @@ for word in $(cat /proc/cmdline); do
 	klips_out=*) out=${word#klips_out=} ;;
 	klips_mods=*) mods=${word#klips_mods=} ;;
 	klips_args=*) args=${word#klips_args=} ;;
+	klips_cache=*) export KLIPS_CACHE=${word#klips_cache=} ;;
 	esac
 done
 mount -t sysfs sys /sys
@@ -28,7 +29,25 @@ ln -sfn /proc/self/fd /dev/fd
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /run
+# The guest's /tmp is its own, but a checkout (or a results directory, or
+# the module tree) may live under the host's /tmp: keep the host's /tmp
+# reachable and bind what the guest needs from it (the script, the results,
+# the modules, paths among the script's arguments) back into place.
+mkdir -p /run/klips-host-tmp
+mount --bind /tmp /run/klips-host-tmp
 mount -t tmpfs tmpfs /tmp
+for p in "$cmd" "$out" "$mods" ${args//,/ }; do
+	case $p in
+	/tmp/?*)
+		d=${p#/tmp/}
+		d=${d%%/*}
+		if [ -d "/run/klips-host-tmp/$d" ] && [ ! -d "/tmp/$d" ]; then
+			mkdir -p "/tmp/$d"
+			mount --bind "/run/klips-host-tmp/$d" "/tmp/$d"
+		fi
+		;;
+	esac
+done
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tmpfs tmpfs /var/run 2>/dev/null
 # The guest kernel's own modules, for modprobe (crypto, esp4, ...).
