@@ -34,6 +34,9 @@
 #   TUNNEL_CELLS=<glob>[+<glob>...] keeps the cells whose name contains one
 #     of the patterns: klips (every cell with klips on a side), xfrm-xfrm,
 #     klips-xfrm/aes-gcm, /tunnel4in6 ...
+#   TUNNEL_SHARD=<k>/<n> keeps the k-th of every n selected cells (k from
+#     1): make check splits the matrix over n guest runs, so that no run
+#     comes near the guest's time limit on a slow machine.
 #   TUNNEL_IMPL=<left>-<right> runs the selected cells with that pair
 #     instead (TUNNEL_IMPL=xfrm-xfrm: the harness alone, no klips anywhere).
 #   TUNNEL_XFER_BYTES sizes the TCP transfers: 512 KiB by default, 1 MiB
@@ -155,7 +158,18 @@ selected() {
 				break
 			fi
 		done
-	done < <(matrix) | awk '!seen[$0]++'
+	done < <(matrix) | awk '!seen[$0]++' | shard
+}
+
+# shard: the k-th of every n lines (TUNNEL_SHARD=k/n), or all of them.
+shard() {
+	local k n
+	if [ -z "${TUNNEL_SHARD:-}" ]; then
+		cat
+		return
+	fi
+	k=${TUNNEL_SHARD%/*} n=${TUNNEL_SHARD#*/}
+	awk -v k="$k" -v n="$n" '(NR - k) % n == 0'
 }
 
 # check_ge "what" <min> <actual>
@@ -315,9 +329,15 @@ klips_sa_checks() {
 	done
 }
 
+case ${TUNNEL_SHARD:-1/1} in
+[1-9]/[1-9] | [1-9]/[1-9][0-9] | [1-9][0-9]/[1-9][0-9]) ;;
+*) echo "tunnel.sh: TUNNEL_SHARD=k/n with 1 <= k <= n" >&2; exit 2 ;;
+esac
+[ "${TUNNEL_SHARD%/*}" -le "${TUNNEL_SHARD#*/}" ] ||
+	{ echo "tunnel.sh: TUNNEL_SHARD=k/n with 1 <= k <= n" >&2; exit 2; }
 cells=$(selected)
 ncells=$(grep -c . <<< "$cells")
-echo "# $ncells cells${TUNNEL_CELLS:+ matching $TUNNEL_CELLS}${TUNNEL_IMPL:+ as $TUNNEL_IMPL}${brk:+, broken on purpose: $brk}"
+echo "# $ncells cells${TUNNEL_CELLS:+ matching $TUNNEL_CELLS}${TUNNEL_SHARD:+, shard $TUNNEL_SHARD}${TUNNEL_IMPL:+ as $TUNNEL_IMPL}${brk:+, broken on purpose: $brk}"
 if [ "$ncells" -eq 0 ]; then
 	not_ok "TUNNEL_CELLS=${TUNNEL_CELLS:-} selects no cell"
 	done_testing
