@@ -278,10 +278,11 @@ static void ah_output_finish(struct sk_buff *skb, int err)
 static void ah_output_done(KLIPS_CRYPTO_CB_ARG areq, int err)
 {
 	struct sk_buff *skb = klips_crypto_cb_data(areq);
+	struct klips_net *kn = klips_cb(skb)->sa->kn;
 
 	ah_output_finish(skb, err);
 	klips_output_resume(skb, err);
-	klips_async_put();
+	klips_async_put(kn);
 }
 
 int klips_ah_output(struct sk_buff *skb, struct klips_sa *sa)
@@ -349,11 +350,11 @@ int klips_ah_output(struct sk_buff *skb, struct klips_sa *sa)
 		return err;
 	}
 	klips_sa_count(sa, plen);
-	klips_async_get();
+	klips_async_get(sa->kn);
 	err = crypto_ahash_digest(req);
 	if (err == -EINPROGRESS)
 		return err;
-	klips_async_put();
+	klips_async_put(sa->kn);
 	ah_output_finish(skb, err);
 	return err;
 }
@@ -389,9 +390,10 @@ static int ah_input_finish(struct sk_buff *skb, struct klips_sa *sa, int err)
 static void ah_input_done(KLIPS_CRYPTO_CB_ARG areq, int err)
 {
 	struct sk_buff *skb = klips_crypto_cb_data(areq);
+	struct klips_net *kn = klips_cb(skb)->sa->kn;
 
 	klips_input_resume(skb, ah_input_finish(skb, klips_cb(skb)->sa, err));
-	klips_async_put();
+	klips_async_put(kn);
 }
 
 /* The AH header's length is the SA's (or IPv4's 64-bit padded length). */
@@ -450,11 +452,11 @@ int klips_ah_input(struct sk_buff *skb, struct klips_sa *sa)
 		kfree_sensitive(s);
 		return err;
 	}
-	klips_async_get();
+	klips_async_get(sa->kn);
 	err = crypto_ahash_digest(req);
 	if (err == -EINPROGRESS)
 		return err;
-	klips_async_put();
+	klips_async_put(sa->kn);
 	return ah_input_finish(skb, sa, err);
 
 hdr_error:

@@ -15,6 +15,8 @@
 #include "klips.h"
 #include "debug.h"
 #include "xform.h"
+#include "sa.h"
+#include "eroute.h"
 
 /*
  * Worst-case overhead of a tunnel group on an IPv6 outer path: enough for
@@ -43,6 +45,48 @@ static const struct net_device_ops klips_netdev_ops = {
 	.ndo_start_xmit		= klips_xmit,
 	.ndo_get_stats64	= dev_get_tstats64,
 };
+
+/**
+ * klips_dev_effective_mtu() - what fits through an ipsecN device
+ * @dev: the ipsecN device
+ *
+ * The smallest effective MTU of the groups the namespace's eroutes lead
+ * to, through the attached device (design.md); the device's MTU when there
+ * are none or it is detached. /proc/net/ipsec_tncfg and the netlink device
+ * dump both show this.
+ * Context: the namespace's config mutex and rcu_read_lock() held.
+ *
+ * Return: the effective MTU.
+ */
+unsigned int klips_dev_effective_mtu(struct net_device *dev)
+{
+	struct klips_net *kn = klips_net(dev_net(dev));
+	struct klips_dev *kd = netdev_priv(dev);
+	struct net_device *phys = rcu_dereference(kd->phys);
+	unsigned int mtu = READ_ONCE(dev->mtu), eff = 0, m;
+	struct klips_eroute *e;
+
+	lockdep_assert_held(&kn->lock);
+	if (!phys)
+		return mtu;
+	for (e = klips_eroute_first(kn->eroutes); e;
+	     e = klips_eroute_next_after(kn->eroutes, &e->key)) {
+		struct klips_sa *sa;
+
+		if (e->said.proto == KLIPS_PROTO_INT)
+			continue;
+		sa = klips_sadb_lookup_rcu(kn, &e->said);
+		if (!sa)
+			continue;
+		m = klips_group_mtu(sa, READ_ONCE(phys->mtu),
+				    e->key.family == AF_INET ?
+				    sizeof(struct iphdr) :
+				    sizeof(struct ipv6hdr));
+		if (!eff || m < eff)
+			eff = m;
+	}
+	return eff ?: mtu;
+}
 
 bool klips_is_klips_dev(const struct net_device *dev)
 {

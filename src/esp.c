@@ -24,24 +24,35 @@
 #define ESP_AAD_MAX	12
 #define ESP_IV_MAX	16
 
-static atomic_t async_inflight = ATOMIC_INIT(0);
-static DECLARE_WAIT_QUEUE_HEAD(async_wq);
-
-void klips_async_get(void)
+static void async_release(struct percpu_ref *ref)
 {
-	atomic_inc(&async_inflight);
+	struct klips_net *kn = container_of(ref, struct klips_net, async);
+
+	complete(&kn->async_done);
 }
 
-void klips_async_put(void)
+/*
+ * Asynchronous requests in flight hold a reference on their namespace's
+ * counter: per CPU, so that traffic in one namespace neither writes a
+ * cache line shared with others nor keeps another namespace's teardown
+ * waiting.
+ */
+int klips_async_init(struct klips_net *kn)
 {
-	if (atomic_dec_and_test(&async_inflight))
-		wake_up(&async_wq);
+	init_completion(&kn->async_done);
+	return percpu_ref_init(&kn->async, async_release, 0,
+			       GFP_KERNEL_ACCOUNT);
 }
 
-/* Module exit: no completion may run module code afterwards. */
-void klips_async_wait(void)
+/*
+ * Namespace exit, after its devices are gone and an RCU grace period:
+ * no new request starts; wait for those in flight.
+ */
+void klips_async_wait(struct klips_net *kn)
 {
-	wait_event(async_wq, !atomic_read(&async_inflight));
+	percpu_ref_kill(&kn->async);
+	wait_for_completion(&kn->async_done);
+	percpu_ref_exit(&kn->async);
 }
 
 /*
@@ -132,10 +143,11 @@ static u8 *esp_req(struct sk_buff *skb, struct klips_sa *sa, u64 seq,
 static void esp_output_done(KLIPS_CRYPTO_CB_ARG areq, int err)
 {
 	struct sk_buff *skb = klips_crypto_cb_data(areq);
+	struct klips_net *kn = klips_cb(skb)->sa->kn;
 
 	kfree(klips_cb(skb)->tmp);
 	klips_output_resume(skb, err);
-	klips_async_put();
+	klips_async_put(kn);
 }
 
 /**
@@ -224,11 +236,11 @@ int klips_esp_output(struct sk_buff *skb, struct klips_sa *sa)
 		memcpy(iv + ivlen - 8, &nseq, 8);
 	}
 	klips_sa_count(sa, plen);
-	klips_async_get();
+	klips_async_get(sa->kn);
 	err = crypto_aead_encrypt(req);
 	if (err == -EINPROGRESS)
 		return err;
-	klips_async_put();
+	klips_async_put(sa->kn);
 	kfree(tmp);
 	return err;
 }
@@ -297,9 +309,10 @@ static int esp_input_finish(struct sk_buff *skb, struct klips_sa *sa, int err)
 static void esp_input_done(KLIPS_CRYPTO_CB_ARG areq, int err)
 {
 	struct sk_buff *skb = klips_crypto_cb_data(areq);
+	struct klips_net *kn = klips_cb(skb)->sa->kn;
 
 	klips_input_resume(skb, esp_input_finish(skb, klips_cb(skb)->sa, err));
-	klips_async_put();
+	klips_async_put(kn);
 }
 
 int klips_esp_input(struct sk_buff *skb, struct klips_sa *sa)
@@ -335,11 +348,11 @@ int klips_esp_input(struct sk_buff *skb, struct klips_sa *sa)
 		      ivlen + elen + icv, esp_input_done, &req, &iv);
 	if (IS_ERR(tmp))
 		return PTR_ERR(tmp);
-	klips_async_get();
+	klips_async_get(sa->kn);
 	err = crypto_aead_decrypt(req);
 	if (err == -EINPROGRESS)
 		return err;
-	klips_async_put();
+	klips_async_put(sa->kn);
 	return esp_input_finish(skb, sa, err);
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_esp_input);

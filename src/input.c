@@ -50,6 +50,23 @@ static bool prefix_match(u8 family, const union klips_addr *a,
 	return ipv6_prefix_equal(&a->ip6, &p->addr.ip6, p->len);
 }
 
+/* The inner addresses are within @tun's inbound policy, if it has one. */
+static bool policy_allows(struct klips_sa *tun, u8 family,
+			  const union klips_addr *saddr,
+			  const union klips_addr *daddr)
+{
+	const struct klips_policy *pol;
+	bool ok;
+
+	rcu_read_lock();
+	pol = rcu_dereference(tun->policy);
+	ok = !pol || (pol->family == family &&
+		      prefix_match(family, saddr, &pol->src) &&
+		      prefix_match(family, daddr, &pol->dst));
+	rcu_read_unlock();
+	return ok;
+}
+
 /* The outer header the packet came with matches the tun SA's addresses. */
 static bool outer_matches(struct sk_buff *skb, const struct klips_sa *tun)
 {
@@ -112,10 +129,7 @@ static int ipip_input(struct sk_buff *skb, struct klips_sa *tun, int nexthdr,
 	}
 	if (pskb_trim(skb, len))
 		return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-	if (tun->flags & KLIPS_SA_FLAGS_INBOUND_POLICY &&
-	    (tun->policy.family != family ||
-	     !prefix_match(family, &saddr, &tun->policy.src) ||
-	     !prefix_match(family, &daddr, &tun->policy.dst)))
+	if (!policy_allows(tun, family, &saddr, &daddr))
 		return KLIPS_STAT_IN_POLICY_ERROR;
 	skb_reset_network_header(skb);
 	if (INET_ECN_is_ce(outer_tos)) {
@@ -461,6 +475,15 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap)
 		return 0;
 	}
 	/*
+	 * An outbound SA has no replay window and never receives, even when
+	 * its destination became local after it was added (design.md).
+	 */
+	if (sa->dir != KLIPS_DIR_IN) {
+		klips_sa_put(sa);
+		in_drop(skb, kn, KLIPS_STAT_IN_WRONG_DIR);
+		return 0;
+	}
+	/*
 	 * Off the wire comes a group's outermost layer; else one was skipped.
 	 * A NAT-T SA takes ESP in UDP only, any other SA plain ESP only.
 	 */
@@ -568,6 +591,16 @@ static void learn_pmtu(struct klips_sa *sa, u32 mtu, u32 min)
 		  sa->said.spi, mtu);
 }
 
+/*
+ * What an ICMP "fragmentation needed" may teach about an IPv4 path: as the
+ * core does (__ip_rt_update_pmtu()), nothing below min_pmtu, so that a
+ * forged ICMP cannot pin a group at 68 bytes.
+ */
+static u32 ipv4_pmtu(struct net *net, u32 info)
+{
+	return max(info, READ_ONCE(net->ipv4.ip_rt_min_pmtu));
+}
+
 static int ipsec4_err(struct sk_buff *skb, u32 info, u8 proto)
 {
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
@@ -581,7 +614,7 @@ static int ipsec4_err(struct sk_buff *skb, u32 info, u8 proto)
 	if (icmp_hdr(skb)->type == ICMP_DEST_UNREACH &&
 	    icmp_hdr(skb)->code == ICMP_FRAG_NEEDED) {
 		ipv4_update_pmtu(skb, net, info, 0, proto);
-		learn_pmtu(sa, info, 68);
+		learn_pmtu(sa, ipv4_pmtu(net, info), 68);
 	}
 	return 0;
 }
@@ -755,7 +788,7 @@ static int ipip4_err(struct sk_buff *skb, u32 info)
 	    icmp_hdr(skb)->code == ICMP_FRAG_NEEDED) {
 		ipv4_update_pmtu(skb, dev_net(skb->dev), info, 0,
 				 ((const struct iphdr *)skb->data)->protocol);
-		learn_pmtu(sa, info, 68);
+		learn_pmtu(sa, ipv4_pmtu(dev_net(skb->dev), info), 68);
 	}
 	return 0;
 }

@@ -13,7 +13,10 @@
 #include <linux/spinlock.h>
 #include <linux/time64.h>
 #include <linux/rhashtable-types.h>
+#include <linux/rbtree.h>
 #include <linux/workqueue.h>
+#include <linux/percpu-refcount.h>
+#include <linux/completion.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/gro_cells.h>
@@ -40,6 +43,7 @@ enum klips_stat {
 	KLIPS_STAT_IN_POLICY_ERROR,
 	KLIPS_STAT_IN_NO_DEVICE,
 	KLIPS_STAT_IN_DUMMY,
+	KLIPS_STAT_IN_WRONG_DIR,
 	KLIPS_STAT_OUT_NO_EROUTE,
 	KLIPS_STAT_OUT_SHUNT,
 	KLIPS_STAT_OUT_LOOP,
@@ -68,7 +72,9 @@ struct klips_net {
 	struct mutex lock;
 	struct rhashtable sas;			/* SAs by SAID */
 	struct rhltable tuns;			/* IPIP SAs by outer addresses */
-	struct list_head sa_list;		/* SAs in add order */
+	/* SAs by serial: add order; readers resume at a serial (sadb.c). */
+	struct rb_root sa_serials;
+	u64 sa_serial;				/* the last one given */
 	struct list_head larval_list;		/* getspi SAs, oldest first */
 	unsigned int sa_count;
 	u32 sa_gen;				/* bumped on every change */
@@ -83,6 +89,9 @@ struct klips_net {
 	struct klips_holds *holds;		/* %hold packets, %trap requests */
 	/* ipsecN devices attached to a physical device: RTNL, RCU readers. */
 	struct list_head attached;
+	/* Asynchronous crypto requests in flight (esp.c, ah.c). */
+	struct percpu_ref async;
+	struct completion async_done;
 };
 
 extern unsigned int klips_net_id;
@@ -124,6 +133,7 @@ int klips_dev_create(struct net *net, const char *name,
 int klips_dev_attach(struct net_device *dev, struct net_device *phys,
 		     struct netlink_ext_ack *extack);
 void klips_dev_detach(struct net_device *dev);
+unsigned int klips_dev_effective_mtu(struct net_device *dev);
 
 /* generic netlink (netlink.c) */
 struct klips_sa;

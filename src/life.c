@@ -34,9 +34,14 @@ static bool life_queue(struct klips_sa *sa)
 	bool queued = false;
 
 	spin_lock_bh(&kn->life_lock);
-	if (list_empty(&sa->life_pending)) {
-		/* The caller holds a reference; the list takes its own. */
-		refcount_inc(&sa->refcnt);
+	/*
+	 * The list takes a reference of its own. The packet path may count
+	 * on an SA it found under RCU alone (an inbound tun or comp layer)
+	 * after its last reference went: that SA is deleted already, and
+	 * there is nothing left for the life work to do.
+	 */
+	if (list_empty(&sa->life_pending) &&
+	    refcount_inc_not_zero(&sa->refcnt)) {
 		list_add_tail(&sa->life_pending, &kn->life_pending);
 		queued = true;
 	}
@@ -74,7 +79,8 @@ static bool life_mark(struct klips_sa *sa, bool hard)
 
 /**
  * klips_sa_expire() - @sa reached a soft or a hard limit
- * @sa: the SA; the caller holds a reference
+ * @sa: the SA; the caller holds a reference, or is in an RCU read-side
+ *	section in which it found @sa
  * @hard: a hard limit (or its outbound sequence numbers ran out)
  *
  * A soft limit makes the SA dying, a hard one dead, at once; the event

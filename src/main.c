@@ -90,8 +90,10 @@ static void __exit klips_exit(void)
 	klips_input_exit();
 	klips_netlink_exit();
 	klips_device_exit();
-	/* No crypto completion may run this module's code after exit. */
-	klips_async_wait();
+	/*
+	 * Each namespace's exit waits for its crypto completions: none runs
+	 * this module's code after this.
+	 */
 	klips_netns_exit();
 	/* SAs are freed by RCU work: let it all run before the code goes. */
 	rcu_barrier();

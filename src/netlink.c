@@ -377,16 +377,15 @@ static int put_lifetime(struct sk_buff *skb, int type,
 	return 0;
 }
 
-static int put_policy(struct sk_buff *skb, const struct klips_sa *sa)
+static int put_policy(struct sk_buff *skb, const struct klips_policy *pol)
 {
-	u8 family = sa->policy.family;
 	struct nlattr *nest = nla_nest_start(skb, KLIPS_A_SA_POLICY);
 
 	if (!nest ||
-	    put_addr(skb, KLIPS_A_POLICY_SRC, family, &sa->policy.src.addr) ||
-	    nla_put_u8(skb, KLIPS_A_POLICY_SRC_LEN, sa->policy.src.len) ||
-	    put_addr(skb, KLIPS_A_POLICY_DST, family, &sa->policy.dst.addr) ||
-	    nla_put_u8(skb, KLIPS_A_POLICY_DST_LEN, sa->policy.dst.len))
+	    put_addr(skb, KLIPS_A_POLICY_SRC, pol->family, &pol->src.addr) ||
+	    nla_put_u8(skb, KLIPS_A_POLICY_SRC_LEN, pol->src.len) ||
+	    put_addr(skb, KLIPS_A_POLICY_DST, pol->family, &pol->dst.addr) ||
+	    nla_put_u8(skb, KLIPS_A_POLICY_DST_LEN, pol->dst.len))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -397,8 +396,10 @@ static int put_sa_attrs(struct sk_buff *skb, const struct klips_sa *sa,
 			time64_t now)
 {
 	const struct klips_xform *x = &sa->xform;
+	const struct klips_policy *pol;
 	struct klips_lifetime cur = {};
 	struct klips_replay_view v;
+	int err;
 
 	klips_sa_seq_view(sa, &v);
 	klips_sa_totals(sa, &cur.bytes, &cur.packets);
@@ -412,7 +413,7 @@ static int put_sa_attrs(struct sk_buff *skb, const struct klips_sa *sa,
 	    nla_put_u8(skb, KLIPS_A_SA_DIR, sa->dir) ||
 	    nla_put_u8(skb, KLIPS_A_SA_STATE, READ_ONCE(sa->state)) ||
 	    nla_put_string(skb, KLIPS_A_SA_XFORM, sa->xform_name) ||
-	    nla_put_u32(skb, KLIPS_A_SA_FLAGS, sa->flags) ||
+	    nla_put_u32(skb, KLIPS_A_SA_FLAGS, klips_sa_flags(sa)) ||
 	    nla_put_u32(skb, KLIPS_A_SA_REPLAY_WINDOW, sa->replay_window) ||
 	    nla_put_u32(skb, KLIPS_A_SA_IV_BITS,
 			x->cipher ? x->cipher->iv_bits : 0) ||
@@ -448,9 +449,11 @@ static int put_sa_attrs(struct sk_buff *skb, const struct klips_sa *sa,
 	      put_addr(skb, KLIPS_A_SA_NATT_OA, sa->natt_oa_family,
 		       &sa->natt_oa))))
 		return -EMSGSIZE;
-	if (sa->flags & KLIPS_SA_FLAGS_INBOUND_POLICY)
-		return put_policy(skb, sa);
-	return 0;
+	rcu_read_lock();
+	pol = rcu_dereference(sa->policy);
+	err = pol ? put_policy(skb, pol) : 0;
+	rcu_read_unlock();
+	return err;
 }
 
 static int fill_sa(struct sk_buff *skb, const struct klips_sa *sa, u32 portid,
@@ -646,7 +649,7 @@ static int sa_flush_doit(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&kn->lock);
 	/* A delete event per SA, in add order, as a listener saw them come. */
 	if (genl_has_listeners(&klips_family, kn->net, 0))
-		list_for_each_entry(sa, &kn->sa_list, list)
+		for (sa = klips_sadb_from(kn, 0); sa; sa = klips_sadb_next(sa))
 			notify_sa(kn, sa, KLIPS_CMD_SA_DEL_NTF);
 	klips_sadb_flush(kn);
 	mutex_unlock(&kn->lock);
@@ -677,21 +680,19 @@ static int sa_get_doit(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * Dumps resume where the last message ended: the next SA is kept in the
- * callback with the table generation. If the table changed in between,
- * the walk restarts by position and the dump is flagged NLM_F_DUMP_INTR.
+ * Dumps resume where the last message ended: the callback keeps the serial
+ * of the next SA, never the SA, and the walk goes on at the first SA at or
+ * after it (klips_sadb_from()). A table that changed in between flags the
+ * dump NLM_F_DUMP_INTR (cb->seq).
  */
 struct dump_ctx {
-	struct klips_sa *next;
-	u32 gen;
-	unsigned long pos;
+	u64 resume;	/* 0: from the first SA; U64_MAX: done */
 };
 
-static struct klips_sa *dump_resume(struct klips_net *kn, struct dump_ctx *c)
+/* Where the walk stopped: @sa, the next to dump, or the end. */
+static void dump_stop(struct dump_ctx *c, const struct klips_sa *sa)
 {
-	if (c->next && c->gen == kn->sa_gen)
-		return c->next;
-	return klips_sadb_at(kn, c->pos);
+	c->resume = sa ? sa->serial : U64_MAX;
 }
 
 static int sa_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
@@ -704,18 +705,14 @@ static int sa_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	BUILD_BUG_ON(sizeof(*c) > sizeof(cb->ctx));
 	mutex_lock(&kn->lock);
 	cb->seq = kn->sa_gen;
-	sa = dump_resume(kn, c);
-	while (sa && !list_entry_is_head(sa, &kn->sa_list, list)) {
+	for (sa = klips_sadb_from(kn, c->resume); sa; sa = klips_sadb_next(sa)) {
 		err = fill_sa(skb, sa, NETLINK_CB(cb->skb).portid,
 			      cb->nlh->nlmsg_seq, NLM_F_MULTI,
 			      KLIPS_CMD_SA_GET, cb);
 		if (err)
 			break;
-		c->pos++;
-		sa = list_next_entry(sa, list);
 	}
-	c->next = sa && !list_entry_is_head(sa, &kn->sa_list, list) ? sa : NULL;
-	c->gen = kn->sa_gen;
+	dump_stop(c, sa);
 	mutex_unlock(&kn->lock);
 	return err && !skb->len ? err : skb->len;
 }
@@ -836,8 +833,7 @@ static int grp_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 
 	mutex_lock(&kn->lock);
 	cb->seq = kn->sa_gen;
-	sa = dump_resume(kn, c);
-	while (sa && !list_entry_is_head(sa, &kn->sa_list, list)) {
+	for (sa = klips_sadb_from(kn, c->resume); sa; sa = klips_sadb_next(sa)) {
 		/* A group is listed from its innermost SA. */
 		if (!rcu_access_pointer(sa->inner) &&
 		    rcu_access_pointer(sa->outer)) {
@@ -845,11 +841,8 @@ static int grp_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 			if (err)
 				break;
 		}
-		c->pos++;
-		sa = list_next_entry(sa, list);
 	}
-	c->next = sa && !list_entry_is_head(sa, &kn->sa_list, list) ? sa : NULL;
-	c->gen = kn->sa_gen;
+	dump_stop(c, sa);
 	mutex_unlock(&kn->lock);
 	return err && !skb->len ? err : skb->len;
 }
@@ -1107,6 +1100,7 @@ static int eroute_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 static int policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct klips_net *kn = klips_net(genl_info_net(info));
+	struct klips_policy *pol, *old;
 	struct klips_eroute_key req, key;
 	struct klips_sa *sa, *inner;
 	int err;
@@ -1136,12 +1130,20 @@ static int policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -EINVAL;
 		goto out;
 	}
-	sa->policy.src.addr = key.src;
-	sa->policy.src.len = key.src_len;
-	sa->policy.dst.addr = key.dst;
-	sa->policy.dst.len = key.dst_len;
-	sa->policy.family = key.family;
-	sa->flags |= KLIPS_SA_FLAGS_INBOUND_POLICY;
+	pol = kzalloc(sizeof(*pol), GFP_KERNEL_ACCOUNT);
+	if (!pol) {
+		err = -ENOMEM;
+		goto out;
+	}
+	pol->src.addr = key.src;
+	pol->src.len = key.src_len;
+	pol->dst.addr = key.dst;
+	pol->dst.len = key.dst_len;
+	pol->family = key.family;
+	/* The packet path reads it under RCU: publish, never rewrite. */
+	old = rcu_replace_pointer(sa->policy, pol, lockdep_is_held(&kn->lock));
+	if (old)
+		kfree_rcu(old, rcu);
 	kn->sa_gen++;
 out:
 	mutex_unlock(&kn->lock);
@@ -1251,17 +1253,20 @@ static int fill_dev(struct sk_buff *skb, struct net_device *dev,
 {
 	struct klips_dev *kd = netdev_priv(dev);
 	struct net_device *phys = rtnl_dereference(kd->phys);
+	unsigned int eff;
 	void *hdr;
 
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &klips_family, NLM_F_MULTI, KLIPS_CMD_DEV_GET);
 	if (!hdr)
 		return -EMSGSIZE;
-	/* No SA groups lead anywhere yet: the effective MTU is the device's. */
+	rcu_read_lock();
+	eff = klips_dev_effective_mtu(dev);
+	rcu_read_unlock();
 	if (nla_put_string(skb, KLIPS_A_DEV_NAME, dev->name) ||
 	    (phys && nla_put_string(skb, KLIPS_A_DEV_PHYSICAL, phys->name)) ||
 	    nla_put_u32(skb, KLIPS_A_DEV_MTU, dev->mtu) ||
-	    nla_put_u32(skb, KLIPS_A_DEV_EFFECTIVE_MTU, dev->mtu) ||
+	    nla_put_u32(skb, KLIPS_A_DEV_EFFECTIVE_MTU, eff) ||
 	    nla_put_u32(skb, KLIPS_A_DEV_PHYSICAL_MTU, phys ? phys->mtu : 0)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -1277,6 +1282,8 @@ static int dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	long i = 0;
 
 	rtnl_lock();
+	/* RTNL, then the config mutex: the effective MTU reads the tables. */
+	mutex_lock(&klips_net(net)->lock);
 	for_each_netdev(net, dev) {
 		if (!klips_is_klips_dev(dev))
 			continue;
@@ -1287,6 +1294,7 @@ static int dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 			break;
 		}
 	}
+	mutex_unlock(&klips_net(net)->lock);
 	rtnl_unlock();
 	cb->args[0] = i;
 	return skb->len;

@@ -43,10 +43,13 @@ static int __net_init klips_net_init(struct net *net)
 	kn->stats = alloc_percpu_gfp(struct klips_stats, GFP_KERNEL_ACCOUNT);
 	if (!kn->stats)
 		return -ENOMEM;
+	err = klips_async_init(kn);
+	if (err)
+		goto err_free_stats;
 
 	err = klips_sadb_init(kn);
 	if (err)
-		goto err_free_stats;
+		goto err_async;
 	kn->eroutes = klips_eroute_table_new(&kn->lock, max_eroutes);
 	if (IS_ERR(kn->eroutes)) {
 		err = PTR_ERR(kn->eroutes);
@@ -66,6 +69,8 @@ err_eroutes:
 	klips_eroute_table_free(kn->eroutes);
 err_sadb:
 	klips_sadb_exit(kn);
+err_async:
+	klips_async_wait(kn);
 err_free_stats:
 	free_percpu(kn->stats);
 	return err;
@@ -95,8 +100,15 @@ static void __net_exit klips_net_exit_batch(struct list_head *net_exit_list)
 				unregister_netdevice_queue(dev, &kill);
 	unregister_netdevice_many(&kill);
 	rtnl_unlock();
-	/* Completions of asynchronous crypto still use the tables. */
-	klips_async_wait();
+	/*
+	 * Completions of asynchronous crypto still use the tables. A packet
+	 * that passed check_net() before the namespace died starts its
+	 * request within this grace period; then only those in flight are
+	 * waited for, this namespace's alone.
+	 */
+	synchronize_net();
+	list_for_each_entry(net, net_exit_list, exit_list)
+		klips_async_wait(klips_net(net));
 
 	list_for_each_entry(net, net_exit_list, exit_list) {
 		struct klips_net *kn = klips_net(net);

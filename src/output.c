@@ -635,6 +635,67 @@ static void reject(struct sk_buff *skb, const struct klips_flow *f)
 }
 
 /*
+ * A packet that does not fit what the group's outermost SA learned never
+ * reaches klips_send(), which keeps that value in step with the route: look
+ * the outer route up here too, so that an MTU the route no longer knows (a
+ * forged or stale ICMP) is not kept for as long as every packet is too big.
+ * Context: rcu_read_lock().
+ */
+static void refresh_pmtu(struct klips_sa *sa, struct net_device *phys,
+			 u32 mark)
+{
+	struct net *net = dev_net(phys);
+	struct klips_sa *outer;
+	struct dst_entry *dst;
+	u8 family, proto;
+	union klips_addr daddr;
+
+	while ((outer = rcu_dereference(sa->outer)))
+		sa = outer;
+	if (!READ_ONCE(sa->pmtu))
+		return;
+	proto = sa->said.proto;
+	family = sa->said.family;
+	daddr = sa->said.dst;
+	if (proto == IPPROTO_IPIP) {
+		family = sa->tun_family;
+		daddr = sa->tun_dst;
+	}
+	if (family == AF_INET) {
+		struct flowi4 fl4 = {
+			.flowi4_oif = phys->ifindex,
+			.flowi4_proto = proto,
+			.flowi4_flags = FLOWI_FLAG_ANYSRC,
+			.flowi4_mark = mark,
+			.daddr = daddr.ip4,
+			.saddr = sa->src_family == AF_INET ? sa->src.ip4 : 0,
+		};
+		struct rtable *rt = __ip_route_output_key(net, &fl4);
+
+		if (IS_ERR(rt))
+			return;
+		dst = &rt->dst;
+	} else if (family == AF_INET6) {
+		struct flowi6 fl6 = {
+			.flowi6_oif = phys->ifindex,
+			.flowi6_mark = mark,
+			.flowi6_proto = proto,
+			.daddr = daddr.ip6,
+		};
+
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (dst->error) {
+			dst_release(dst);
+			return;
+		}
+	} else {
+		return;
+	}
+	track_pmtu(sa, dst, phys);
+	dst_release(dst);
+}
+
+/*
  * The packet does not fit the attached device (or the outer path) once
  * transformed and may not be fragmented: tell the sender what would fit.
  */
@@ -650,6 +711,9 @@ static bool too_big(struct sk_buff *skb, struct net_device *dev,
 	hlen = f->family == AF_INET ? ip_hdrlen(skb) : sizeof(struct ipv6hdr);
 	mtu = READ_ONCE(phys->mtu);
 	/* This packet's own overhead first: the search is for the ICMP only. */
+	if (skb->len + group_overhead(sa, skb->len, hlen) <= path_mtu(sa, mtu))
+		return false;
+	refresh_pmtu(sa, phys, skb->mark);
 	if (skb->len + group_overhead(sa, skb->len, hlen) <= path_mtu(sa, mtu))
 		return false;
 	send_too_big(skb, f, klips_group_mtu(sa, mtu, hlen));
@@ -728,6 +792,11 @@ netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev)
 	}
 	klips_eroute_count_packet(e);
 	said = e->said;
+	/* %passthrough, tun.0@...: KLIPS sent it in clear, as %pass. */
+	if (said.proto == IPPROTO_IPIP && !said.spi) {
+		said.proto = KLIPS_PROTO_INT;
+		said.spi = KLIPS_SHUNT_PASS;
+	}
 	if (said.proto == KLIPS_PROTO_INT) {
 		struct klips_eroute_key ekey = e->key, sel;
 

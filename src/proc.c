@@ -27,6 +27,7 @@ static const char *const stat_names[KLIPS_STAT_MAX] = {
 	[KLIPS_STAT_IN_POLICY_ERROR]		= "InPolicyError",
 	[KLIPS_STAT_IN_NO_DEVICE]		= "InNoDevice",
 	[KLIPS_STAT_IN_DUMMY]			= "InDummy",
+	[KLIPS_STAT_IN_WRONG_DIR]		= "InWrongDir",
 	[KLIPS_STAT_OUT_NO_EROUTE]		= "OutNoEroute",
 	[KLIPS_STAT_OUT_SHUNT]			= "OutShunt",
 	[KLIPS_STAT_OUT_LOOP]			= "OutLoop",
@@ -93,48 +94,15 @@ static int namecmp(const char *a, const char *b)
 	return !!*a - !!*b;
 }
 
-/*
- * The smallest effective MTU of the groups the namespace's eroutes lead
- * to, through @phys (design.md); @mtu when there are none.
- * Context: the namespace's mutex and rcu_read_lock() held.
- */
-static unsigned int effective_mtu(struct klips_net *kn,
-				  struct net_device *phys, unsigned int mtu)
-{
-	unsigned int eff = 0, m;
-	struct klips_eroute *e;
-
-	if (!phys)
-		return mtu;
-	for (e = klips_eroute_first(kn->eroutes); e;
-	     e = klips_eroute_next_after(kn->eroutes, &e->key)) {
-		struct klips_sa *sa;
-
-		if (e->said.proto == KLIPS_PROTO_INT)
-			continue;
-		sa = klips_sadb_lookup_rcu(kn, &e->said);
-		if (!sa)
-			continue;
-		m = klips_group_mtu(sa, READ_ONCE(phys->mtu),
-				    e->key.family == AF_INET ?
-				    sizeof(struct iphdr) :
-				    sizeof(struct ipv6hdr));
-		if (!eff || m < eff)
-			eff = m;
-	}
-	return eff ?: mtu;
-}
-
 static void tncfg_line(struct seq_file *seq, struct net_device *dev)
 {
-	struct klips_net *kn = klips_net(dev_net(dev));
 	struct klips_dev *kd = netdev_priv(dev);
 	struct net_device *phys = rcu_dereference(kd->phys);
 	unsigned int mtu = READ_ONCE(dev->mtu);
 
 	seq_printf(seq, "%s -> %s mtu=%u(%u) -> %u\n", dev->name,
 		   phys ? phys->name : "NULL", mtu,
-		   effective_mtu(kn, phys, mtu),
+		   klips_dev_effective_mtu(dev),
 		   phys ? READ_ONCE(phys->mtu) : 0);
 }
 
@@ -236,16 +204,17 @@ static const struct seq_operations eroute_seq_ops = {
 };
 
 /*
- * ipsec_spi and ipsec_spigrp walk the SA list under the config mutex, one
- * read() chunk at a time. Between chunks the next SA is remembered with the
- * table generation, so a whole read stays linear in the number of SAs; if
- * the table changed, the walk restarts by position.
+ * ipsec_spi and ipsec_spigrp walk the SAs in add order under the config
+ * mutex, one read() chunk at a time. Between chunks only the serial of the
+ * next SA to show is kept, not the SA: the walk resumes at the first SA at
+ * or after that serial (klips_sadb_from()), whatever was deleted or added
+ * in between, so a whole read stays O(n log n). A reader that seeks walks
+ * to its position.
  */
 struct sa_iter {
 	struct seq_net_private p;
-	struct klips_sa *next;
-	loff_t next_pos;
-	u32 gen;
+	u64 resume;		/* the serial to resume at */
+	loff_t resume_pos;	/* for a read at this position */
 	time64_t now;
 };
 
@@ -256,30 +225,34 @@ static void *sa_seq_start(struct seq_file *seq, loff_t *pos)
 
 	mutex_lock(&kn->lock);
 	it->now = ktime_get_seconds();
-	if (it->next && it->gen == kn->sa_gen && it->next_pos == *pos)
-		return it->next;
+	if (!*pos)
+		return klips_sadb_from(kn, 0);
+	if (*pos == it->resume_pos)
+		return klips_sadb_from(kn, it->resume);
 	return klips_sadb_at(kn, *pos);
 }
 
 static void *sa_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
-	struct klips_net *kn = klips_net(seq_file_net(seq));
+	struct sa_iter *it = seq->private;
 	struct klips_sa *sa = v;
 
 	++*pos;
-	if (list_is_last(&sa->list, &kn->sa_list))
-		return NULL;
-	return list_next_entry(sa, list);
+	it->resume = sa->serial + 1;
+	it->resume_pos = *pos;
+	return klips_sadb_next(sa);
 }
 
 static void sa_seq_stop(struct seq_file *seq, void *v)
 {
 	struct sa_iter *it = seq->private;
 	struct klips_net *kn = klips_net(seq_file_net(seq));
+	struct klips_sa *sa = v;
 
-	it->next = v;
-	it->gen = kn->sa_gen;
-	it->next_pos = seq->index;
+	if (sa) {
+		it->resume = sa->serial;
+		it->resume_pos = seq->index;
+	}
 	mutex_unlock(&kn->lock);
 }
 

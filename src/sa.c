@@ -30,6 +30,8 @@ static void sa_free(struct klips_sa *sa)
 	if (sa->comp_ref)
 		klips_comp_put();
 	kfree(sa->replay);
+	/* After a grace period, and no reference left: no reader. */
+	kfree(rcu_dereference_protected(sa->policy, true));
 	free_percpu(sa->pcpu);
 	kfree_sensitive(sa);
 }
@@ -65,7 +67,7 @@ static struct klips_sa *sa_alloc(const struct klips_said *said)
 	}
 	refcount_set(&sa->refcnt, 1);
 	INIT_RCU_WORK(&sa->free_work, sa_free_work);
-	INIT_LIST_HEAD(&sa->list);
+	RB_CLEAR_NODE(&sa->serial_node);
 	INIT_LIST_HEAD(&sa->larval_list);
 	INIT_LIST_HEAD(&sa->life_list);
 	INIT_LIST_HEAD(&sa->life_pending);
@@ -478,9 +480,9 @@ static int fmt_counters(const struct klips_sa *sa, char *buf, size_t size)
 	if (ipsec && v.max_seq_diff)
 		len += scnprintf(buf + len, size - len, " max_seq_diff=%u",
 				 v.max_seq_diff);
-	if (sa->flags)
+	if (klips_sa_flags(sa))
 		len += scnprintf(buf + len, size - len, " flags=0x%x",
-				 sa->flags);
+				 klips_sa_flags(sa));
 	if (alen)
 		len += scnprintf(buf + len, size - len, " alen=%u", alen);
 	if (x->aklen)
@@ -544,22 +546,24 @@ int klips_sa_format(const struct klips_sa *sa, time64_t now, char *buf,
 		    size_t size)
 {
 	u8 src_family = sa->src_family ?: sa->said.family;
+	const struct klips_policy *pol;
 	int len;
 
 	len = klips_said_format(&sa->said, buf, size);
 	len += scnprintf(buf + len, size - len, " %s: dir=%s src=",
 			 sa->xform_name, sa->dir == KLIPS_DIR_IN ? "in" : "out");
 	len += klips_addr_format(src_family, &sa->src, buf + len, size - len);
-	if (sa->flags & KLIPS_SA_FLAGS_INBOUND_POLICY) {
-		u8 family = sa->policy.family;
-
+	rcu_read_lock();
+	pol = rcu_dereference(sa->policy);
+	if (pol) {
 		len += scnprintf(buf + len, size - len, " policy=");
-		len += fmt_prefix(buf + len, size - len, family,
-				  &sa->policy.src);
+		len += fmt_prefix(buf + len, size - len, pol->family,
+				  &pol->src);
 		len += scnprintf(buf + len, size - len, "->");
-		len += fmt_prefix(buf + len, size - len, family,
-				  &sa->policy.dst);
+		len += fmt_prefix(buf + len, size - len, pol->family,
+				  &pol->dst);
 	}
+	rcu_read_unlock();
 	if (sa->state == KLIPS_STATE_LARVAL || sa->state == KLIPS_STATE_DYING)
 		len += scnprintf(buf + len, size - len, " state=%s",
 				 sa->state == KLIPS_STATE_LARVAL ? "larval" :

@@ -35,8 +35,12 @@ struct klips_prefix {
 	u8 len;
 };
 
-/* Inner subnets an inbound IPIP SA accepts (eroute --addin). */
+/*
+ * Inner subnets an inbound IPIP SA accepts (eroute --addin). Never
+ * changed once published: policy-set publishes a new one under RCU.
+ */
 struct klips_policy {
+	struct rcu_head rcu;
 	struct klips_prefix src;
 	struct klips_prefix dst;
 	u8 family;		/* of the inner packets */
@@ -96,7 +100,13 @@ enum {
 
 struct klips_sa {
 	struct rhash_head node;		/* in the namespace's SAID table */
-	struct list_head list;		/* all SAs of the namespace */
+	/*
+	 * Never reused in the namespace; a larval SA filled in keeps its
+	 * own. Dumps and /proc readers resume at a serial, never at a
+	 * pointer they do not hold.
+	 */
+	u64 serial;
+	struct rb_node serial_node;	/* in the namespace's sa_serials */
 	struct list_head larval_list;	/* getspi SAs waiting to be filled in */
 	struct list_head life_list;	/* SAs with a time limit (life.c) */
 	struct list_head life_pending;	/* reached a limit: for the life work */
@@ -109,10 +119,11 @@ struct klips_sa {
 	u8 dir;				/* KLIPS_DIR_IN or KLIPS_DIR_OUT */
 	u8 src_family;
 	u8 tun_family;
-	u32 flags;
 	union klips_addr src;
 	union klips_addr tun_dst;
-	struct klips_policy policy;	/* valid with KLIPS_SA_FLAGS_INBOUND_POLICY */
+	u32 flags;			/* fixed at add; see klips_sa_flags() */
+	/* Inbound IPIP: eroute --addin's policy, or NULL. */
+	struct klips_policy __rcu *policy;
 
 	struct klips_xform xform;
 	char xform_name[32];
@@ -175,6 +186,14 @@ struct klips_sa *klips_sa_create_larval(struct klips_net *kn,
 					time64_t lifetime);
 void klips_sa_put(struct klips_sa *sa);
 
+/* The SA's flags as shown: KLIPS_SA_FLAGS_INBOUND_POLICY with a policy. */
+static inline u32 klips_sa_flags(const struct klips_sa *sa)
+{
+	return sa->flags |
+	       (rcu_access_pointer(sa->policy) ? KLIPS_SA_FLAGS_INBOUND_POLICY :
+						 0);
+}
+
 static inline bool klips_sa_is_grouped(const struct klips_sa *sa)
 {
 	return rcu_access_pointer(sa->inner) || rcu_access_pointer(sa->outer);
@@ -221,6 +240,8 @@ struct klips_sa *klips_sadb_lookup_rcu(struct klips_net *kn,
 struct rhlist_head *klips_sadb_tun_lookup_rcu(struct klips_net *kn,
 					      const struct klips_tun_key *key);
 struct klips_sa *klips_sadb_at(struct klips_net *kn, unsigned long pos);
+struct klips_sa *klips_sadb_from(struct klips_net *kn, u64 serial);
+struct klips_sa *klips_sadb_next(struct klips_sa *sa);
 int klips_sadb_add(struct klips_net *kn, struct klips_sa *sa,
 		   struct netlink_ext_ack *extack);
 void klips_sadb_del(struct klips_net *kn, struct klips_sa *sa);

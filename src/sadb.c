@@ -9,6 +9,7 @@
 #include <linux/random.h>
 #include <linux/rhashtable.h>
 #include <linux/timekeeping.h>
+#include <kunit/visibility.h>
 
 #include "klips.h"
 #include "sa.h"
@@ -16,6 +17,17 @@
 static unsigned int max_sas = 1 << 20;
 module_param(max_sas, uint, 0644);
 MODULE_PARM_DESC(max_sas, "most SAs one network namespace may hold");
+
+/*
+ * Every namespace together: a namespace root (any user, with user
+ * namespaces) may create many namespaces, and an SA's crypto transforms
+ * are not charged to its memory cgroup (the crypto API takes no gfp
+ * flags). About 4 KiB an SA (README): the default bounds them near 1 GiB.
+ */
+static unsigned int max_sas_total = 1 << 18;
+module_param(max_sas_total, uint, 0644);
+MODULE_PARM_DESC(max_sas_total, "most SAs all network namespaces together may hold");
+static atomic_t sas_total = ATOMIC_INIT(0);
 
 static unsigned int larval_lifetime = 30;
 module_param(larval_lifetime, uint, 0644);
@@ -80,22 +92,71 @@ static void tun_unindex(struct klips_net *kn, struct klips_sa *sa)
 	sa->tun_key.family = 0;
 }
 
-/* The SA at a position of the add-order list (dumps restart with it). */
+/**
+ * klips_sadb_from() - where a reader of the SA table resumes
+ * @kn: the namespace, config mutex held
+ * @serial: the serial of the next SA the reader wants to see
+ *
+ * Serials grow with every add and are never reused, so the SA a reader
+ * stopped at may be gone (and its memory reused) without harm: the reader
+ * goes on with the first SA at or after where it was, in O(log n).
+ *
+ * Return: the SA with the smallest serial not below @serial, or NULL.
+ */
+struct klips_sa *klips_sadb_from(struct klips_net *kn, u64 serial)
+{
+	struct rb_node *n = kn->sa_serials.rb_node;
+	struct klips_sa *found = NULL;
+
+	lockdep_assert_held(&kn->lock);
+	while (n) {
+		struct klips_sa *sa = rb_entry(n, struct klips_sa, serial_node);
+
+		if (sa->serial >= serial) {
+			found = sa;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return found;
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_sadb_from);
+
+/* The SA added after @sa, or NULL. Config mutex held. */
+struct klips_sa *klips_sadb_next(struct klips_sa *sa)
+{
+	struct rb_node *n = rb_next(&sa->serial_node);
+
+	return n ? rb_entry(n, struct klips_sa, serial_node) : NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_sadb_next);
+
+/* The SA at a position in add order (a reader that seeks). */
 struct klips_sa *klips_sadb_at(struct klips_net *kn, unsigned long pos)
 {
 	struct klips_sa *sa;
 
-	lockdep_assert_held(&kn->lock);
-	list_for_each_entry(sa, &kn->sa_list, list)
+	for (sa = klips_sadb_from(kn, 0); sa; sa = klips_sadb_next(sa))
 		if (!pos--)
 			return sa;
 	return NULL;
 }
 
+static bool serial_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct klips_sa, serial_node)->serial <
+	       rb_entry(b, struct klips_sa, serial_node)->serial;
+}
+
 static void unlink_group(struct klips_sa *sa)
 {
-	struct klips_sa *inner = rcu_dereference_protected(sa->inner, 1);
-	struct klips_sa *outer = rcu_dereference_protected(sa->outer, 1);
+	struct klips_sa *inner, *outer;
+
+	inner = rcu_dereference_protected(sa->inner,
+					  lockdep_is_held(&sa->kn->lock));
+	outer = rcu_dereference_protected(sa->outer,
+					  lockdep_is_held(&sa->kn->lock));
 
 	if (inner)
 		RCU_INIT_POINTER(inner->outer, NULL);
@@ -120,22 +181,27 @@ void klips_sadb_del(struct klips_net *kn, struct klips_sa *sa)
 	 * is unlinked, so the transmit path, finding no outer SA, can tell a
 	 * group being deleted from an outermost layer (pin_group(), output.c).
 	 */
-	while ((next = rcu_dereference_protected(g->inner, 1)))
+	while ((next = rcu_dereference_protected(g->inner,
+						 lockdep_is_held(&kn->lock))))
 		g = next;
-	for (; g; g = rcu_dereference_protected(g->outer, 1))
+	for (; g; g = rcu_dereference_protected(g->outer,
+						lockdep_is_held(&kn->lock)))
 		WRITE_ONCE(g->state, KLIPS_STATE_DEAD);
 	/* The states before the links; pairs with pin_group() (output.c). */
 	smp_wmb();
 	rhashtable_remove_fast(&kn->sas, &sa->node, sa_params);
 	tun_unindex(kn, sa);
-	list_del(&sa->list);
+	rb_erase(&sa->serial_node, &kn->sa_serials);
+	RB_CLEAR_NODE(&sa->serial_node);
 	list_del_init(&sa->larval_list);
 	klips_life_del(kn, sa);
 	unlink_group(sa);
 	kn->sa_count--;
+	atomic_dec(&sas_total);
 	kn->sa_gen++;
 	klips_sa_put(sa);
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_sadb_del);
 
 /* KLIPS semantics: deleting an SA deletes every SA grouped with it. */
 void klips_sadb_del_group(struct klips_net *kn, struct klips_sa *sa)
@@ -156,12 +222,13 @@ void klips_sadb_del_group(struct klips_net *kn, struct klips_sa *sa)
 
 void klips_sadb_flush(struct klips_net *kn)
 {
-	struct klips_sa *sa, *tmp;
+	struct klips_sa *sa;
 
 	lockdep_assert_held(&kn->lock);
-	list_for_each_entry_safe(sa, tmp, &kn->sa_list, list)
+	while ((sa = klips_sadb_from(kn, 0)))
 		klips_sadb_del(kn, sa);
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_sadb_flush);
 
 /**
  * klips_sadb_add() - put a new SA into the table
@@ -191,9 +258,15 @@ int klips_sadb_add(struct klips_net *kn, struct klips_sa *sa,
 			       "the namespace holds max_sas SAs already (module parameter)");
 		return -ENOSPC;
 	}
+	if (!old && atomic_inc_return(&sas_total) > READ_ONCE(max_sas_total)) {
+		atomic_dec(&sas_total);
+		NL_SET_ERR_MSG(extack,
+			       "the host holds max_sas_total SAs already, all namespaces together (module parameter)");
+		return -ENOSPC;
+	}
 	err = tun_index(kn, sa);
 	if (err)
-		return err;
+		goto err_total;
 	if (old) {
 		err = rhashtable_replace_fast(&kn->sas, &old->node, &sa->node,
 					      sa_params);
@@ -202,7 +275,11 @@ int klips_sadb_add(struct klips_net *kn, struct klips_sa *sa,
 			return err;
 		}
 		tun_unindex(kn, old);
-		list_replace(&old->list, &sa->list);
+		/* Filled in, the SA is the larval one: same place, same serial. */
+		sa->serial = old->serial;
+		rb_replace_node(&old->serial_node, &sa->serial_node,
+				&kn->sa_serials);
+		RB_CLEAR_NODE(&old->serial_node);
 		list_del_init(&old->larval_list);
 		WRITE_ONCE(old->state, KLIPS_STATE_DEAD);
 		klips_sa_put(old);
@@ -213,14 +290,21 @@ int klips_sadb_add(struct klips_net *kn, struct klips_sa *sa,
 	err = rhashtable_insert_fast(&kn->sas, &sa->node, sa_params);
 	if (err) {
 		tun_unindex(kn, sa);
-		return err;
+		goto err_total;
 	}
-	list_add_tail(&sa->list, &kn->sa_list);
+	sa->serial = ++kn->sa_serial;
+	rb_add(&sa->serial_node, &kn->sa_serials, serial_less);
 	klips_life_add(kn, sa);
 	kn->sa_count++;
 	kn->sa_gen++;
 	return 0;
+
+err_total:
+	if (!old)
+		atomic_dec(&sas_total);
+	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_sadb_add);
 
 static u32 random_in(u32 lo, u32 hi)
 {
@@ -281,6 +365,7 @@ found:
 	*said = try;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(klips_sadb_getspi);
 
 static void larval_expire(struct work_struct *work)
 {
@@ -382,7 +467,7 @@ int klips_sadb_init(struct klips_net *kn)
 	int err;
 
 	mutex_init(&kn->lock);
-	INIT_LIST_HEAD(&kn->sa_list);
+	kn->sa_serials = RB_ROOT;
 	INIT_LIST_HEAD(&kn->larval_list);
 	INIT_DELAYED_WORK(&kn->larval_work, larval_expire);
 	klips_life_init(kn);

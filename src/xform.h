@@ -112,9 +112,21 @@ int klips_ah_output(struct sk_buff *skb, struct klips_sa *sa);
 int klips_ah_input(struct sk_buff *skb, struct klips_sa *sa);
 unsigned int klips_ah_len(const struct klips_sa *sa, u8 family);
 
-/* Asynchronous requests in flight: module exit waits for none. */
-void klips_async_get(void);
-void klips_async_put(void);
-void klips_async_wait(void);
+/*
+ * Asynchronous requests in flight (esp.c): a namespace's exit waits until
+ * it has none. The completion puts after it resumed the packet's path.
+ */
+int klips_async_init(struct klips_net *kn);
+void klips_async_wait(struct klips_net *kn);
+
+static inline void klips_async_get(struct klips_net *kn)
+{
+	percpu_ref_get(&kn->async);
+}
+
+static inline void klips_async_put(struct klips_net *kn)
+{
+	percpu_ref_put(&kn->async);
+}
 
 #endif /* _KLIPS_XFORM_H */

@@ -78,6 +78,7 @@ echo 0 > /sys/module/klips/parameters/debug
 # Every counter design.md names, once, all zero on a fresh namespace.
 stat_names="InHdrError InNotOurs InStateInvalid InReplay InAuthError
 	InSizeError InPadError InInnerHeaderError InPolicyError InNoDevice InDummy
+	InWrongDir
 	OutNoEroute OutShunt OutLoop OutStateExpired OutMtu TrapCount
 	TrapSendCount HoldDrop"
 check_eq "ipsec/stats has every counter of design.md, all zero" \

@@ -364,12 +364,16 @@ static void build_sa(struct kunit *test, const struct fmt_sa *c,
 		sa->natt_dport = cpu_to_be16(c->natt_dport);
 	}
 	if (c->policy_src) {
-		sa->flags |= KLIPS_SA_FLAGS_INBOUND_POLICY;
-		parse_addr(test, c->policy_src, &family, &sa->policy.src.addr);
-		parse_addr(test, c->policy_dst, &family, &sa->policy.dst.addr);
-		sa->policy.src.len = c->policy_src_len;
-		sa->policy.dst.len = c->policy_dst_len;
-		sa->policy.family = family;
+		struct klips_policy *pol;
+
+		pol = kunit_kzalloc(test, sizeof(*pol), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, pol);
+		parse_addr(test, c->policy_src, &family, &pol->src.addr);
+		parse_addr(test, c->policy_dst, &family, &pol->dst.addr);
+		pol->src.len = c->policy_src_len;
+		pol->dst.len = c->policy_dst_len;
+		pol->family = family;
+		RCU_INIT_POINTER(sa->policy, pol);
 	}
 	p = per_cpu_ptr(sa->pcpu, 0);
 	p->bytes = c->bytes;
@@ -478,6 +482,109 @@ static void life_bytes_test(struct kunit *test)
 	klips_sa_put(sa);
 }
 
+/*
+ * The packet path counts on an inbound tun or comp SA it found under RCU
+ * alone: its last reference may be gone (deleted, freed after the grace
+ * period). Crossing a limit then must not take a reference from zero
+ * (refcount_t warns: with panic_on_warn the guest dies) nor queue it.
+ */
+static void life_dead_sa_test(struct kunit *test)
+{
+	struct klips_sa *sa = life_sa(test, 0, 2, 0, 0);
+
+	refcount_set(&sa->refcnt, 0);
+	count(sa, 100);
+	count(sa, 100);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sa->state), KLIPS_STATE_DEAD);
+	KUNIT_EXPECT_TRUE(test, list_empty(&sa->life_pending));
+	KUNIT_EXPECT_EQ(test, refcount_read(&sa->refcnt), 0U);
+	refcount_set(&sa->refcnt, 1);
+	klips_sa_put(sa);
+}
+
+/* An inbound IPIP SA of init_net with this SPI, not in the table yet. */
+static struct klips_sa *table_sa(struct kunit *test, u32 spi)
+{
+	struct klips_sa_config cfg = {};
+	struct klips_sa *sa;
+
+	cfg.said.proto = IPPROTO_IPIP;
+	cfg.said.spi = spi;
+	cfg.said.family = AF_INET;
+	cfg.said.dst.ip4 = htonl(0xc0000201);
+	cfg.src.ip4 = htonl(0xc0000202);
+	cfg.src_family = AF_INET;
+	cfg.tun_dst = cfg.said.dst;
+	cfg.tun_family = AF_INET;
+	cfg.dir = KLIPS_DIR_IN;
+	sa = klips_sa_create(klips_net(&init_net), &cfg, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sa));
+	return sa;
+}
+
+/*
+ * A reader of the table (a /proc read() chunk, a netlink dump message)
+ * keeps the serial of the SA it stopped at, never the SA: that SA may be
+ * deleted, and its SAID added again, before the reader comes back.
+ */
+static void sadb_resume_test(struct kunit *test)
+{
+	struct klips_net *kn = klips_net(&init_net);
+	struct klips_sa *sa[4], *larval;
+	struct klips_said said = {};
+	u64 stop, serial;
+	unsigned int i;
+
+	mutex_lock(&kn->lock);
+	KUNIT_ASSERT_NULL(test, klips_sadb_from(kn, 0));
+	for (i = 0; i < 3; i++) {
+		sa[i] = table_sa(test, 0x5001 + i);
+		KUNIT_ASSERT_EQ(test, klips_sadb_add(kn, sa[i], NULL), 0);
+	}
+	KUNIT_EXPECT_LT(test, sa[0]->serial, sa[1]->serial);
+	KUNIT_EXPECT_LT(test, sa[1]->serial, sa[2]->serial);
+	KUNIT_EXPECT_PTR_EQ(test, klips_sadb_from(kn, 0), sa[0]);
+	KUNIT_EXPECT_PTR_EQ(test, klips_sadb_next(sa[0]), sa[1]);
+
+	/* The reader stopped at sa[1], which is then deleted. */
+	stop = sa[1]->serial;
+	KUNIT_EXPECT_PTR_EQ(test, klips_sadb_from(kn, stop), sa[1]);
+	klips_sadb_del(kn, sa[1]);
+	KUNIT_EXPECT_PTR_EQ(test, klips_sadb_from(kn, stop), sa[2]);
+
+	/* Its SAID added again: a new serial, after everything there. */
+	sa[3] = table_sa(test, 0x5002);
+	KUNIT_ASSERT_EQ(test, klips_sadb_add(kn, sa[3], NULL), 0);
+	KUNIT_EXPECT_GT(test, sa[3]->serial, sa[2]->serial);
+	KUNIT_EXPECT_PTR_EQ(test, klips_sadb_from(kn, stop), sa[2]);
+	KUNIT_EXPECT_PTR_EQ(test, klips_sadb_next(sa[2]), sa[3]);
+	KUNIT_EXPECT_NULL(test, klips_sadb_next(sa[3]));
+
+	/* Stopped at the last SA, which goes: nothing more to read. */
+	stop = sa[3]->serial;
+	klips_sadb_del(kn, sa[3]);
+	KUNIT_EXPECT_NULL(test, klips_sadb_from(kn, stop));
+
+	/* A larval SA filled in keeps its serial, and its place. */
+	said.proto = IPPROTO_IPIP;
+	said.family = AF_INET;
+	said.dst.ip4 = htonl(0xc0000201);
+	KUNIT_ASSERT_EQ(test, klips_sadb_getspi(kn, &said, 0x6000, 0x6000,
+						NULL), 0);
+	larval = klips_sadb_from(kn, sa[2]->serial + 1);
+	KUNIT_ASSERT_NOT_NULL(test, larval);
+	KUNIT_EXPECT_EQ(test, larval->said.spi, 0x6000U);
+	serial = larval->serial;
+	sa[1] = table_sa(test, 0x6000);
+	KUNIT_ASSERT_EQ(test, klips_sadb_add(kn, sa[1], NULL), 0);
+	KUNIT_EXPECT_EQ(test, sa[1]->serial, serial);
+	KUNIT_EXPECT_PTR_EQ(test, klips_sadb_from(kn, serial), sa[1]);
+
+	klips_sadb_flush(kn);
+	KUNIT_EXPECT_NULL(test, klips_sadb_from(kn, 0));
+	mutex_unlock(&kn->lock);
+}
+
 /* A soft limit at or above a non-zero hard one is refused. */
 static void life_refused_test(struct kunit *test)
 {
@@ -510,6 +617,8 @@ static struct kunit_case klips_sa_cases[] = {
 	KUNIT_CASE(life_packets_test),
 	KUNIT_CASE(life_bytes_test),
 	KUNIT_CASE(life_refused_test),
+	KUNIT_CASE(life_dead_sa_test),
+	KUNIT_CASE(sadb_resume_test),
 	{}
 };
 
