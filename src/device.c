@@ -24,11 +24,28 @@
  */
 #define KLIPS_MAX_OVERHEAD	120
 
+/* ipsecN devices one namespace may hold, however they are created. */
+static unsigned int max_devices = 64;
+module_param(max_devices, uint, 0644);
+MODULE_PARM_DESC(max_devices, "most ipsecN devices one network namespace may hold");
+
+static bool klips_dev_room(struct net *net)
+{
+	return klips_net(net)->devices < READ_ONCE(max_devices);
+}
+
+/* Every way of creating an ipsecN comes here, RTNL held. */
 static int klips_init(struct net_device *dev)
 {
 	struct klips_dev *kd = netdev_priv(dev);
+	int err;
 
-	return gro_cells_init(&kd->gro_cells, dev);
+	if (!klips_dev_room(dev_net(dev)))
+		return -ENOSPC;
+	err = gro_cells_init(&kd->gro_cells, dev);
+	if (!err)
+		klips_net(dev_net(dev))->devices++;
+	return err;
 }
 
 static void klips_uninit(struct net_device *dev)
@@ -37,6 +54,7 @@ static void klips_uninit(struct net_device *dev)
 
 	klips_dev_detach(dev);
 	gro_cells_destroy(&kd->gro_cells);
+	klips_net(dev_net(dev))->devices--;
 }
 
 static const struct net_device_ops klips_netdev_ops = {
@@ -149,6 +167,11 @@ int klips_dev_create(struct net *net, const char *name,
 	if (!dev_valid_name(name)) {
 		NL_SET_ERR_MSG(extack, "tncfg: not a valid device name");
 		return -EINVAL;
+	}
+	if (!klips_dev_room(net)) {
+		NL_SET_ERR_MSG(extack,
+			       "tncfg: the namespace holds max_devices ipsecN devices already (module parameter)");
+		return -ENOSPC;
 	}
 	dev = alloc_netdev(sizeof(struct klips_dev), name, NET_NAME_USER,
 			   klips_setup);

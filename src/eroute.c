@@ -463,7 +463,8 @@ int klips_eroute_add(struct klips_eroute_table *t,
 		return -EEXIST;
 	}
 	if (!old && t->count >= t->max) {
-		NL_SET_ERR_MSG(extack, "eroute: the namespace's eroute limit is reached");
+		NL_SET_ERR_MSG(extack,
+			       "eroute: the namespace holds max_eroutes eroutes already (module parameter)");
 		return -ENOSPC;
 	}
 	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);

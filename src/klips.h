@@ -89,6 +89,7 @@ struct klips_net {
 	struct klips_holds *holds;		/* %hold packets, %trap requests */
 	/* ipsecN devices attached to a physical device: RTNL, RCU readers. */
 	struct list_head attached;
+	unsigned int devices;			/* ipsecN devices here (RTNL) */
 	/* Asynchronous crypto requests in flight (esp.c, ah.c). */
 	struct percpu_ref async;
 	struct completion async_done;

@@ -646,7 +646,7 @@ static void eroute_cap_test(struct kunit *test)
 	k.src.ip4 = htonl(0x0d000000);
 	KUNIT_EXPECT_EQ(test, add(test, &k, &said, false, &msg), -ENOSPC);
 	KUNIT_EXPECT_STREQ(test, msg ?: "(none)",
-			   "eroute: the namespace's eroute limit is reached");
+			   "eroute: the namespace holds max_eroutes eroutes already (module parameter)");
 	KUNIT_EXPECT_EQ(test, add(test, &k, &said, true, &msg), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, count(test), 3U);
 	/* Replacing an existing one needs no room. */
