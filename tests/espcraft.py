@@ -875,6 +875,13 @@ def bad_cases(w, cbc, gcm, v6):
               w.frames("gcm4", w.esp("gcm4", b"", nh=59)),
               {"InDummy": 1}, "gcm4")
 
+    # An SA keyed outbound (--dir out) although its destination is gwB's
+    # own address: it has no replay window and never receives. The same
+    # packet three times is counted three times, never delivered.
+    wrong = w.frames("wdir4", w.esp("wdir4", w.echo()[0], seq=1))
+    w.dropped("valid ESP to an SA added with --dir out, sent three times",
+              wrong * 3, {"InWrongDir": 3}, "cbc4")
+
     # Not ours: passed on, and the kernel's esp4/esp6 drop it (no state).
     for what, label, spi in (
             ("unknown SPI 0xdeadbeef", "cbc4", 0xdeadbeef),

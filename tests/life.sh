@@ -242,6 +242,27 @@ wait
 check_eq "race: the group is gone either way" "" "$(in_proc gwA 1001@198.51.100.1)"
 tunnel_down
 
+# --- limits on inbound tun and comp layers, the group deleted under traffic --------------------
+# The receive path counts packets on these layers under RCU alone (input.c,
+# comp.c): a group deleted while a packet crosses a limit of one of them
+# must neither take a reference from zero (a warning: the guest dies) nor
+# leave a freed SA on the life work's list (KASAN, kmemleak).
+LIFE_OUT='' LIFE_IN=''
+for round in 1 2 3; do
+	PEER_COMP=1 PEER_LIFE_INNER_IN=soft-packets=15,hard-packets=30 \
+		check "inner layers $round: tunnel up, tun+comp+esp, limits on gwA's inbound tun and comp" \
+		tunnel_up
+	check_match "inner layers $round: the inbound tun SA has its limits" \
+		'packets\(0,15,30\)' "$(spi_line gwA tun.2001@192.0.2.1)"
+	ip netns exec hostA ping -q -c 60 -i 0.01 -s 1000 -p 00 -W 1 10.2.0.2 > /dev/null 2>&1 &
+	sleep "0.$((round * 2))"
+	ipsec_in gwA spi --said tun.2001@192.0.2.1 --del 2> /dev/null
+	wait
+	check "inner layers $round: the inbound group is gone" wait_for gwA tun.2001@192.0.2.1 '^$' 2
+	check_eq "inner layers $round: its comp SA went with it" "" "$(in_proc gwA comp.2001@192.0.2.1)"
+	tunnel_down
+done
+
 # --- the end of the sequence numbers, against XFRM ---------------------------------------------
 # SAs that resume where another host left off: klips's ESP SAs are added
 # with seq= (and esn) through the kernel's own YNL client, which builds

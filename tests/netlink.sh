@@ -11,6 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 mod=${1:?usage: netlink.sh <module dir>}/klips.ko
 nlraw() { /usr/bin/python3 "$here/nlraw.py" "$@"; }
+ipsec=$here/../tools/ipsec
 
 kmemleak_clear
 check "insmod klips.ko" klips_insmod "$mod"
@@ -57,6 +58,51 @@ check_eq "ns2: still two SAs" 2 \
 	"$(ip netns exec ns2 sh -c 'wc -l < /proc/net/ipsec_spi')"
 echo 1048576 > /sys/module/klips/parameters/max_sas
 
+# --- module-wide cap: every namespace together ----------------------------------
+# A user may create any number of user and network namespaces, and an SA's
+# crypto transforms are not charged to its memory cgroup: max_sas_total
+# bounds them all. ns2 holds 2 SAs; 5 in all.
+echo 5 > /sys/module/klips/parameters/max_sas_total
+ip netns add ns3
+check "ns3: SA 3 of max_sas_total=5" ip netns exec ns3 /usr/bin/python3 "$here/nlraw.py" add 0x7101
+check "ns3: SA 4 of max_sas_total=5" ip netns exec ns3 /usr/bin/python3 "$here/nlraw.py" add 0x7102
+check "ns2: SA 5 of max_sas_total=5" ip netns exec ns2 /usr/bin/python3 "$here/nlraw.py" add 0x7003
+out=$(ip netns exec ns3 /usr/bin/python3 "$here/nlraw.py" add 0x7103 2>&1)
+check_match "ns3: SA 6 refused, the module-wide cap named" \
+	'No space left.*max_sas_total.*all namespaces' "$out"
+out=$(ip netns exec ns2 /usr/bin/python3 "$here/nlraw.py" add 0x7004 2>&1)
+check_match "ns2: refused too" 'No space left.*max_sas_total' "$out"
+# An unprivileged user, root of its own user and network namespaces.
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+	unshare -U -r -n /usr/bin/python3 "$here/nlraw.py" add 0x7201 2>&1)
+check_match "nobody's own namespaces: refused as well" 'No space left.*max_sas_total' "$out"
+check_eq "ns3: still two SAs" 2 "$(ip netns exec ns3 sh -c 'wc -l < /proc/net/ipsec_spi')"
+check_eq "ns2: three" 3 "$(ip netns exec ns2 sh -c 'wc -l < /proc/net/ipsec_spi')"
+check "ns3: an SA deleted" ip netns exec ns3 "$ipsec" spi --said esp.7101@192.0.2.1 --del
+check "ns2: then one more fits" ip netns exec ns2 /usr/bin/python3 "$here/nlraw.py" add 0x7004
+check "ns3 deleted with its SA" ip netns del ns3
+check "ns2: and then another" ip netns exec ns2 /usr/bin/python3 "$here/nlraw.py" add 0x7005
+echo 262144 > /sys/module/klips/parameters/max_sas_total
+
+# --- ipsecN devices per namespace, however they are made --------------------------
+echo 2 > /sys/module/klips/parameters/max_devices
+ip netns add ns4
+check "ns4: ipsec0 of max_devices=2 (ip link)" ip -n ns4 link add ipsec0 type klips
+check "ns4: ipsec1 of max_devices=2 (tncfg --create)" \
+	ip netns exec ns4 "$ipsec" tncfg --create ipsec1
+out=$(ip -n ns4 link add ipsec2 type klips 2>&1)
+check_match "ns4: a third by ip link is refused" 'No space left' "$out"
+out=$(ip netns exec ns4 "$ipsec" tncfg --create ipsec2 2>&1)
+check_match "ns4: a third by tncfg --create is refused, the cap named" \
+	'max_devices' "$out"
+check_eq "ns4: two ipsecN devices" "ipsec0 ipsec1" \
+	"$(ip -n ns4 -o link show type klips | awk -F': ' '{print $2}' | sort | xargs)"
+check "the initial namespace's ipsec0..3 are there still" ip link show ipsec3
+check "ns4: one deleted, another fits" bash -c \
+	"ip -n ns4 link del ipsec0 && ip -n ns4 link add ipsec2 type klips"
+check "ns4 deleted with its devices" ip netns del ns4
+echo 64 > /sys/module/klips/parameters/max_devices
+
 # --- getspi: a larval SA that expires unless filled in -----------------------
 echo 2 > /sys/module/klips/parameters/larval_lifetime
 check "getspi" nlraw getspi
@@ -69,5 +115,21 @@ check_eq "... and expires after larval_lifetime" "" \
 # --- unload with state present ---------------------------------------------------
 check "rmmod klips with SAs in two namespaces" rmmod klips
 ip netns del ns2
+
+# --- eroutes per namespace (max_eroutes is set at load) ---------------------------
+check "insmod klips.ko max_eroutes=3" klips_insmod "$mod" max_eroutes=3
+ip netns add ns5
+for n in 1 2 3; do
+	check "ns5: eroute $n of max_eroutes=3" ip netns exec ns5 "$ipsec" eroute --add \
+		--eraf inet --src 10.0.$n.0/24 --dst 10.9.0.0/24 --said %drop
+done
+out=$(ip netns exec ns5 "$ipsec" eroute --add --eraf inet --src 10.0.4.0/24 \
+	--dst 10.9.0.0/24 --said %drop 2>&1)
+check_match "ns5: eroute 4 refused, the cap named" 'max_eroutes' "$out"
+check_eq "ns5: three eroutes" 3 "$(ip netns exec ns5 sh -c 'wc -l < /proc/net/ipsec_eroute')"
+check "the initial namespace still takes one" "$ipsec" eroute --add --eraf inet \
+	--src 10.0.1.0/24 --dst 10.9.0.0/24 --said %drop
+check "ns5 deleted" ip netns del ns5
+check "rmmod klips" rmmod klips
 check_kmemleak "netlink tests"
 done_testing

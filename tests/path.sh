@@ -96,6 +96,33 @@ topo_up
 ip netns exec hostB iperf3 -s -D > /dev/null 2>&1
 
 # --- asynchronous crypto: cryptd --------------------------------------------
+# Another namespace goes while this one's tunnel carries TCP through
+# cryptd: its teardown waits for its own crypto requests in flight, never
+# for the busy namespace's. The deleted namespace's end of a veth pair
+# takes the init namespace's end with it: that end's going is the clock.
+teardown_under_traffic() {
+	local t0 gone=0 i json busy
+	ip netns add nsgone
+	ip link add vgone0 type veth peer name vgone1 netns nsgone
+	ip -n nsgone link add ipsec9 type klips
+	check "cryptd: a veth pair into the namespace to delete" ip link show vgone0
+	timeout 40 ip netns exec hostA iperf3 -c 10.2.0.2 -t 14 -J > "$tmp/busy.json" 2> /dev/null &
+	busy=$!
+	sleep 3
+	t0=$SECONDS
+	ip netns del nsgone
+	for ((i = 0; i < 100; i++)); do
+		ip link show vgone0 > /dev/null 2>&1 || { gone=1; break; }
+		sleep 0.1
+	done
+	check_eq "cryptd: a namespace deleted under another's traffic is gone within 10 s" 1 "$gone"
+	echo "# namespace gone after $((SECONDS - t0)) s"
+	check "cryptd: ... while the traffic still ran" kill -0 "$busy"
+	wait "$busy"
+	json=$($py -c 'import json, sys
+print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' "$tmp/busy.json" 2>&1)
+	check_match "cryptd: the TCP transfer carried data meanwhile" '^[1-9][0-9]*$' "$json"
+}
 modprobe -a cryptd crypto_user
 # GCM as one asynchronous AEAD; CBC+HMAC through an asynchronous HMAC,
 # which AH's HMAC-SHA2-256 gets too (alone, and outside asynchronous GCM).
@@ -110,6 +137,7 @@ for esp in aes-gcm-16 aes128-sha2_256-128 ah-hmac-sha2_256-128 \
 	check "cryptd $esp: 2 MB over TCP arrive whole" xfer_ok 2000000
 	drv=$(awk '/^driver/ { d = $3 } /^refcnt/ && $3 > 1 && d ~ /^cryptd/ { print d }' /proc/crypto | sort -u | tr '\n' ' ')
 	check_match "cryptd $esp: a cryptd transform is in use" 'cryptd\(' "$drv"
+	[ "$esp" = aes-gcm-16 ] && teardown_under_traffic
 	tunnel_down
 done
 # The later sections run synchronous: 6.12's XFRM, resuming nested states
@@ -185,6 +213,15 @@ cap_stop "$cap"
 clear=$(tcpdump -nr "$tmp/pass.pcap" 2> /dev/null | grep -c '10.1.0.2 > 10.2.0.3: ICMP echo request')
 check_match "%pass: the router saw the echo requests in clear" '^[1-9]' "$clear"
 check_eq "%pass: sent out of eth0, never back into ipsec0" 0 "$(stat_of gwA OutLoop)"
+# %passthrough (tun.0@0.0.0.0) is KLIPS's older %pass: in clear too.
+ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 --said %passthrough
+expired=$(stat_of gwA OutStateExpired)
+cap_start cap router -i eth0 -w "$tmp/passthrough.pcap" icmp
+check "%passthrough: hostA reaches 10.2.0.3" ping_ok hostA 10.2.0.3
+cap_stop "$cap"
+clear=$(tcpdump -nr "$tmp/passthrough.pcap" 2> /dev/null | grep -c '10.1.0.2 > 10.2.0.3: ICMP echo request')
+check_match "%passthrough: the router saw the echo requests in clear" '^[1-9]' "$clear"
+check_eq "%passthrough: nothing counted OutStateExpired" "$expired" "$(stat_of gwA OutStateExpired)"
 cap_start cap hostA -i eth0 -w "$tmp/rej.pcap" icmp
 check_fails "%reject: 10.2.0.4 unreachable" ping_ok hostA 10.2.0.4 56 1
 cap_stop "$cap"
@@ -257,6 +294,11 @@ check_match "PMTU: ipsec_tncfg shows the lower effective MTU" \
 	'^ipsec0 -> eth0 mtu=1380\(1[12][0-9][0-9]\) -> 1500$' "$eff1"
 check_match "PMTU: ... where it showed the device's before" \
 	'^ipsec0 -> eth0 mtu=1380\(14[0-9][0-9]\) -> 1500$' "$eff0"
+# One function gives the effective MTU to /proc and to netlink.
+json=$(ipsec_in gwA tncfg --json | grep '"name":"ipsec0"')
+check_eq "PMTU: ipsec tncfg --json shows the effective MTU ipsec_tncfg shows" \
+	"$(sed -E 's/.*mtu=[0-9]+\(([0-9]+)\).*/\1/' <<< "$eff1")" \
+	"$(grep -oE '"effective_mtu":[0-9]+' <<< "$json" | cut -d: -f2)"
 # New SAs to the same peer: the route to it remembers 1300 (a route
 # exception, learned from the ICMP above), which no SA of theirs has heard.
 # The hosts forget what they learned, so that they send full-sized again.
@@ -279,6 +321,30 @@ ip -n gwB route flush cache
 ping_ok hostA 10.2.0.2 56 1
 check_match "PMTU: once the route forgets, ipsec_tncfg shows the device's again" \
 	'^ipsec0 -> eth0 mtu=1380\(14[0-9][0-9]\) -> 1500$' "$(ip netns exec gwA cat /proc/net/ipsec_tncfg)"
+
+# A forged ICMP "fragmentation needed, MTU 68" about gwA's ESP packets:
+# the group learns no less than net.ipv4.route.min_pmtu (552), as the
+# kernel's routes do; and once the route forgets it, the first DF packet
+# that does not fit looks the route up again instead of being dropped for
+# as long as every packet is too big.
+ip netns exec router $py -c '
+from scapy.all import IP, ICMP, Raw, send
+import struct
+esp = IP(src="192.0.2.1", dst="198.51.100.1", proto=50, flags="DF") / \
+    Raw(struct.pack("!II", 0x1001, 1) + bytes(32))
+send(IP(src="192.0.2.2", dst="192.0.2.1") / ICMP(type=3, code=4, nextmtu=68) /
+     bytes(esp)[:28 + 8], verbose=False)'
+sleep 0.3
+eff=$(ip netns exec gwA cat /proc/net/ipsec_tncfg | sed -nE 's/^ipsec0 -> eth0 mtu=[0-9]+\(([0-9]+)\).*/\1/p')
+check_match "PMTU: a forged MTU 68 is taken as min_pmtu: effective MTU 480-552" \
+	'^(4[89][0-9]|5[0-4][0-9]|55[0-2])$' "$eff"
+check_fails "PMTU: a 1300-byte DF ping does not fit meanwhile" \
+	ping_ok hostA 10.2.0.2 1300 1 -M "do"
+ip -n gwA route flush cache
+ip -n hostA route flush cache
+sleep 1.2
+check "PMTU: after the route forgot it, 1300-byte DF pings pass again" \
+	ping_ok hostA 10.2.0.2 1300 2 -M "do"
 tunnel_down
 
 # --- %trap, %trapsubnet and %hold ------------------------------------------------

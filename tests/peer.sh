@@ -25,7 +25,8 @@
 # KLIPS's tun+comp+esp, XFRM's comp and esp templates; with PEER_ALG=none
 # there is no ESP at all (tun+comp, XFRM's comp alone). PEER_IPSEC is the
 # ipsec tool. PEER_LIFE_OUT / PEER_LIFE_IN: klips --life lifetimes of the
-# outbound / inbound ESP SA (tests/life.sh), none when empty.
+# outbound / inbound ESP SA (tests/life.sh), none when empty;
+# PEER_LIFE_INNER_IN: of the inbound tun and comp SAs.
 # PEER_ESP_ADD: a command that adds klips's two ESP SAs instead of the
 # tool, called as <cmd> <ns> <local> <remote> <spi out> <spi in> <keys out>
 # <keys in> (life.sh: through the kernel's YNL client). PEER_XFRM_OUT /
@@ -37,6 +38,7 @@ PEER_OUT_CLEAR=0
 PEER_COMP=0
 PEER_LIFE_OUT=
 PEER_LIFE_IN=
+PEER_LIFE_INNER_IN=
 PEER_ESP_ADD=
 PEER_XFRM_OUT=
 PEER_XFRM_IN=
@@ -183,11 +185,11 @@ peer_klips_up() {
 			echo "spi --af $af --edst $loc --spi $spi --proto ah --src $rem --ah $PEER_AH$PEER_AH_OPTS"
 		if [ "$PEER_COMP" = 1 ]; then
 			echo "spi --af $af --edst $rem --spi $spo --proto comp --src $loc --comp deflate"
-			echo "spi --af $af --edst $loc --spi $spi --proto comp --src $rem --comp deflate"
+			echo "spi --af $af --edst $loc --spi $spi --proto comp --src $rem --comp deflate${PEER_LIFE_INNER_IN:+ --life $PEER_LIFE_INNER_IN}"
 		fi
 		if [ "$PEER_MODE" = tunnel ]; then
 			echo "spi --af $af --edst $rem --spi $spo --proto tun --src $loc --dst $rem $ipv"
-			echo "spi --af $af --edst $loc --spi $spi --proto tun --src $rem --dst $loc $ipv"
+			echo "spi --af $af --edst $loc --spi $spi --proto tun --src $rem --dst $loc $ipv${PEER_LIFE_INNER_IN:+ --life $PEER_LIFE_INNER_IN}"
 		fi
 		# (one SA alone is no group)
 		if [[ ${grp_out# } == *' '* ]]; then

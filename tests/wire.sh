@@ -299,10 +299,12 @@ on gwB ip link set eth1 mtu 9000
 on hostB ip link set eth0 mtu 9000
 k_cbc=$(hexkey 16) a_cbc=$(hexkey 20) k_gcm=$(hexkey 20)
 k_v6=$(hexkey 16) a_v6=$(hexkey 32) k_out=$(hexkey 20) k_out6=$(hexkey 20)
+k_wdir=$(hexkey 20)
 cat > "$work/inject-sas" <<EOF
 cbc4 5001 192.0.2.1 198.51.100.1 10.1.0.2 10.2.0.2 AES-CBC $k_cbc HMAC-SHA1-96 $a_cbc
 gcm4 5002 192.0.2.1 198.51.100.1 10.1.0.2 10.2.0.2 AES-GCM $k_gcm - -
 cbc6 5003 2001:db8:1::1 2001:db8:2::1 fd01::2 fd02::2 AES-CBC $k_v6 SHA2-256-128 $a_v6
+wdir4 5004 192.0.2.1 198.51.100.1 10.1.0.2 10.2.0.2 AES-GCM $k_wdir - -
 out4 6001 198.51.100.1 192.0.2.1 10.2.0.2 10.1.0.2 AES-GCM $k_out - -
 EOF
 # gwB: three inbound groups and, for hostB's answers, two outbound ones.
@@ -323,6 +325,9 @@ check "gwB keyed for the injected packets" bash -c "
 	grp inet6 5003 2001:db8:1::1 2001:db8:2::1 aes-sha2_256-128 \
 		--enckey 0x$k_v6 --authkey 0x$a_v6 &&
 	grp inet 6001 198.51.100.1 192.0.2.1 aes-gcm-16 --enckey 0x$k_out &&
+	on gwB $ipsec spi --af inet --edst 198.51.100.1 --spi 0x5004 \
+		--proto esp --src 192.0.2.1 --esp aes-gcm-16 \
+		--enckey 0x$k_wdir --dir out &&
 	grp inet6 6003 2001:db8:2::1 2001:db8:1::1 aes-gcm-16 \
 		--enckey 0x$k_out6 &&
 	on gwB $ipsec eroute --addin --eraf inet --src 10.1.0.0/24 \
