@@ -341,6 +341,11 @@ int klips_device_init(unsigned int count)
 	unsigned int i;
 	int err;
 
+	if (count > READ_ONCE(max_devices)) {
+		pr_err(KLIPS_NAME ": devices=%u is more than max_devices=%u\n",
+		       count, READ_ONCE(max_devices));
+		return -EINVAL;
+	}
 	err = register_netdevice_notifier(&klips_netdev_notifier);
 	if (err)
 		return err;

@@ -45,12 +45,17 @@ int klips_async_init(struct klips_net *kn)
 }
 
 /*
- * Namespace exit, after its devices are gone and an RCU grace period:
- * no new request starts; wait for those in flight.
+ * Namespace exit, after its devices are gone and an RCU grace period: no
+ * new request starts. Kill every namespace of a batch first, so that
+ * their switches to atomic mode share grace periods; then wait for each.
  */
-void klips_async_wait(struct klips_net *kn)
+void klips_async_kill(struct klips_net *kn)
 {
 	percpu_ref_kill(&kn->async);
+}
+
+void klips_async_wait(struct klips_net *kn)
+{
 	wait_for_completion(&kn->async_done);
 	percpu_ref_exit(&kn->async);
 }

@@ -1252,7 +1252,7 @@ static int fill_dev(struct sk_buff *skb, struct net_device *dev,
 		    struct netlink_callback *cb)
 {
 	struct klips_dev *kd = netdev_priv(dev);
-	struct net_device *phys = rtnl_dereference(kd->phys);
+	struct net_device *phys = rcu_dereference(kd->phys);
 	unsigned int eff;
 	void *hdr;
 
@@ -1260,9 +1260,7 @@ static int fill_dev(struct sk_buff *skb, struct net_device *dev,
 			  &klips_family, NLM_F_MULTI, KLIPS_CMD_DEV_GET);
 	if (!hdr)
 		return -EMSGSIZE;
-	rcu_read_lock();
 	eff = klips_dev_effective_mtu(dev);
-	rcu_read_unlock();
 	if (nla_put_string(skb, KLIPS_A_DEV_NAME, dev->name) ||
 	    (phys && nla_put_string(skb, KLIPS_A_DEV_PHYSICAL, phys->name)) ||
 	    nla_put_u32(skb, KLIPS_A_DEV_MTU, dev->mtu) ||
@@ -1281,10 +1279,13 @@ static int dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	struct net_device *dev;
 	long i = 0;
 
-	rtnl_lock();
-	/* RTNL, then the config mutex: the effective MTU reads the tables. */
+	/*
+	 * The effective MTU walks the namespace's eroutes: under its config
+	 * mutex and RCU, as /proc's tncfg, never under the global RTNL.
+	 */
 	mutex_lock(&klips_net(net)->lock);
-	for_each_netdev(net, dev) {
+	rcu_read_lock();
+	for_each_netdev_rcu(net, dev) {
 		if (!klips_is_klips_dev(dev))
 			continue;
 		if (i++ < cb->args[0])
@@ -1294,8 +1295,8 @@ static int dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 			break;
 		}
 	}
+	rcu_read_unlock();
 	mutex_unlock(&klips_net(net)->lock);
-	rtnl_unlock();
 	cb->args[0] = i;
 	return skb->len;
 }

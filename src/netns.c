@@ -70,6 +70,7 @@ err_eroutes:
 err_sadb:
 	klips_sadb_exit(kn);
 err_async:
+	klips_async_kill(kn);
 	klips_async_wait(kn);
 err_free_stats:
 	free_percpu(kn->stats);
@@ -107,6 +108,8 @@ static void __net_exit klips_net_exit_batch(struct list_head *net_exit_list)
 	 * waited for, this namespace's alone.
 	 */
 	synchronize_net();
+	list_for_each_entry(net, net_exit_list, exit_list)
+		klips_async_kill(klips_net(net));
 	list_for_each_entry(net, net_exit_list, exit_list)
 		klips_async_wait(klips_net(net));
 

@@ -642,16 +642,24 @@ static void reject(struct sk_buff *skb, const struct klips_flow *f)
  * Context: rcu_read_lock().
  */
 static void refresh_pmtu(struct klips_sa *sa, struct net_device *phys,
-			 u32 mark)
+			 u32 mark, u8 inner_family)
 {
 	struct net *net = dev_net(phys);
-	struct klips_sa *outer;
+	struct klips_sa *outer, *src_sa = sa;
 	struct dst_entry *dst;
 	u8 family, proto;
 	union klips_addr daddr;
 
-	while ((outer = rcu_dereference(sa->outer)))
+	/* The key klips_send() builds from the finished packet: its outer
+	 * source is the tun SA's, if the group has one.
+	 */
+	while ((outer = rcu_dereference(sa->outer))) {
+		if (sa->said.proto == IPPROTO_IPIP)
+			src_sa = sa;
 		sa = outer;
+	}
+	if (sa->said.proto == IPPROTO_IPIP)
+		src_sa = sa;
 	if (!READ_ONCE(sa->pmtu))
 		return;
 	proto = sa->said.proto;
@@ -660,6 +668,9 @@ static void refresh_pmtu(struct klips_sa *sa, struct net_device *phys,
 	if (proto == IPPROTO_IPIP) {
 		family = sa->tun_family;
 		daddr = sa->tun_dst;
+		proto = inner_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
+	} else if (sa->natt_type) {
+		proto = IPPROTO_UDP;
 	}
 	if (family == AF_INET) {
 		struct flowi4 fl4 = {
@@ -668,7 +679,8 @@ static void refresh_pmtu(struct klips_sa *sa, struct net_device *phys,
 			.flowi4_flags = FLOWI_FLAG_ANYSRC,
 			.flowi4_mark = mark,
 			.daddr = daddr.ip4,
-			.saddr = sa->src_family == AF_INET ? sa->src.ip4 : 0,
+			.saddr = src_sa->src_family == AF_INET ? src_sa->src.ip4 :
+								 0,
 		};
 		struct rtable *rt = __ip_route_output_key(net, &fl4);
 
@@ -713,7 +725,7 @@ static bool too_big(struct sk_buff *skb, struct net_device *dev,
 	/* This packet's own overhead first: the search is for the ICMP only. */
 	if (skb->len + group_overhead(sa, skb->len, hlen) <= path_mtu(sa, mtu))
 		return false;
-	refresh_pmtu(sa, phys, skb->mark);
+	refresh_pmtu(sa, phys, skb->mark, f->family);
 	if (skb->len + group_overhead(sa, skb->len, hlen) <= path_mtu(sa, mtu))
 		return false;
 	send_too_big(skb, f, klips_group_mtu(sa, mtu, hlen));

@@ -117,6 +117,7 @@ unsigned int klips_ah_len(const struct klips_sa *sa, u8 family);
  * it has none. The completion puts after it resumed the packet's path.
  */
 int klips_async_init(struct klips_net *kn);
+void klips_async_kill(struct klips_net *kn);
 void klips_async_wait(struct klips_net *kn);
 
 static inline void klips_async_get(struct klips_net *kn)
