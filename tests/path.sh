@@ -327,12 +327,13 @@ check_match "PMTU: once the route forgets, ipsec_tncfg shows the device's again"
 # kernel's routes do; and once the route forgets it, the first DF packet
 # that does not fit looks the route up again instead of being dropped for
 # as long as every packet is too big.
-ip netns exec router $py -c '
+ip -n hostA route flush cache
+check "PMTU: the router sends gwA a forged ICMP, MTU 68" ip netns exec router $py -c '
 from scapy.all import IP, ICMP, Raw, send
 import struct
 esp = IP(src="192.0.2.1", dst="198.51.100.1", proto=50, flags="DF") / \
     Raw(struct.pack("!II", 0x1001, 1) + bytes(32))
-send(IP(src="192.0.2.2", dst="192.0.2.1") / ICMP(type=3, code=4, nextmtu=68) /
+send(IP(src="192.0.2.2", dst="192.0.2.1") / ICMP(type=3, code=4, nexthopmtu=68) /
      bytes(esp)[:28 + 8], verbose=False)'
 sleep 0.3
 eff=$(ip netns exec gwA cat /proc/net/ipsec_tncfg | sed -nE 's/^ipsec0 -> eth0 mtu=[0-9]+\(([0-9]+)\).*/\1/p')
