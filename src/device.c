@@ -94,7 +94,8 @@ unsigned int klips_dev_effective_mtu(struct net_device *dev)
 		if (e->said.proto == KLIPS_PROTO_INT)
 			continue;
 		sa = klips_sadb_lookup_rcu(kn, &e->said);
-		if (!sa)
+		/* A larval SA leads nowhere yet. */
+		if (!sa || READ_ONCE(sa->state) == KLIPS_STATE_LARVAL)
 			continue;
 		m = klips_group_mtu(sa, READ_ONCE(phys->mtu),
 				    e->key.family == AF_INET ?

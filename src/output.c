@@ -552,12 +552,16 @@ static unsigned int group_overhead(struct klips_sa *sa, unsigned int len,
 {
 	unsigned int total = len;
 
+	/*
+	 * A larval SA (getspi) has no transform yet: it adds nothing here,
+	 * and carries nothing (pin_group()).
+	 */
 	for (; sa; sa = rcu_dereference(sa->outer)) {
 		if (sa->said.proto == IPPROTO_IPIP) {
 			hlen = sa->tun_family == AF_INET ?
 			       sizeof(struct iphdr) : sizeof(struct ipv6hdr);
 			total += hlen;
-		} else if (sa->said.proto == IPPROTO_ESP) {
+		} else if (sa->said.proto == IPPROTO_ESP && sa->aead) {
 			struct crypto_aead *aead = sa->aead;
 			unsigned int plen = total - hlen;
 
@@ -568,7 +572,7 @@ static unsigned int group_overhead(struct klips_sa *sa, unsigned int len,
 				crypto_aead_authsize(aead);
 			if (sa->natt_type)
 				total += sizeof(struct udphdr);
-		} else if (sa->said.proto == IPPROTO_AH) {
+		} else if (sa->said.proto == IPPROTO_AH && sa->xform.integ) {
 			/* Padded as the header before it: the SA's family. */
 			total += klips_ah_len(sa, sa->said.family);
 		}

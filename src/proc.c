@@ -216,6 +216,11 @@ struct sa_iter {
 	u64 resume;		/* the serial to resume at */
 	loff_t resume_pos;	/* for a read at this position */
 	time64_t now;
+	/*
+	 * One ipsec_spi line: an SA with every field at its widest (IPv6
+	 * addresses, 20-digit counters and limits, NAT-T) passes 512.
+	 */
+	char line[1024];
 };
 
 static void *sa_seq_start(struct seq_file *seq, loff_t *pos)
@@ -259,10 +264,9 @@ static void sa_seq_stop(struct seq_file *seq, void *v)
 static int spi_seq_show(struct seq_file *seq, void *v)
 {
 	struct sa_iter *it = seq->private;
-	char line[512];
 
-	klips_sa_format(v, it->now, line, sizeof(line));
-	seq_printf(seq, "%s\n", line);
+	klips_sa_format(v, it->now, it->line, sizeof(it->line));
+	seq_printf(seq, "%s\n", it->line);
 	return 0;
 }
 

@@ -360,8 +360,13 @@ found:
 		return err;
 	}
 	list_add_tail(&sa->larval_list, &kn->larval_list);
-	mod_delayed_work(system_wq, &kn->larval_work,
-			 READ_ONCE(larval_lifetime) * HZ);
+	/*
+	 * Armed already for an older larval SA, which expires first: leave
+	 * it (moving it would let a steady stream of getspi keep every
+	 * larval SA alive); the work re-arms for the next one.
+	 */
+	queue_delayed_work(system_wq, &kn->larval_work,
+			   READ_ONCE(larval_lifetime) * HZ);
 	*said = try;
 	return 0;
 }

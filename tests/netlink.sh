@@ -103,6 +103,30 @@ check "ns4: one deleted, another fits" bash -c \
 check "ns4 deleted with its devices" ip netns del ns4
 echo 64 > /sys/module/klips/parameters/max_devices
 
+# --- an eroute to a larval SA: it leads nowhere yet --------------------------------
+# A larval SA (getspi) has no transform: the effective MTU of ipsec_tncfg
+# and of the device dump leaves it out, and a DF packet routed into it is
+# dropped (before, each of these dereferenced its missing transform).
+check "ipsec0 attached to d0" "$ipsec" tncfg --attach --virtual ipsec0 --physical d0
+ip link set ipsec0 up
+ip route add 10.2.0.0/24 dev ipsec0 src 192.0.2.2
+for proto in ah esp; do
+	said=$("$ipsec" spi --getspi --af inet --edst 192.0.2.9 --proto $proto 2>&1)
+	check_match "larval $proto: getspi" "^$proto\\.[0-9a-f]+@192\\.0\\.2\\.9\$" "$said"
+	check "larval $proto: an eroute to it" "$ipsec" eroute --add --eraf inet \
+		--src 192.0.2.2/32 --dst 10.2.0.0/24 --said "$said"
+	check_match "larval $proto: ipsec_tncfg reads, the device's MTU" \
+		'^ipsec0 -> d0 mtu=1420\(1420\) -> 1500$' "$(grep '^ipsec0 ' /proc/net/ipsec_tncfg)"
+	check_match "larval $proto: the device dump agrees" '"effective_mtu":1420' \
+		"$("$ipsec" tncfg --json | grep '"name":"ipsec0"')"
+	check_fails "larval $proto: a DF packet into it is not answered" \
+		ping -c 1 -W 1 -M do -s 56 10.2.0.1
+	"$ipsec" eroute --del --eraf inet --src 192.0.2.2/32 --dst 10.2.0.0/24
+	"$ipsec" spi --said "$said" --del
+done
+ip route del 10.2.0.0/24
+"$ipsec" tncfg --detach --virtual ipsec0
+
 # --- getspi: a larval SA that expires unless filled in -----------------------
 echo 2 > /sys/module/klips/parameters/larval_lifetime
 check "getspi" nlraw getspi
