@@ -330,7 +330,8 @@ int klips_sadb_getspi(struct klips_net *kn, struct klips_said *said,
 		      u32 lo, u32 hi, struct netlink_ext_ack *extack)
 {
 	struct klips_said try = *said;
-	struct klips_sa *sa;
+	struct klips_sa *sa, *first;
+	time64_t due;
 	u32 start, i;
 	int err;
 
@@ -361,12 +362,16 @@ found:
 	}
 	list_add_tail(&sa->larval_list, &kn->larval_list);
 	/*
-	 * Armed already for an older larval SA, which expires first: leave
-	 * it (moving it would let a steady stream of getspi keep every
-	 * larval SA alive); the work re-arms for the next one.
+	 * The work is due when the oldest larval SA expires (or this one,
+	 * should larval_lifetime have been lowered): never later, which is
+	 * how a steady stream of getspi kept every larval SA alive, and
+	 * never for one that is gone. It re-arms for the next one.
 	 */
-	queue_delayed_work(system_wq, &kn->larval_work,
-			   READ_ONCE(larval_lifetime) * HZ);
+	first = list_first_entry(&kn->larval_list, struct klips_sa,
+				 larval_list);
+	due = min(first->larval_expires, sa->larval_expires);
+	mod_delayed_work(system_wq, &kn->larval_work,
+			 max_t(time64_t, due - ktime_get_seconds(), 0) * HZ);
 	*said = try;
 	return 0;
 }
