@@ -142,14 +142,20 @@ static int tncfg_show(struct seq_file *seq, void *v)
 }
 
 /*
- * ipsec_eroute lists in matching order. Between read() chunks the key of
- * the last line shown is kept, and the walk resumes after it in O(log n).
+ * ipsec_eroute lists in matching order. Between read() chunks the key where
+ * the walk stopped is kept: the next eroute to show (it did not fit the
+ * chunk; the one at that key, or else the first after it) or, at the end
+ * of a chunk, the last one shown (the first after it). Either way the walk
+ * resumes in O(log n), and an eroute added or deleted before that key
+ * meanwhile neither repeats a line nor skips one. A reader that seeks
+ * walks to its position.
  */
 struct eroute_iter {
 	struct seq_net_private p;
-	struct klips_eroute_key last;
-	loff_t last_pos;
-	bool have_last;
+	struct klips_eroute_key key;
+	loff_t pos;		/* the read position the key stands for */
+	bool at;		/* resume at the key itself, else after it */
+	bool valid;
 };
 
 static void *eroute_seq_start(struct seq_file *seq, loff_t *pos)
@@ -160,8 +166,10 @@ static void *eroute_seq_start(struct seq_file *seq, loff_t *pos)
 	loff_t i;
 
 	mutex_lock(&kn->lock);
-	if (it->have_last && *pos == it->last_pos + 1)
-		return klips_eroute_next_after(kn->eroutes, &it->last);
+	if (*pos && it->valid && *pos == it->pos) {
+		e = it->at ? klips_eroute_get(kn->eroutes, &it->key) : NULL;
+		return e ?: klips_eroute_next_after(kn->eroutes, &it->key);
+	}
 	e = klips_eroute_first(kn->eroutes);
 	for (i = 0; e && i < *pos; i++)
 		e = klips_eroute_next_after(kn->eroutes, &e->key);
@@ -170,29 +178,39 @@ static void *eroute_seq_start(struct seq_file *seq, loff_t *pos)
 
 static void *eroute_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
+	struct eroute_iter *it = seq->private;
 	struct klips_net *kn = klips_net(seq_file_net(seq));
 	struct klips_eroute *e = v;
 
 	++*pos;
+	it->key = e->key;
+	it->at = false;
+	it->pos = *pos;
+	it->valid = true;
 	return klips_eroute_next_after(kn->eroutes, &e->key);
 }
 
 static void eroute_seq_stop(struct seq_file *seq, void *v)
 {
+	struct eroute_iter *it = seq->private;
+	struct klips_eroute *e = v;
+
+	if (e) {
+		it->key = e->key;
+		it->at = true;
+		it->pos = seq->index;
+		it->valid = true;
+	}
 	mutex_unlock(&klips_net(seq_file_net(seq))->lock);
 }
 
 static int eroute_seq_show(struct seq_file *seq, void *v)
 {
-	struct eroute_iter *it = seq->private;
 	struct klips_eroute *e = v;
 	char line[KLIPS_EROUTE_LINE_LEN];
 
 	klips_eroute_format(e, line, sizeof(line));
 	seq_printf(seq, "%s\n", line);
-	it->last = e->key;
-	it->last_pos = seq->index;
-	it->have_last = true;
 	return 0;
 }
 

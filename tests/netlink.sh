@@ -127,6 +127,42 @@ done
 ip route del 10.2.0.0/24
 "$ipsec" tncfg --detach --virtual ipsec0
 
+# --- ipsec_eroute read in chunks while the table changes ---------------------------
+# 90 eroutes fill more than one read() of 4096 bytes; between the first
+# read and the rest, an eroute that sorts before all of them is added (then
+# deleted): every one of the 90 must still be listed exactly once.
+ip netns add ns6
+for ((j = 0; j < 90; j++)); do
+	echo "eroute --add --eraf inet --src 10.$j.0.0/16 --dst 10.200.0.0/16 --said %drop"
+done > /tmp/eroutes90
+check "ns6: 90 eroutes" ip netns exec ns6 "$ipsec" -f /tmp/eroutes90
+for what in add del; do
+	out=$(ip netns exec ns6 /usr/bin/python3 -c '
+import os, subprocess, sys
+fd = os.open("/proc/net/ipsec_eroute", os.O_RDONLY)
+text = os.read(fd, 4096)
+subprocess.run([sys.argv[1], "eroute", "--" + sys.argv[2], "--eraf", "inet",
+                "--src", "10.250.0.0/16", "--dst", "10.250.0.1/32"] +
+               (["--said", "%drop"] if sys.argv[2] == "add" else []), check=True)
+while True:
+    chunk = os.read(fd, 4096)
+    if not chunk:
+        break
+    text += chunk
+counts = {}
+for line in text.decode().splitlines():
+    key = " ".join(line.split()[1:4])
+    counts[key] = counts.get(key, 0) + 1
+bad = ["%s x%d" % (k, n) for k, n in counts.items() if n != 1 and "10.200.0.0/16" in k]
+bad += ["10.%d.0.0/16 missing" % j for j in range(90)
+        if not any(k.startswith("10.%d.0.0/16 " % j) for k in counts)]
+print(" ".join(bad) or "each once")' "$ipsec" $what 2>&1)
+	check_eq "ipsec_eroute: an eroute sorting first ${what}ed between read()s, the rest each listed once" \
+		"each once" "$out"
+done
+ip netns del ns6
+rm -f /tmp/eroutes90
+
 # --- getspi: a larval SA that expires unless filled in -----------------------
 echo 2 > /sys/module/klips/parameters/larval_lifetime
 check "getspi" nlraw getspi
