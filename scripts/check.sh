@@ -178,10 +178,21 @@ fi
 # One guest boot per script, many cases each. The tunnel matrix is split
 # over three guests (TUNNEL_SHARD), each far below the guest's time limit
 # (uml-run.sh, 1200 s) even where a cell takes 18 s.
-stages=(netns netlink tool path life wire tunnel:1/3 tunnel:2/3 tunnel:3/3)
+# nlfuzz: the stateful netlink fuzzer, 60 s (600 s in make check-full).
+# make check-full's tunnel matrix (888 cells) takes 20 guests.
+stages=(netns netlink nlfuzz tool path life wire)
+shards=3
+[ "$full" = 1 ] && shards=20
+for ((k = 1; k <= shards; k++)); do
+	stages+=("tunnel:$k/$shards")
+done
 for st in "${stages[@]}"; do
 	t=${st%%:*} name=$t
 	args=("$mod")
+	# uml-run.sh passes no environment: the guest scripts take arguments.
+	case $t in
+	nlfuzz | tunnel) args+=("KLIPS_CHECK_FULL=$full") ;;
+	esac
 	if [ "$st" != "$t" ]; then
 		args+=("TUNNEL_SHARD=${st#*:}")
 		name=$t-${st#*:}
