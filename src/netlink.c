@@ -1100,7 +1100,7 @@ static int eroute_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 static int policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct klips_net *kn = klips_net(genl_info_net(info));
-	struct klips_policy *pol, *old;
+	struct klips_policy *pol;
 	struct klips_eroute_key req, key;
 	struct klips_sa *sa, *inner;
 	int err;
@@ -1140,10 +1140,7 @@ static int policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	pol->dst.addr = key.dst;
 	pol->dst.len = key.dst_len;
 	pol->family = key.family;
-	/* The packet path reads it under RCU: publish, never rewrite. */
-	old = rcu_replace_pointer(sa->policy, pol, lockdep_is_held(&kn->lock));
-	if (old)
-		kfree_rcu(old, rcu);
+	klips_sa_publish_policy(sa, pol);
 	kn->sa_gen++;
 out:
 	mutex_unlock(&kn->lock);

@@ -53,6 +53,26 @@ void klips_sa_put(struct klips_sa *sa)
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_sa_put);
 
+/**
+ * klips_sa_publish_policy() - give an inbound IPIP SA a new inbound policy
+ * @sa: the SA; its namespace's config mutex held
+ * @pol: the policy, which the SA owns from here on
+ *
+ * The packet path reads the policy under RCU: a policy is never changed
+ * once published, the old one is freed after a grace period. Does not
+ * sleep.
+ */
+void klips_sa_publish_policy(struct klips_sa *sa, struct klips_policy *pol)
+{
+	struct klips_policy *old;
+
+	old = rcu_replace_pointer(sa->policy, pol,
+				  lockdep_is_held(&sa->kn->lock));
+	if (old)
+		kfree_rcu(old, rcu);
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_sa_publish_policy);
+
 static struct klips_sa *sa_alloc(const struct klips_said *said)
 {
 	struct klips_sa *sa;

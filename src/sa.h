@@ -185,6 +185,7 @@ struct klips_sa *klips_sa_create_larval(struct klips_net *kn,
 					const struct klips_said *said,
 					time64_t lifetime);
 void klips_sa_put(struct klips_sa *sa);
+void klips_sa_publish_policy(struct klips_sa *sa, struct klips_policy *pol);
 
 /* The SA's flags as shown: KLIPS_SA_FLAGS_INBOUND_POLICY with a policy. */
 static inline u32 klips_sa_flags(const struct klips_sa *sa)

@@ -585,6 +585,52 @@ static void sadb_resume_test(struct kunit *test)
 	mutex_unlock(&kn->lock);
 }
 
+/*
+ * eroute --addin gives a tun SA a new inbound policy while the receive
+ * path may be reading the old one under RCU: a reader keeps seeing the
+ * whole policy it found, never one half rewritten.
+ */
+static void policy_publish_test(struct kunit *test)
+{
+	struct klips_net *kn = klips_net(&init_net);
+	struct klips_sa *sa = table_sa(test, 0x5101);
+	struct klips_policy *a, *b, seen;
+	const struct klips_policy *before, *after;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	a->family = AF_INET;
+	a->src.addr.ip4 = htonl(0x0a010000);
+	a->src.len = 16;
+	a->dst.addr.ip4 = htonl(0x0a020000);
+	a->dst.len = 16;
+	b->family = AF_INET6;
+	b->src.len = 48;
+	b->dst.len = 64;
+	mutex_lock(&kn->lock);
+	KUNIT_ASSERT_EQ(test, klips_sadb_add(kn, sa, NULL), 0);
+	klips_sa_publish_policy(sa, a);
+	rcu_read_lock();
+	before = rcu_dereference(sa->policy);
+	seen = *before;
+	/* The change, while this reader holds the old policy. */
+	klips_sa_publish_policy(sa, b);
+	after = rcu_dereference(sa->policy);
+	KUNIT_EXPECT_EQ(test, memcmp(&seen.src, &before->src, sizeof(seen.src)), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(&seen.dst, &before->dst, sizeof(seen.dst)), 0);
+	KUNIT_EXPECT_EQ(test, before->family, AF_INET);
+	KUNIT_EXPECT_PTR_NE(test, before, after);
+	KUNIT_EXPECT_EQ(test, after->family, AF_INET6);
+	KUNIT_EXPECT_EQ(test, after->dst.len, 64);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, klips_sa_flags(sa) & KLIPS_SA_FLAGS_INBOUND_POLICY,
+			(u32)KLIPS_SA_FLAGS_INBOUND_POLICY);
+	klips_sadb_flush(kn);
+	mutex_unlock(&kn->lock);
+}
+
 /* A soft limit at or above a non-zero hard one is refused. */
 static void life_refused_test(struct kunit *test)
 {
@@ -619,6 +665,7 @@ static struct kunit_case klips_sa_cases[] = {
 	KUNIT_CASE(life_refused_test),
 	KUNIT_CASE(life_dead_sa_test),
 	KUNIT_CASE(sadb_resume_test),
+	KUNIT_CASE(policy_publish_test),
 	{}
 };
 
