@@ -403,23 +403,30 @@ static void sa_format_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, len, (int)strlen(c->line));
 }
 
+/* An IPIP SA's configuration: 192.0.2.2 -> 192.0.2.1, this SPI. */
+static void ipip_cfg(struct klips_sa_config *cfg, u32 spi, u8 dir)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->said.proto = IPPROTO_IPIP;
+	cfg->said.spi = spi;
+	cfg->said.family = AF_INET;
+	cfg->said.dst.ip4 = htonl(0xc0000201);
+	cfg->src.ip4 = htonl(0xc0000202);
+	cfg->src_family = AF_INET;
+	cfg->tun_dst = cfg->said.dst;
+	cfg->tun_family = AF_INET;
+	cfg->dir = dir;
+}
+
 /* An IPIP SA (no crypto) with @soft / @hard packets and bytes limits. */
 static struct klips_sa *life_sa(struct kunit *test, u64 soft_packets,
 				u64 hard_packets, u64 soft_bytes,
 				u64 hard_bytes)
 {
-	struct klips_sa_config cfg = {};
+	struct klips_sa_config cfg;
 	struct klips_sa *sa;
 
-	cfg.said.proto = IPPROTO_IPIP;
-	cfg.said.spi = 0x1234;
-	cfg.said.family = AF_INET;
-	cfg.said.dst.ip4 = htonl(0xc0000201);
-	cfg.src.ip4 = htonl(0xc0000202);
-	cfg.src_family = AF_INET;
-	cfg.tun_dst = cfg.said.dst;
-	cfg.tun_family = AF_INET;
-	cfg.dir = KLIPS_DIR_OUT;
+	ipip_cfg(&cfg, 0x1234, KLIPS_DIR_OUT);
 	cfg.soft.packets = soft_packets;
 	cfg.hard.packets = hard_packets;
 	cfg.soft.bytes = soft_bytes;
@@ -505,18 +512,10 @@ static void life_dead_sa_test(struct kunit *test)
 /* An inbound IPIP SA of init_net with this SPI, not in the table yet. */
 static struct klips_sa *table_sa(struct kunit *test, u32 spi)
 {
-	struct klips_sa_config cfg = {};
+	struct klips_sa_config cfg;
 	struct klips_sa *sa;
 
-	cfg.said.proto = IPPROTO_IPIP;
-	cfg.said.spi = spi;
-	cfg.said.family = AF_INET;
-	cfg.said.dst.ip4 = htonl(0xc0000201);
-	cfg.src.ip4 = htonl(0xc0000202);
-	cfg.src_family = AF_INET;
-	cfg.tun_dst = cfg.said.dst;
-	cfg.tun_family = AF_INET;
-	cfg.dir = KLIPS_DIR_IN;
+	ipip_cfg(&cfg, spi, KLIPS_DIR_IN);
 	sa = klips_sa_create(klips_net(&init_net), &cfg, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(sa));
 	return sa;
