@@ -33,7 +33,15 @@ if [ -f "$out/.klips-done" ]; then
 	exit 0
 fi
 
+# One build at a time: a second caller (another clone, a parallel test run)
+# waits for the first and then finds its kernel done.
 mkdir -p "$KLIPS_CACHE/uml"
+exec 9> "$KLIPS_CACHE/uml/.lock"
+flock 9
+if [ -f "$out/.klips-done" ]; then
+	echo "$out"
+	exit 0
+fi
 if [ ! -f "$src/.klips-extracted" ]; then
 	rm -rf "$src" "$src.tmp"
 	mkdir -p "$src.tmp"
@@ -47,13 +55,13 @@ rm -rf "$out"
 mkdir -p "$out"
 echo "uml-build: building $variant UML kernel in $out (log: $log)" >&2
 start=$(date +%s)
-{
+(
+	set -e
 	make -C "$src" O="$out" ARCH=um defconfig
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}"
 	make -C "$src" O="$out" ARCH=um olddefconfig
 	# Every line of a fragment must survive olddefconfig, or the guest is not
 	# the kernel the tests think it is.
-	missing=0
 	for f in "${frags[@]}"; do
 		grep -E '^CONFIG_[A-Z0-9_]+=' "$f" | while IFS= read -r line; do
 			opt=${line%%=*} val=${line#*=}
@@ -64,12 +72,17 @@ start=$(date +%s)
 			fi
 		done
 	done > "$out/config-check.txt"
+	# Checked below; no point compiling a kernel that will be refused.
+	[ ! -s "$out/config-check.txt" ] || exit 0
 	make -C "$src" O="$out" ARCH=um -j"$(nproc)" linux modules
 	make -C "$src" O="$out" ARCH=um INSTALL_MOD_PATH="$out/mods" modules_install
-} > "$log" 2>&1 || { echo "uml-build: failed, see $log" >&2; tail -20 "$log" >&2; exit 1; }
+) > "$log" 2>&1 || { echo "uml-build: failed, see $log" >&2; tail -20 "$log" >&2; exit 1; }
+# A fragment line that did not take (KASAN or lockdep silently off, say)
+# would leave every sanitizer check passing: no guest kernel then.
 if [ -s "$out/config-check.txt" ]; then
-	echo "uml-build: config options did not take:" >&2
+	echo "uml-build: config options did not take, no kernel built:" >&2
 	cat "$out/config-check.txt" >&2
+	exit 1
 fi
 echo "uml-build: $variant done in $(( $(date +%s) - start ))s" >&2
 touch "$out/.klips-done"
