@@ -16,34 +16,60 @@ full=${KLIPS_CHECK_FULL:-0}
 
 pass=0 fail=0 skip=0
 failed=()
+log=$top/build/check
+# Every result, one per line: "<status>\t<check>\t<what>", where <check>
+# names the check independently of where it ran (the same test on UML and
+# on Debian's two kernels, or in another tunnel shard, is one check), for
+# the distinct/repeated/control counts at the end.
+results=$log/results.tsv
+
 record() {	# record <name> <0|1|skip>
 	case $2 in
 	0) pass=$((pass + 1)); echo "PASS: $1" ;;
 	skip) skip=$((skip + 1)); echo "SKIP: $1" ;;
 	*) fail=$((fail + 1)); failed+=("$1"); echo "FAIL: $1" ;;
 	esac
+	# "qemu 6.1 netns: ..." and "qemu 6.12 netns: ..." are one check.
+	printf '%s\t%s\thost\n' "$2" "host|$(sed -E 's/^qemu [0-9.]+ /qemu /' <<< "$1")" >> "$results"
 }
 
-# Counts the TAP lines a guest script wrote; not a single line is a failure.
-count_tap() {	# count_tap <stage> <output.txt>
-	local f=$2 p n
+# Counts the TAP lines a guest script wrote. The plan ("1..N") must come
+# before the first check and the stage must have run exactly N checks: a
+# check that vanished (a helper that died, a guest that stopped early) fails
+# the stage. No line at all is a failure too.
+count_tap() {	# count_tap <stage> <script> <output.txt>
+	local name=$1 script=$2 f=$3 p n planned first
 	p=$(grep -c '^ok ' "$f" 2>/dev/null) || p=0
 	n=$(grep -c '^not ok ' "$f" 2>/dev/null) || n=0
-	grep '^not ok ' "$f" 2>/dev/null | sed "s/^/FAIL: $1: /"
+	grep '^not ok ' "$f" 2>/dev/null | sed "s/^/FAIL: $name: /"
 	pass=$((pass + p))
 	fail=$((fail + n))
-	[ "$n" -eq 0 ] || failed+=("$1 ($n cases)")
-	if [ $((p + n)) -eq 0 ]; then
-		record "$1: ran no test" 1
+	[ "$n" -eq 0 ] || failed+=("$name ($n cases)")
+	sed -nE "s/^ok [0-9]+ - (.*)/0\t$script|\1\t$name/p; s/^not ok [0-9]+ - (.*)/1\t$script|\1\t$name/p" \
+		"$f" 2>/dev/null >> "$results"
+	planned=$(grep -m1 -nE '^1\.\.[0-9]+$' "$f" 2>/dev/null)
+	first=$(grep -m1 -nE '^(not )?ok ' "$f" 2>/dev/null | cut -d: -f1)
+	if [ -z "$planned" ] || { [ -n "$first" ] && [ "${planned%%:*}" -gt "$first" ]; }; then
+		record "$name: declared its plan before its first check" 1
+	elif [ "${planned#*1..}" -ne $((p + n)) ]; then
+		record "$name: ran $((p + n)) of ${planned#*1..} planned checks" 1
+	else
+		record "$name: ran all ${planned#*1..} planned checks" 0
 	fi
 }
 
-# Reports in the guest's kernel log that do not stop the guest by themselves.
-sanitizer_scan() {	# sanitizer_scan <stage> <console log>
-	local hits
-	hits=$(grep -vE '^(not )?ok [0-9]+ - ' "$2" |
-		grep -E 'BUG:|WARNING:|UBSAN:|KASAN|kmemleak: [0-9]+ new suspected|possible (recursive|circular) locking|suspicious RCU usage|Oops|general protection|Kernel panic' |
+# Reports in the guest's kernel log that do not stop the guest by
+# themselves: in the console, and in the whole dmesg the guest saved at its
+# end (scripts/guest-init.sh), which has what the console never showed.
+sanitizer_scan() {	# sanitizer_scan <stage> <console log> <run dir>
+	local hits dmesg=$3/dmesg.txt
+	hits=$( { grep -vE '^(not )?ok [0-9]+ - ' "$2"; cat "$dmesg" 2>/dev/null; } |
+		grep -E 'BUG:|WARNING:|UBSAN:|KASAN|kmemleak: [0-9]+ new suspected|kmemleak: .*disabled|possible (recursive|circular) locking|inconsistent lock state|bad unlock balance|lock held when returning|turning off the locking correctness validator|suspicious RCU usage|rcu: INFO|self-detected stall|blocked for more than|Oops|general protection|Kernel panic|unregister_netdevice: waiting for|ref_tracker:|printk messages dropped' |
 		head -5)
+	if [ ! -s "$dmesg" ]; then
+		hits="${hits:+$hits
+}no dmesg saved by the guest ($dmesg)"
+	fi
 	if [ -n "$hits" ]; then
 		printf '%s\n' "$hits" | sed 's/^/    /'
 		record "$1: kernel log free of sanitizer reports" 1
@@ -52,9 +78,9 @@ sanitizer_scan() {	# sanitizer_scan <stage> <console log>
 	fi
 }
 
-log=$top/build/check
 rm -rf "$log"
 mkdir -p "$log"
+: > "$results"
 
 echo "== setup"
 "$top/scripts/setup.sh" > "$log/setup.log" 2>&1 || { cat "$log/setup.log"; exit 1; }
@@ -66,7 +92,7 @@ kdir=$("$top/scripts/uml-build.sh" debug) || exit 1
 src=$(ls -d "$KLIPS_CACHE"/linux-*/ | head -1)
 mod=$top/build/mod/uml-debug
 if "$top/scripts/build-module.sh" "$kdir" "$mod" W=1 KLIPS_KUNIT=m > "$log/build-uml.log" 2>&1; then
-	! grep -E 'warning:|error:' "$log/build-uml.log"
+	! grep -iE 'warning:|error:' "$log/build-uml.log"
 	record "build: UML debug guest, W=1, warning-free" $?
 else
 	tail -20 "$log/build-uml.log"
@@ -75,7 +101,7 @@ else
 	exit 1
 fi
 if make -C "$top/tools" -s -B > "$log/build-tool.log" 2>&1; then
-	! grep 'warning:' "$log/build-tool.log"
+	! grep -iE 'warning:|error:' "$log/build-tool.log"
 	record "build: tools/ipsec, -Wall -Wextra warning-free" $?
 else
 	cat "$log/build-tool.log"
@@ -93,16 +119,22 @@ else
 	record "tools self-test under valgrind" 1
 fi
 if "$top/scripts/build-module.sh" "$kdir" "$top/build/mod/uml-sparse" C=2 KLIPS_KUNIT=m > "$log/sparse.log" 2>&1; then
-	! grep -E 'warning:|error:' "$log/sparse.log"
+	! grep -iE 'warning:|error:' "$log/sparse.log"
 	record "sparse: no warnings" $?
 else
 	tail -20 "$log/sparse.log"
 	record "sparse: no warnings" 1
 fi
-for hdr in $("$top/scripts/debian-headers.sh"); do
+# Both of Debian's trees, or a failure (not two builds and every qemu stage
+# silently gone).
+if ! debian=$("$top/scripts/debian-headers.sh"); then
+	record "Debian's 6.1 and 6.12 header trees are installed" 1
+	debian=
+fi
+for hdr in $debian; do
 	name=$(basename "$hdr")
 	if "$top/scripts/build-module.sh" "$hdr" "$top/build/mod/$name" W=1 > "$log/build-$name.log" 2>&1; then
-		! grep -E 'warning:|error:' "$log/build-$name.log"
+		! grep -iE 'warning:|error:' "$log/build-$name.log"
 		record "build: Debian $name, W=1, warning-free" $?
 	else
 		tail -20 "$log/build-$name.log"
@@ -139,19 +171,23 @@ KLIPS_UML_TIMEOUT=300 KLIPS_RUN_DIR=$run "$copy/scripts/uml-run.sh" debug \
 	"$copy/tests/checkout.sh" "$mod" "$marker" > "$log/checkout.console" 2>&1
 rc=$?
 cp "$run/output.txt" "$log/checkout.txt" 2>/dev/null
-count_tap checkout "$log/checkout.txt"
+count_tap checkout checkout "$log/checkout.txt"
 record "checkout under /tmp: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
 [ -f "$run/checkout-written" ] && [ ! -e "/tmp/$marker" ]
 record "checkout under /tmp: results reached the host, the guest's /tmp did not" $?
-sanitizer_scan checkout "$log/checkout.console"
+sanitizer_scan checkout "$log/checkout.console" "$run"
 rm -rf "$copy" "/tmp/$marker"
 
 echo "== KUnit (debug UML guest)"
+# tests/kunit.sh checks (TAP, with its plan) that every suite in
+# tests/kunit/ registered, and scans for leaks once both modules are gone;
+# the suites' own results are KTAP files, parsed here by kunit.py.
 run=$log/kunit
 KLIPS_RUN_DIR=$run "$top/scripts/uml-run.sh" debug tests/kunit.sh "$mod" > "$run.console" 2>&1
 rc=$?
+count_tap kunit kunit "$run/output.txt"
 record "kunit: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
-sanitizer_scan kunit "$run.console"
+sanitizer_scan kunit "$run.console" "$run"
 ktaps=$(ls "$run"/kunit-*.ktap 2>/dev/null)
 if [ -n "$ktaps" ]; then
 	for k in $ktaps; do
@@ -159,17 +195,25 @@ if [ -n "$ktaps" ]; then
 		python3 "$src/tools/testing/kunit/kunit.py" parse "$k" > "$log/$suite-parse.txt" 2>&1
 		summary=$(grep -o 'Ran [0-9]* tests: .*' "$log/$suite-parse.txt" | sed 's/\x1b\[[0-9;]*m//g')
 		echo "    ${suite#kunit-}: ${summary:-no summary}"
-		grep -E '\[FAILED\]|\[CRASHED\]|\[ERROR\]' "$log/$suite-parse.txt" | sed 's/\x1b\[[0-9;]*m//g; s/^/    /'
+		grep -E '\[FAILED\]|\[CRASHED\]|\[ERROR\]|\[SKIPPED\]' "$log/$suite-parse.txt" |
+			sed 's/\x1b\[[0-9;]*m//g; s/^/    /'
 		kp=$(sed -n 's/.*passed: \([0-9]*\).*/\1/p' <<< "$summary")
 		kf=$(sed -n 's/.*failed: \([0-9]*\).*/\1/p' <<< "$summary")
 		kc=$(sed -n 's/.*crashed: \([0-9]*\).*/\1/p' <<< "$summary")
 		ks=$(sed -n 's/.*skipped: \([0-9]*\).*/\1/p' <<< "$summary")
 		ke=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' <<< "$summary")
 		pass=$((pass + ${kp:-0}))
-		fail=$((fail + ${kf:-0} + ${kc:-0} + ${ke:-0}))
-		skip=$((skip + ${ks:-0}))
-		[ $((${kf:-0} + ${kc:-0} + ${ke:-0})) -eq 0 ] || failed+=("$suite cases")
+		# A skipped case is a check that did not run: a failure here.
+		fail=$((fail + ${kf:-0} + ${kc:-0} + ${ke:-0} + ${ks:-0}))
+		[ $((${kf:-0} + ${kc:-0} + ${ke:-0} + ${ks:-0})) -eq 0 ] || failed+=("$suite cases")
 		[ "${kp:-0}" -gt 0 ] || record "$suite: ran no test" 1
+		# Each KUnit case and parameter is its own check, run once.
+		for ((i = 1; i <= ${kp:-0}; i++)); do
+			printf '0\tkunit|%s|%d\tkunit\n' "$suite" "$i"
+		done >> "$results"
+		for ((i = 1; i <= ${kf:-0} + ${kc:-0} + ${ke:-0} + ${ks:-0}; i++)); do
+			printf '1\tkunit|%s|not passed %d\tkunit\n' "$suite" "$i"
+		done >> "$results"
 	done
 else
 	record "kunit: no KUnit output" 1
@@ -204,13 +248,13 @@ for st in "${stages[@]}"; do
 	KLIPS_RUN_DIR=$run "$top/scripts/uml-run.sh" debug "tests/$t.sh" "${args[@]}" > "$run.console" 2>&1
 	rc=$?
 	echo "    $name: $((SECONDS - t0)) s"
-	count_tap "$name" "$run/output.txt"
+	count_tap "$name" "$t" "$run/output.txt"
 	record "$name: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
-	sanitizer_scan "$name" "$run.console"
+	sanitizer_scan "$name" "$run.console" "$run"
 done
 
 echo "== Debian kernels under qemu"
-for hdr in $("$top/scripts/debian-headers.sh"); do
+for hdr in $debian; do
 	name=$(basename "$hdr")
 	series=$(sed -E 's/^linux-headers-([0-9]+\.[0-9]+).*/\1/' <<< "$name")
 	# The smoke test, the same namespace tests as in UML, and a klips
@@ -224,15 +268,37 @@ for hdr in $("$top/scripts/debian-headers.sh"); do
 		KLIPS_QEMU_SMP=$smp KLIPS_RUN_DIR=$run "$top/scripts/qemu-run.sh" "$series" "tests/$t.sh" \
 			"$arg" > "$run.console" 2>&1
 		rc=$?
-		count_tap "qemu $series $t" "$run/output.txt"
+		count_tap "qemu $series $t" "$t" "$run/output.txt"
 		record "qemu $series $t: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
-		sanitizer_scan "qemu $series $t" "$run.console"
+		sanitizer_scan "qemu $series $t" "$run.console" "$run"
 	done
 done
 
+# Honest counts: a check that ran on three kernels, or in each tunnel
+# shard, is one check with several results; checks of the peers against
+# each other (descriptions "control: ...") are controls, not klips checks.
+echo
+echo "== counts (results: every ok/not ok; distinct: first time a check ran)"
+awk -F'\t' '
+	!($3 in res) { order[++ns] = $3 }
+	{ res[$3]++ }
+	$2 ~ /^[^|]*\|control: / { ctl[$3]++; next }
+	!($2 in id) { id[$2] = 1; dist[$3]++; next }
+	{ rep[$3]++ }
+	END {
+		for (i = 1; i <= ns; i++) {
+			st = order[i]
+			printf "    %-24s %5d results: %5d distinct, %4d repeated, %4d control\n",
+				st, res[st], dist[st], rep[st], ctl[st]
+		}
+	}' "$results"
+total=$(wc -l < "$results")
+controls=$(cut -f2 "$results" | grep -c '^[^|]*|control: ')
+distinct=$(cut -f2 "$results" | grep -v '^[^|]*|control: ' | sort -u | wc -l)
 echo
 [ ${#failed[@]} -eq 0 ] || printf 'failed: %s\n' "${failed[@]}"
 echo "logs: $log"
+echo "$distinct distinct checks, $total results ($((total - distinct - controls)) repeated on another kernel or shard, $controls controls)"
 line="$pass passed, $fail failed"
 [ "$skip" -eq 0 ] || line="$line, $skip skipped"
 echo "$line"

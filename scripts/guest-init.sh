@@ -69,6 +69,10 @@ if [ -n "$cmd" ] && [ -x "$cmd" ]; then
 else
 	echo "guest-init: no runnable klips_cmd= ('$cmd')"
 fi
+# The whole kernel log, for the host's scan: the console may have missed
+# messages (quiet, or printk's rate limits), dmesg has them all (the log
+# buffer is sized for a whole run: CONFIG_LOG_BUF_SHIFT, log_buf_len=).
+[ -n "$out" ] && dmesg > "$out/dmesg.txt" 2>&1
 [ -n "$out" ] && echo "$rc" > "$out/exitcode"
 echo "guest-init: exit $rc"
 [ -w /proc/exitcode ] && echo "$rc" > /proc/exitcode

@@ -49,7 +49,9 @@ case $script in
 	;;
 esac
 
-cmdline=(console=ttyS0 panic=-1 oops=panic rw
+# log_buf_len: the guest saves its whole dmesg for the host's scan
+# (scripts/guest-init.sh); Debian's default buffer may not hold a run.
+cmdline=(console=ttyS0 panic=-1 oops=panic rw log_buf_len=4M
 	init="$top/scripts/guest-init.sh"
 	klips_cmd="$script" klips_out="$run"
 	klips_mods="$cache/image/lib/modules" klips_cache="$KLIPS_CACHE")

@@ -14,6 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 moddir=${1:?usage: checkout.sh <module dir> <marker name>}
 marker=${2:?usage: checkout.sh <module dir> <marker name>}
 
+plan 8
 echo "# running from $here"
 check_match "the script runs from a checkout under /tmp" '^/tmp/.+/tests$' "$here"
 check "the checkout's files are readable" test -r "$here/../Makefile"

@@ -21,6 +21,9 @@ proc_files="ipsec_spi ipsec_eroute ipsec_spigrp ipsec_tncfg ipsec_version
 	ipsec_klipsdebug ipsec/spi/all ipsec/eroute/all ipsec/spigrp/all
 	ipsec/tncfg ipsec/version ipsec/klipsdebug ipsec/stats"
 
+# 64 checks of this script's own, plus one per /proc file, twice.
+set -- $proc_files
+plan $((64 + 2 * $# + KMEMLEAK))
 kmemleak_clear
 
 # --- load --------------------------------------------------------------------
@@ -86,10 +89,27 @@ check_eq "ipsec/stats has every counter of design.md, all zero" \
 	"$(awk '{print $1, $2}' /proc/net/ipsec/stats | sort)"
 
 # --- the ipsec tool: a listing subcommand with no arguments prints its file --
+# With something in every table (an empty table equals an empty listing
+# whatever either does), and an area of debugging on.
+gk=0x$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+check "a tun SA, an ESP SA, grouped" sh -c "
+	'$ipsec' spi --said tun.2001@192.0.2.1 --src 192.0.2.2 --dst 192.0.2.1 --ip4 &&
+	'$ipsec' spi --said esp.2001@192.0.2.1 --src 192.0.2.2 --esp aes-gcm-16 --enckey $gk &&
+	'$ipsec' spigrp --said tun.2001@192.0.2.1 esp.2001@192.0.2.1 &&
+	'$ipsec' eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 \
+		--said tun.2001@192.0.2.1 &&
+	'$ipsec' eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.3.0.0/24 --said %drop"
+echo 0x20 > /sys/module/klips/parameters/debug
 for f in spi eroute spigrp tncfg klipsdebug; do
+	check_match "ipsec_$f has content" . "$(cat /proc/net/ipsec_$f)"
+	# ipsec_spi's ages may tick between the two reads: not compared.
 	check_eq "ipsec $f prints /proc/net/ipsec_$f" \
-		"$(cat /proc/net/ipsec_$f)" "$("$ipsec" $f)"
+		"$(sed -E 's/(add|use)\([0-9]+,/\1(T,/g; s/idle=[0-9]+/idle=T/' /proc/net/ipsec_$f)" \
+		"$("$ipsec" $f | sed -E 's/(add|use)\([0-9]+,/\1(T,/g; s/idle=[0-9]+/idle=T/')"
 done
+echo 0 > /sys/module/klips/parameters/debug
+check "... all removed again" sh -c "'$ipsec' eroute --clear && '$ipsec' spi --clear &&
+	test -z \"\$(cat /proc/net/ipsec_spi /proc/net/ipsec_eroute /proc/net/ipsec_spigrp)\""
 check_eq "ipsec version: the tool's and the module's" \
 "ipsec tool version: $(modinfo -F version "$mod")
 klips version: $(modinfo -F version "$mod")" "$("$ipsec" version)"
@@ -124,7 +144,8 @@ ipsec7 -> NULL mtu=1500(1500) -> 0
 ipsec10 -> NULL mtu=1500(1500) -> 0" "$(n1 cat /proc/net/ipsec_tncfg)"
 check_eq "init ns: tncfg unchanged by ns1's devices" 4 \
 	"$(wc -l < /proc/net/ipsec_tncfg)"
-check_fails "ipsec0 cannot move to another namespace" \
+# A device bound to its namespace (netns_local/netns_immutable): EINVAL.
+check_fails_with "ipsec0 cannot move to another namespace (EINVAL)" 'Invalid argument' \
 	ip link set ipsec0 netns ns1
 check "ns1: ip link del ipsec7" n1 ip link del ipsec7
 check_eq "ns1: tncfg follows the delete" "ipsec2 ipsec10" \
@@ -144,19 +165,20 @@ check_eq "no /proc/net/ipsec* left in ns2" "" "$(n2 ls /proc/net | grep ipsec)"
 ip netns del ns2
 
 # --- module parameters ---------------------------------------------------------
-dmesg -C
+dmesg_mark
 check "insmod klips.ko devices=2 debug=0x1" klips_insmod "$mod" devices=2 debug=0x1
 check_eq "debug area tunnel on: device creation logged at KERN_DEBUG" \
 "<7>klips: created ipsec0
-<7>klips: created ipsec1" "$(dmesg -r | grep 'klips: created' | sed 's/\[.*\] //')"
+<7>klips: created ipsec1" "$(dmesg_since -r | grep 'klips: created' | sed 's/\[.*\] //')"
 check_eq "devices=2 creates ipsec0 and ipsec1 only" "ipsec0 ipsec1" \
 	"$(awk '{print $1}' /proc/net/ipsec_tncfg | xargs)"
 check "rmmod klips" rmmod klips
-check_fails "devices=65 is refused" klips_insmod "$mod" devices=65
+check_fails_with "devices=65 is refused (EINVAL)" 'Invalid (parameters|argument)' \
+	klips_insmod "$mod" devices=65
 check_eq "a refused load leaves no device" "" "$(ip -o link show type klips 2>/dev/null)"
-dmesg -C
+dmesg_mark
 check "insmod klips.ko devices=1" klips_insmod "$mod" devices=1
-check_eq "debug areas off: nothing logged" "" "$(dmesg | grep 'klips: created')"
+check_eq "debug areas off: nothing logged" "" "$(dmesg_since | grep 'klips: created')"
 check "rmmod klips" rmmod klips
 check "insmod klips.ko devices=0" klips_insmod "$mod" devices=0
 check_eq "devices=0: tncfg empty" "" "$(cat /proc/net/ipsec_tncfg)"

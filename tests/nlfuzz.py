@@ -170,7 +170,8 @@ class Tap:
         sys.stdout.flush()
 
     def end(self):
-        print("# nlfuzz: %d checks" % self.n)
+        # The last line once every check ran (tests/lib.sh helper_result).
+        print("# checks: %d" % self.n)
         sys.stdout.flush()
         sys.exit(1 if self.fail else 0)
 

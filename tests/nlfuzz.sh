@@ -33,12 +33,8 @@ top=$(cd "$here/.." && pwd)
 . "$here/peer.sh"
 moddir=${1:?usage: nlfuzz.sh <module dir> [VAR=value ...]}
 shift
-for a in "$@"; do
-	case $a in
-	NLFUZZ_*=* | KLIPS_SEED=* | KLIPS_CHECK_FULL=*) export "${a?}" ;;
-	*) echo "nlfuzz.sh: not a VAR=value argument: $a" >&2; exit 2 ;;
-	esac
-done
+T_ARGS="NLFUZZ_SECONDS NLFUZZ_LARVAL KLIPS_SEED KLIPS_CHECK_FULL"
+parse_args "$@" || exit 2
 # The guest runs from /: a module directory relative to the project.
 [ -e "$moddir/klips.ko" ] || [ ! -e "$top/$moddir/klips.ko" ] || moddir=$top/$moddir
 secs=60
@@ -72,20 +68,11 @@ helper() {
 	pids[$name]=$!
 }
 
-# result <name> <status>: the helper's TAP lines into this plan, and two
-# checks of the helper itself: it printed as many checks as it counted
-# ("# nlfuzz: N checks"; a helper that died drops none silently), and its
-# exit status agrees with its failures.
+# result <name> <status> <checks>: the helper's TAP lines into this plan,
+# and a check of the helper itself (tests/lib.sh helper_result): it ran to
+# its end and printed the <checks> this script planned for.
 result() {
-	local name=$1 rc=$2 f=$tmp/$1.out said got fails
-	said=$(sed -n 's/^# nlfuzz: \([0-9]*\) checks$/\1/p' "$f")
-	got=$(grep -cE '^(not )?ok - ' "$f")
-	fails=$(grep -c '^not ok - ' "$f")
-	absorb < "$f"
-	check_eq "$name: printed every check it counted (# nlfuzz: N checks)" \
-		"${said:-no count}" "$got"
-	check_eq "$name: exit status $rc, as its $fails failure(s) say" \
-		"$([ "$fails" -eq 0 ] && echo 0 || echo 1)" "$rc"
+	helper_result "$3" "$1" "$tmp/$1.out" "$2"
 }
 
 # A namespace of the fuzz: dummy eth0 with an address of each family, and
@@ -127,6 +114,9 @@ tunnel_up() {
 
 ping_ok() { on gwA ping -c "$1" -W 3 -i 0.2 -I 10.1.0.1 10.2.0.1 > /dev/null 2>&1; }
 
+# 9 checks of this script's own; the helpers' (warm 6, fz1 8, fz2 11,
+# churn 22, perm 2, consist 7 in each of 3 namespaces), each +1 for itself.
+plan $((9 + 6 + 8 + 11 + 22 + 2 + 3 * 7 + 8 + KMEMLEAK))
 kmemleak_clear
 check "insmod klips.ko larval_lifetime=$larval" \
 	klips_insmod "$moddir/klips.ko" larval_lifetime="$larval"
@@ -142,7 +132,7 @@ echo "# setup took $(($(date +%s) - start)) s"
 # Every algorithm once, before the clock of the fuzz runs (the crypto API
 # builds and self-tests each transform on its first use, slowly here).
 on fz1 timeout 300 "${py[@]}" warm > "$tmp/warm.out" 2>&1
-result warm $?
+result warm $? 6
 echo "# setup and warm-up took $(($(date +%s) - start)) s"
 
 # --- the fuzz, the churn and the traffic, all at once ----------------------------
@@ -161,9 +151,10 @@ for name in "${!pids[@]}"; do
 done
 wait "$ping_pid"
 echo "# the fuzz took $(($(date +%s) - start)) s since the start"
-for name in fz1 fz2 churn perm; do
-	result "$name" "${rcs[$name]}"
-done
+result fz1 "${rcs[fz1]}" 8
+result fz2 "${rcs[fz2]}" 11
+result churn "${rcs[churn]}" 22
+result perm "${rcs[perm]}" 2
 
 # --- the tunnel, left alone, kept working --------------------------------------
 sent=0 got=0
@@ -184,7 +175,7 @@ check_match "tunnel: gwB's inbound ESP SA counted them (seq=)" \
 # --- /proc against the dumps, then empty tables ---------------------------------
 for ns in fz1 fz2 nfc; do
 	on "$ns" timeout 120 "${py[@]}" consist "$ns" > "$tmp/consist-$ns.out" 2>&1
-	result "consist-$ns" $?
+	result "consist-$ns" $? 7
 done
 check_eq "klipsdebug: every area off again (debug-set is module-wide)" \
 	"" "$(grep -v '=00000000\.$' /proc/net/ipsec_klipsdebug)"

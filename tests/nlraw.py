@@ -346,6 +346,10 @@ def main():
         if err or not msgs:
             sys.exit("nlraw: %s: %s" % (os.strerror(err), ext))
         print("ok")
+    if sys.argv[1] in ("cases", "fuzz", "perm"):
+        # The last line once every check ran: tests/lib.sh's helper_run
+        # compares it with the lines it absorbed and with its plan.
+        print("# checks: %d" % T["n"])
     sys.exit(1 if T["fail"] else 0)
 
 

@@ -20,6 +20,10 @@ proc_files="ipsec_spi ipsec_eroute ipsec_spigrp ipsec_tncfg ipsec_version
 # Kernel log lines that mean something went wrong, whatever the check said.
 bad_log='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection'
 
+deps=$(modinfo -F depends "$ko" 2>/dev/null | tr ',' ' ')
+set -- $proc_files $deps
+# 15 checks of this script's own, one per /proc file and per dependency.
+plan $((15 + $#))
 echo "# kernel: $(uname -r)"
 echo "# module: $ko"
 
@@ -29,7 +33,7 @@ echo "# module: $ko"
 check_match "klips.ko is built for $(uname -r)" "^$(uname -r | sed 's/[.+]/\\&/g') " \
 	"$(modinfo -F vermagic "$ko" 2>&1)"
 # insmod does not resolve dependencies: load what modinfo names (crypto, ...).
-for dep in $(modinfo -F depends "$ko" 2>/dev/null | tr ',' ' '); do
+for dep in $deps; do
 	check "modprobe $dep (needed by klips)" modprobe "$dep"
 done
 check "insmod klips.ko" insmod "$ko"
