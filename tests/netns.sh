@@ -144,8 +144,10 @@ ipsec7 -> NULL mtu=1500(1500) -> 0
 ipsec10 -> NULL mtu=1500(1500) -> 0" "$(n1 cat /proc/net/ipsec_tncfg)"
 check_eq "init ns: tncfg unchanged by ns1's devices" 4 \
 	"$(wc -l < /proc/net/ipsec_tncfg)"
-# A device bound to its namespace (netns_local/netns_immutable): EINVAL.
-check_fails_with "ipsec0 cannot move to another namespace (EINVAL)" 'Invalid argument' \
+# A device bound to its namespace: EINVAL, with an extack message on 6.12
+# (netns_immutable), without one on 6.1 (NETIF_F_NETNS_LOCAL).
+check_fails_with "ipsec0 cannot move to another namespace (EINVAL)" \
+	'netns is immutable|Invalid argument' \
 	ip link set ipsec0 netns ns1
 check "ns1: ip link del ipsec7" n1 ip link del ipsec7
 check_eq "ns1: tncfg follows the delete" "ipsec2 ipsec10" \
