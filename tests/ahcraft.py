@@ -28,11 +28,22 @@ tun+esp+ah (aes-gcm-16, the same SPIs). Per suite, on stdout as
     decryption checked by scapy; a layer skipped (bare ESP, AH over bare
     IPIP, bare IPIP) or reordered (ESP outside AH) is not answered and
     counts InPolicyError once.
+
+Every refused packet is followed by a good one: gwB handles the frames of
+its eth0 in order, so when the good one's answer is back the refused one
+has been dropped and counted, or answered before it; no fixed wait.
+
+The last line, printed when the run got to its end, is "# checks: <n>",
+and the exit status 1 if a check failed, else 0. n depends on the SA file
+only: 10 checks per IPv4 suite, 9 per IPv6 one (one immutable field
+fewer), 7 per group suite.
 """
 import hashlib
 import hmac
 import logging
 import re
+import select
+import socket
 import struct
 import subprocess
 import sys
@@ -43,18 +54,32 @@ import time
 # make check's log scan would take its "WARNING:" for one.
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (AH, ESP, IP, ICMP, IPv6, ICMPv6EchoRequest,
-                       ICMPv6EchoReply, AsyncSniffer, Raw, raw, send, conf)
+                       ICMPv6EchoReply, Ether, Raw, raw, send, conf)
 from scapy.layers.ipsec import SecurityAssociation, IPSecIntegrityError
 
 conf.verb = 0
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+
+# [checks made, checks failed]: what finish() reports.
+CHECKS = [0, 0]
 
 
 def tap(good, what, diag=None):
+    good = bool(good)
+    CHECKS[0] += 1
+    CHECKS[1] += not good
     print(("ok - " if good else "not ok - ") + what)
     if not good and diag:
         for line in str(diag).splitlines():
             print("#   " + line)
     return good
+
+
+def finish():
+    """The run's last line, and its exit status: 1 if a check failed."""
+    print("# checks: %d" % CHECKS[0])
+    return 1 if CHECKS[1] else 0
 
 
 def gw_counters(ns, said):
@@ -101,19 +126,60 @@ def transit(p, v6):
     return IPv6(raw(p)) if v6 else IP(raw(p))
 
 
-def answer(p, spi_out, timeout=2.0):
-    """Send @p out of eth1 and wait for gwB's AH with @spi_out."""
-    sn = AsyncSniffer(iface="eth1", count=1, timeout=timeout,
-                      lfilter=lambda q: AH in q and q[AH].spi == spi_out)
-    sn.start()
-    time.sleep(0.3)          # (scapy 2.5 has no "started" event)
-    send(p, iface="eth1")
-    sn.join()
-    got = sn.results or []
-    return got[0] if got else None
+class Wire:
+    """The router's eth1, read by a packet socket that is open (bound)
+    before anything is sent: nothing gwB answers can come before it
+    listens."""
+
+    def __init__(self):
+        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                               socket.htons(ETH_P_ALL))
+        self.s.bind(("eth1", 0))
+
+    def exchange(self, pkts, spi_out, last, timeout=3.0):
+        """Send @pkts out of eth1, in order, and collect gwB's AH with
+        @spi_out until @last(answer) holds for one (the answer to the last
+        packet sent), or the timeout. Returns (that answer or None, the
+        answers before it)."""
+        while select.select([self.s], [], [], 0)[0]:
+            self.s.recv(65535)
+        for p in pkts:
+            send(p, iface="eth1")
+        before = []
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.s], [], [], left)[0]:
+                return None, before
+            data, addr = self.s.recvfrom(65535)
+            if addr[2] == PACKET_OUTGOING:
+                continue
+            r = Ether(data)
+            if AH not in r or r[AH].spi != spi_out:
+                continue
+            if last(r):
+                return r, before
+            before.append(r)
 
 
-def suite(line, ns):
+def echo_reply(r, v6, a, b):
+    """(next header, the inner packet, its echo reply or None) of a
+    plain AH answer from gwB (b) to a."""
+    body, nh = raw(r[AH].payload), r[AH].nh
+    if nh == 4:
+        inner = IP(body)
+    elif nh == 41:
+        inner = IPv6(body)
+    elif nh == 58:      # ICMPv6 needs its IPv6 header to be dissected
+        inner = IPv6(raw(IPv6(src=b, dst=a, nh=58) / Raw(body)))
+    else:
+        inner = ICMP(body)
+    reply = inner[ICMPv6EchoReply] if ICMPv6EchoReply in inner else \
+        (inner[ICMP] if ICMP in inner else None)
+    return nh, inner, reply
+
+
+def suite(line, ns, wire):
     (label, mode, spi_in, spi_out, a, b, ia, ib, auth, key_in,
      key_out) = line.split()
     spi_in, spi_out = int(spi_in, 16), int(spi_out, 16)
@@ -132,59 +198,79 @@ def suite(line, ns):
     said = "ah%s%x@%s" % (":" if v6 else ".", spi_in, b)
     seq = 1
 
+    def good(ident, s):
+        """A good request, changed in transit as routers may."""
+        return transit(sa_in.encrypt(request(v6, ia, ib, ident, s), seq_num=s), v6)
+
+    def reply_to(ident, s):
+        def match(r):
+            reply = echo_reply(r, v6, a, b)[2]
+            return reply is not None and reply.id == ident and reply.seq == s
+        return match
+
+    def refused(what, q, want):
+        """@q is not answered and moves exactly @want; a good packet after
+        it is answered (and tells when to look)."""
+        nonlocal seq
+        seq += 1
+        before = gw_counters(ns, said)
+        r, early = wire.exchange([q, good(8, seq)], spi_out, reply_to(8, seq))
+        m = moved(before, gw_counters(ns, said))
+        tap(r is not None and not early and m == want,
+            "%s: %s: not answered, %s; a good packet after it is" %
+            (label, what, " and ".join(k.replace("sa.", "") for k in sorted(want))),
+            "answered: %d, the good packet after it: %s, moved: %s" %
+            (len(early), "answered" if r is not None else "not answered", m))
+
     # A good packet, changed in transit as routers may.
-    p = transit(sa_in.encrypt(request(v6, ia, ib, 7, seq), seq_num=seq), v6)
+    p = good(7, seq)
     before = gw_counters(ns, said)
-    r = answer(p, spi_out)
-    if not tap(r is not None,
-               "%s: AH whose %s changed in transit is answered by gwB"
-               % (label, "hop limit, traffic class, flow label" if v6 else
-                  "TTL, TOS, flags, checksum"),
-               "nothing came back; gwB moved: %s" % moved(before, gw_counters(ns, said))):
-        return
+    r, _ = wire.exchange([p], spi_out, reply_to(7, seq))
+    none = "nothing came back; gwB moved: %s" % moved(before, gw_counters(ns, said))
+    tap(r is not None,
+        "%s: AH whose %s changed in transit is answered by gwB"
+        % (label, "hop limit, traffic class, flow label" if v6 else
+           "TTL, TOS, flags, checksum"), none)
     # (scapy's decrypt() takes the packet apart: it gets copies)
-    outer = r[L3].copy()
+    outer = r[L3].copy() if r is not None else None
     try:
+        if outer is None:
+            raise IPSecIntegrityError("no answer")
         sa_out.decrypt(outer.copy())
-        tap(True, "%s: gwB's answer (AH spi 0x%x, seq %d) verifies with scapy %s"
-            % (label, spi_out, r[AH].seq, auth))
+        tap(True, "%s: gwB's answer (AH spi 0x%x) verifies with scapy %s"
+            % (label, spi_out, auth))
     except IPSecIntegrityError as e:
-        tap(False, "%s: gwB's answer verifies with scapy %s" % (label, auth), e)
-        return
+        tap(False, "%s: gwB's answer (AH spi 0x%x) verifies with scapy %s"
+            % (label, spi_out, auth), e)
     # What AH carries, as it came: an inner IP packet, or ICMP.
-    body, nh = raw(r[AH].payload), r[AH].nh
-    if nh == 4:
-        inner = IP(body)
-    elif nh == 41:
-        inner = IPv6(body)
-    elif nh == 58:      # ICMPv6 needs its IPv6 header to be dissected
-        inner = IPv6(raw(IPv6(src=b, dst=a, nh=58) / Raw(body)))
+    if r is not None:
+        nh, inner, reply = echo_reply(r, v6, a, b)
+        diag = "next header %d: %s" % (nh, inner.summary())
     else:
-        inner = ICMP(body)
-    reply = inner[ICMPv6EchoReply] if ICMPv6EchoReply in inner else \
-        (inner[ICMP] if ICMP in inner else None)
+        nh, reply, diag = None, None, none
     tap(reply is not None and reply.id == 7 and reply.seq == seq and
         (v6 or reply.type == 0) and nh == ({"tunnel": 41 if v6 else 4}.get(
             mode, 58 if v6 else 1)),
-        "%s: inside it the echo reply to the request" % label,
-        "next header %d: %s" % (nh, inner.summary()))
-    alen = len(r[AH]) - len(r[AH].payload)
+        "%s: inside it the echo reply to the request" % label, diag)
+    alen = len(r[AH]) - len(r[AH].payload) if r is not None else 1
     tap(alen % (8 if v6 else 4) == 0,
-        "%s: gwB's AH header (%d bytes) padded to %d bits" % (label, alen, 64 if v6 else 32))
+        "%s: gwB's AH header padded to %d bits" % (label, 64 if v6 else 32),
+        "%d bytes" % alen if r is not None else none)
     try:
+        if outer is None:
+            raise ValueError("no answer")
         sa_bad.decrypt(outer)
-        tap(False, "%s: with one key bit flipped scapy refuses the answer" % label)
+        tap(False, "%s: with one key bit flipped scapy refuses the answer "
+            "(the check can fail)" % label, "it verifies")
     except IPSecIntegrityError:
-        tap(True, "%s: with one key bit flipped scapy refuses the answer (the check can fail)"
-            % label)
+        tap(True, "%s: with one key bit flipped scapy refuses the answer "
+            "(the check can fail)" % label)
+    except ValueError as e:
+        tap(False, "%s: with one key bit flipped scapy refuses the answer "
+            "(the check can fail)" % label, e)
 
     # The same packet again: a replay.
-    before = gw_counters(ns, said)
-    r = answer(p, spi_out, 1.0)
-    m = moved(before, gw_counters(ns, said))
-    tap(r is None and m == {"sa.ooo_errs": 1, "InReplay": 1},
-        "%s: the same packet again: not answered, ooo_errs and InReplay" % label,
-        "answered: %s, moved: %s" % (r is not None, m))
+    refused("the same packet again", p, {"sa.ooo_errs": 1, "InReplay": 1})
 
     # Immutable bytes changed after the ICV.
     cases = [("the ICMP payload's last byte", -1)]
@@ -194,40 +280,23 @@ def suite(line, ns):
         cases.append(("the identification", 4))
     for what, off in cases:
         seq += 1
-        q = transit(sa_in.encrypt(request(v6, ia, ib, 7, seq), seq_num=seq), v6)
-        bq = bytearray(raw(q))
+        bq = bytearray(raw(good(7, seq)))
         bq[off] ^= 0x01
         q = L3(bytes(bq))
         if not v6:
             q.chksum = None     # (a router's would be right again)
-        before = gw_counters(ns, said)
-        r = answer(q, spi_out, 1.0)
-        m = moved(before, gw_counters(ns, said))
-        tap(r is None and m == {"sa.auth_errs": 1, "InAuthError": 1},
-            "%s: %s changed: not answered, auth_errs and InAuthError" % (label, what),
-            "answered: %s, moved: %s" % (r is not None, m))
+        refused("%s changed" % what, q, {"sa.auth_errs": 1, "InAuthError": 1})
 
     # Cut inside the AH header.
     seq += 1
-    q = sa_in.encrypt(request(v6, ia, ib, 7, seq), seq_num=seq)
-    bq = raw(q)[:ah_off + 10]
+    bq = raw(sa_in.encrypt(request(v6, ia, ib, 7, seq), seq_num=seq))[:ah_off + 10]
     cut = L3(bq)
     if v6:
         cut.plen = len(bq) - 40
     else:
         cut.len = len(bq)
         cut.chksum = None
-    before = gw_counters(ns, said)
-    r = answer(cut, spi_out, 1.0)
-    m = moved(before, gw_counters(ns, said))
-    tap(r is None and m == {"InHdrError": 1},
-        "%s: cut inside the AH header: not answered, InHdrError" % label,
-        "answered: %s, moved: %s" % (r is not None, m))
-
-    # And a good packet still passes after all that.
-    seq += 1
-    p = transit(sa_in.encrypt(request(v6, ia, ib, 8, seq), seq_num=seq), v6)
-    tap(answer(p, spi_out) is not None, "%s: a good packet after them is answered" % label)
+    refused("cut inside the AH header", cut, {"InHdrError": 1})
 
 
 def ah_wrap(pkt, spi, seq, key):
@@ -297,7 +366,7 @@ def ah_open(pkt, key):
     return good, spi, nh, bytes(hdr + rest)
 
 
-def group_suite(line, ns):
+def group_suite(line, ns, wire):
     (label, _, spi_in, spi_out, a, b, ia, ib, auth, key_in, key_out, crypt,
      ek_in, ek_out) = line.split()
     assert auth == "HMAC-SHA1-96", "group suites use this file's HMAC-SHA1-96"
@@ -323,22 +392,37 @@ def group_suite(line, ns):
         e = raw(esp_in.encrypt(request(v6, ia, ib, 9, s), seq_num=s))
         return transit(L3(ah_wrap(e, spi_in, s, k_in)), v6)
 
-    r = answer(nested(seq), spi_out)
-    if not tap(r is not None, "%s: AH(ESP(IP)) through tun+esp+ah is answered" % label):
-        return
-    good, spi, nh, rest = ah_open(raw(r[L3]), k_out)
-    tap(good and spi == spi_out and nh == 50,
-        "%s: the answer is AH 0x%x (ICV verified) around ESP" % (label, spi_out),
-        "ICV good: %s, spi 0x%x, next header %d" % (good, spi, nh))
-    try:
-        inner = esp_out.decrypt(L3(rest))
+    def opened(r):
+        """(AH's ICV good, its spi, next header, the ESP packet inside,
+        the echo reply ESP carries or None, what went wrong)."""
+        good, spi, nh, rest = ah_open(raw(r[L3]), k_out)
+        try:
+            inner = esp_out.decrypt(L3(rest))
+        except Exception as e:  # IPSecIntegrityError, or a decryption that fails
+            return good, spi, nh, None, "scapy cannot decrypt the ESP: %r" % e
         reply = inner[ICMPv6EchoReply] if ICMPv6EchoReply in inner else \
             (inner[ICMP] if ICMP in inner else None)
-        tap(reply is not None and reply.id == 9,
-            "%s: inside ESP (decrypted by scapy) the echo reply" % label,
-            inner.summary())
-    except Exception as e:  # IPSecIntegrityError, or a decryption that fails
-        tap(False, "%s: scapy decrypts the ESP inside" % label, repr(e))
+        return good, spi, nh, reply, inner.summary()
+
+    def reply_to(s):
+        def match(r):
+            reply = opened(r)[3]
+            return reply is not None and reply.id == 9 and reply.seq == s
+        return match
+
+    r, _ = wire.exchange([nested(seq)], spi_out, reply_to(seq))
+    tap(r is not None, "%s: AH(ESP(IP)) through tun+esp+ah is answered" % label)
+    if r is not None:
+        good, spi, nh, reply, diag = opened(r)
+        diag_ah = "ICV good: %s, spi 0x%x, next header %d" % (good, spi, nh)
+    else:
+        good, reply, diag_ah = False, None, "no answer"
+        diag = diag_ah
+    tap(good and spi == spi_out and nh == 50,
+        "%s: the answer is AH 0x%x (ICV verified) around ESP" % (label, spi_out),
+        diag_ah)
+    tap(reply is not None and reply.id == 9,
+        "%s: inside ESP (decrypted by scapy) the echo reply" % label, diag)
 
     cases = []
     seq += 1
@@ -352,29 +436,32 @@ def group_suite(line, ns):
         L3(ah_wrap(tunnel(seq), spi_in, seq, k_in)), seq_num=seq))))
     cases.append(("bare IPIP (AH and ESP skipped)", tunnel(seq)))
     for what, q in cases:
+        # A good packet after it: when its answer is back, the one before
+        # was answered or dropped and counted.
+        seq += 1
         before = gw_counters(ns, said)
-        r = answer(L3(q), spi_out, 1.0)
+        r, early = wire.exchange([L3(q), nested(seq)], spi_out, reply_to(seq))
         m = moved(before, gw_counters(ns, said))
-        tap(r is None and m.get("InPolicyError") == 1 and
+        tap(r is not None and not early and m.get("InPolicyError") == 1 and
             not [k for k in m if k.startswith("In") and k != "InPolicyError"],
-            "%s: %s: not answered, InPolicyError" % (label, what),
-            "answered: %s, moved: %s" % (r is not None, m))
-    seq += 1
-    tap(answer(nested(seq), spi_out) is not None,
-        "%s: a good packet after them is answered" % label)
+            "%s: %s: not answered, InPolicyError; a good packet after it is"
+            % (label, what),
+            "answered: %d, the good packet after it: %s, moved: %s" %
+            (len(early), "answered" if r is not None else "not answered", m))
 
 
 def main(argv):
     if len(argv) != 3:
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2
+    wire = Wire()
     with open(argv[1]) as f:
         for line in f:
             if line.split()[1:2] == ["group"]:
-                group_suite(line, argv[2])
+                group_suite(line, argv[2], wire)
             elif line.strip():
-                suite(line, argv[2])
-    return 0
+                suite(line, argv[2], wire)
+    return finish()
 
 
 if __name__ == "__main__":
