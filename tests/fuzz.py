@@ -14,7 +14,7 @@ HMAC-SHA1-96 keyed with auth-key); AH is HMAC-SHA1-96 keyed with ah-key.
 Keys in hex, "-" for none. The crypto is done here, with the cryptography
 package and hashlib, not with klips's code.
 
-Two kinds of packets, half each, chosen by the seed:
+Two kinds of packets, in turn (the contents chosen by the seed):
 
   - sealed: every layer valid (a good ICV, fresh sequence numbers), the
     content random: inner packets random, cut, or with broken headers;
@@ -25,16 +25,27 @@ Two kinds of packets, half each, chosen by the seed:
     or counted in exactly one In* counter of /proc/net/ipsec/stats.
     Among them, valid packets with random IPv4 options or IPv6 Hop-by-Hop
     and Destination Options headers before AH, the ICV computed here from
-    RFC 4302's rules: each must be delivered.
+    RFC 4302's rules: each must be delivered. Every class of every group
+    comes once before classes are drawn at random.
   - broken: a sealed packet with bytes flipped, cut or added anywhere in
-    the outer IP packet, or the outer protocol changed. Each may be
-    dropped before klips (the IP stack), so only: counted at most once.
+    the outer IP packet, or the outer protocol changed (the kinds in
+    turn). Each may be dropped before klips (the IP stack), so only:
+    counted at most once.
 
-After every 100 packets a valid ICMP echo must still be delivered. TAP
-lines on stdout; the first mismatches are shown with their packets.
+After each packet a valid one, a fence, whose inner packet hostB must
+receive: gwB handles the frames of its eth0 in order, so once the fence is
+at hostB every count of the packet before it has shown (no fixed settle).
+
+TAP lines on stdout, a check per class of sealed packets (of all the
+groups together), one per kind of damage, one for the fences: 6 + 3 with
+ESP + 7 with IPComp + 4 with AH in some group, + 5 + 1, whatever the count
+and seed. The first mismatches are shown with their packets. The last
+line, once the run got to its end, is "# checks: <n>"; the exit status 1
+if a check failed, else 0.
 """
 import os
 import random
+import select
 import struct
 import sys
 import time
@@ -46,7 +57,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from espcraft import setns, packet_socket, tap  # noqa: E402
+from espcraft import setns, packet_socket, tap, finish, PACKET_OUTGOING  # noqa: E402
 from ahcraft import ah_wrap, csum  # noqa: E402
 
 IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_ESP, IPPROTO_AH, IPPROTO_COMP = 4, 41, 50, 51, 108
@@ -226,10 +237,24 @@ class Group:
                   "options before AH", "options before AH"]
         return c
 
-    def sealed(self, rnd):
-        """(what, packet): a random content in valid layers."""
+    def fence(self, n):
+        """A valid packet in every layer whose inner packet carries
+        "klips-fence <n> ": hostB sees it once gwB handled everything sent
+        before it."""
+        data = b"klips-fence %d " % n
+        if self.iv6:
+            udp = struct.pack(">HHHH", 40000, 9, 8 + len(data), 0) + data
+            inner = ip6(self.isrc, self.idst, 17, udp)
+        else:
+            inner = ip4(self.isrc, self.idst, 1, icmp_echo(n & 0xFFFF, data))
+        return data, self.seal(inner, IPPROTO_IPV6 if self.iv6 else IPPROTO_IPIP,
+                               None)
+
+    def sealed(self, rnd, what=None):
+        """(what, packet): a random content in valid layers (of class
+        @what, or of a random one)."""
         inh = IPPROTO_IPV6 if self.iv6 else IPPROTO_IPIP
-        what = rnd.choice(self.classes())
+        what = what or rnd.choice(self.classes())
         if what == "valid inner packet":
             return what, self.seal(self.inner(rnd), inh, rnd)
         if what == "random inner bytes":
@@ -373,10 +398,14 @@ def zero_v6_tlvs(b, start, end):
         i += 2 + n
 
 
-def broken(rnd, pkt):
-    """A sealed packet damaged anywhere in its outer IP packet."""
+BROKEN = ("bits flipped", "cut", "bytes added", "outer protocol changed",
+          "a payload byte changed")
+
+
+def broken(rnd, pkt, kind):
+    """A sealed packet damaged anywhere in its outer IP packet, in the
+    way BROKEN[kind] says."""
     b = bytearray(pkt)
-    kind = rnd.randrange(5)
     if kind == 0:
         for _ in range(rnd.randrange(1, 6)):
             i = rnd.randrange(len(b))
@@ -422,19 +451,6 @@ def moved(a, b):
     return {k: b[k] - a.get(k, 0) for k in b if b[k] != a.get(k, 0)}
 
 
-def settle(before, want_min, timeout=1.0):
-    """Counters once at least @want_min moved (or the timeout), and a
-    little later, so that a second count shows."""
-    end = time.monotonic() + timeout
-    while True:
-        now = counters()
-        if sum(moved(before, now).values()) >= want_min or time.monotonic() > end:
-            break
-        time.sleep(0.002)
-    time.sleep(0.01)
-    return counters()
-
-
 def main(argv):
     sys.stdout.reconfigure(line_buffering=True)
     if len(argv) != 5:
@@ -449,69 +465,127 @@ def main(argv):
     eth[True] = eth[False][:12] + b"\x86\xdd"
     setns("router")
     tx = packet_socket("eth1", False)
+    setns("hostB")
+    rx = packet_socket("eth0", True)
     setns("gwB")
 
     def send(pkt, v6):
         tx.send(eth[v6] + pkt)
 
-    sealed_n = broken_n = 0
-    bad = []
-    classes = {}
-    dead = []
-    for i in range(int(count)):
-        g = rnd.choice(groups)
-        what, pkt = g.sealed(rnd)
-        if rnd.random() < 0.5:
-            before = counters()
-            send(pkt, g.v6)
-            d = moved(before, settle(before, 1))
-            sealed_n += 1
-            out = classes.setdefault(what, {})
-            for k in d:
-                out[k] = out.get(k, 0) + 1
-            if sum(d.values()) != 1:
-                bad.append("%s %s: %s\n  %s" % (g.label, what, d or "nothing moved",
-                                                 pkt[:96].hex()))
+    def fenced(g, n, before):
+        """gwB's counters once the fence sent after case @n reached hostB
+        (then every count of the case has shown: gwB handles the frames of
+        its eth0 in order, on the guest's one CPU, with synchronous
+        crypto), minus the fence's own delivery; and whether it came."""
+        marker, pkt = g.fence(n)
+        send(pkt, g.v6)
+        end = time.monotonic() + 2.0
+        came = False
+        while not came:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([rx], [], [], left)[0]:
+                break
+            data, addr = rx.recvfrom(65535)
+            came = addr[2] != PACKET_OUTGOING and marker in data
+        d = moved(before, counters())
+        if came:
+            d["delivered"] = d.get("delivered", 0) - 1
+            if not d["delivered"]:
+                del d["delivered"]
+        return d, came
+
+    # Every class of every group comes once first (in an order of the
+    # seed), then classes at random: each class's check sees packets.
+    names = sorted({c for g in groups for c in g.classes()})
+    first = [(g, c) for g in groups for c in dict.fromkeys(g.classes())]
+    rnd.shuffle(first)
+    seen = {c: 0 for c in names}          # sealed packets per class
+    outcome = {c: {} for c in names}      # class -> what moved -> times
+    wrong = {c: [] for c in names}        # not exactly once
+    hurt = {k: 0 for k in BROKEN}         # broken packets per kind
+    hurt_wrong = {k: [] for k in BROKEN}  # counted more than once
+    dead, dead_run = [], 0
+    cases = int(count)
+    for i in range(cases):
+        # Sealed and broken packets in turn, the broken kinds in turn.
+        if i % 2 == 0:
+            g, what = first.pop() if first else (rnd.choice(groups), None)
+            what, pkt = g.sealed(rnd, what)
+            how = None
         else:
-            how, pkt = broken(rnd, pkt)
-            before = counters()
-            send(pkt, g.v6)
-            d = moved(before, settle(before, 1, timeout=0.01))
-            broken_n += 1
+            g = rnd.choice(groups)
+            what, pkt = g.sealed(rnd)
+            how, pkt = broken(rnd, pkt, (i // 2) % len(BROKEN))
+        before = counters()
+        send(pkt, g.v6)
+        d, came = fenced(g, i, before)
+        if not came:
+            dead.append("the fence after case %d (%s %s%s): not delivered; "
+                        "moved: %s" % (i + 1, g.label, what,
+                                       ", " + how if how else "", d))
+            dead_run += 1
+            if dead_run == 20:
+                dead.append("20 fences in a row lost: the run stops at case "
+                            "%d of %d" % (i + 1, cases))
+                break
+            continue
+        dead_run = 0
+        if how is None:
+            seen[what] += 1
+            for k in d:
+                outcome[what][k] = outcome[what].get(k, 0) + 1
+            if sum(d.values()) != 1:
+                wrong[what].append("%s: %s\n  %s" % (g.label, d or "nothing moved",
+                                                     pkt[:96].hex()))
+        else:
+            hurt[how] += 1
             if sum(d.values()) > 1:
-                bad.append("%s %s, %s: counted more than once: %s\n  %s" %
-                           (g.label, what, how, d, pkt[:96].hex()))
-        if i % 100 == 99:
-            before = counters()
-            send(g.seal(g.inner(rnd), IPPROTO_IPV6 if g.iv6 else IPPROTO_IPIP, rnd), g.v6)
-            d = moved(before, settle(before, 1))
-            if d != {"delivered": 1}:
-                dead.append("after packet %d (%s): %s" % (i + 1, g.label, d))
-    tap(not bad, "%d sealed packets each delivered or counted once, %d broken "
-        "ones counted at most once (seed %s)" % (sealed_n, broken_n, seed),
-        "\n".join(bad[:8]) + ("\n... %d in all" % len(bad) if len(bad) > 8 else ""))
-    tap(not dead, "a valid packet after every 100 is delivered", "\n".join(dead[:8]))
-    for what, out in sorted(classes.items()):
-        print("# %s: %s" % (what, ", ".join("%s %d" % kv for kv in sorted(out.items()))))
+                hurt_wrong[how].append("%s %s: %s\n  %s" % (g.label, what, d,
+                                                            pkt[:96].hex()))
+
+    def shown(lines):
+        return "\n".join(lines[:8]) + ("\n... %d in all" % len(lines)
+                                       if len(lines) > 8 else "")
+
+    print("# seed %s, %d cases" % (seed, cases))
     # A layer skipped, doubled or foreign, a stream that does not end or
     # inflates past the cap, an inner packet cut or of the wrong family:
-    # never delivered.
+    # never delivered. Valid packets, with options before AH or without:
+    # always delivered (the crypto here is right: the fuzz reaches past
+    # the ICVs; klips's ICV agrees with RFC 4302's mutable fields as
+    # computed here).
     never = ("AH skipped", "AH inside AH", "AH around random bytes",
              "ESP inside ESP", "IPComp inside IPComp", "IPComp: another CPI",
              "IPComp: decompression bomb", "IPComp: DEFLATE cut",
              "inner cut", "inner of the other family")
-    wrong = {w: classes[w]["delivered"] for w in never
-             if classes.get(w, {}).get("delivered")}
-    tap(not wrong, "never delivered: " + ", ".join(never), wrong)
-    valid = classes.get("valid inner packet", {})
-    tap(set(valid) == {"delivered"}, "sealed valid packets are all delivered "
-        "(the crypto here is right: the fuzz reaches past the ICVs)", valid)
-    opts = classes.get("options before AH", {})
-    tap(set(opts) == {"delivered"}, "valid packets with random IPv4 options "
-        "or IPv6 Hop-by-Hop/Destination options before AH are all delivered "
-        "(klips's ICV agrees with RFC 4302's mutable fields as computed here)",
-        opts)
-    return 0
+    always = ("valid inner packet", "options before AH")
+    for what in names:
+        out = outcome[what]
+        print("# %s: %d packets: %s" % (what, seen[what], ", ".join(
+            "%s %d" % kv for kv in sorted(out.items()))))
+        errs = list(wrong[what])
+        rule = "delivered or counted in one In* counter, exactly once"
+        if what in never:
+            rule = "never delivered, counted in one In* counter exactly once"
+            if out.get("delivered"):
+                errs.append("%d delivered" % out["delivered"])
+        if what in always:
+            rule = "all delivered, nothing counted"
+            if set(out) - {"delivered"}:
+                errs.append("moved: %s" % out)
+        if not seen[what]:
+            errs.append("no packet of this class: too few cases")
+        tap(not errs, "fuzz: sealed, %s: %s" % (what, rule), shown(errs))
+    for how in BROKEN:
+        errs = list(hurt_wrong[how])
+        print("# broken, %s: %d packets" % (how, hurt[how]))
+        if not hurt[how]:
+            errs.append("no packet of this kind: too few cases")
+        tap(not errs, "fuzz: broken (%s): counted at most once" % how,
+            shown(errs))
+    tap(not dead, "fuzz: the valid packet after each case is delivered",
+        shown(dead))
+    return finish()
 
 
 if __name__ == "__main__":
