@@ -72,7 +72,8 @@
 #    scapy verifies the answer's ICV (and refuses it with a key bit
 #    flipped); an immutable byte changed (payload, ICV, IPv4
 #    identification) counts auth_errs + InAuthError, a replay ooo_errs +
-#    InReplay, a cut AH header InHdrError, and is not answered. A
+#    InReplay, a cut AH header InHdrError, and is not answered (a good
+#    packet after it is: then gwB is done with the bad one). A
 #    tun+esp+ah group (IPv4, IPv6) answers AH(ESP(IP)) with the same;
 #    a skipped layer (bare ESP, AH over IPIP, bare IPIP) or ESP outside AH
 #    counts InPolicyError and is not answered.
@@ -128,6 +129,62 @@ elapsed() { echo "# $1 after $(($(date +%s) - start)) s"; }
 
 hexkey() { topo_key "$1" | cut -c3-; }
 
+# The suites of part 1 (section 1 of the table above).
+# label|af|--esp|enckey bytes|authkey bytes|scapy crypt|scapy auth|tshark
+# encryption|tshark authentication (empty: tshark cannot)
+SUITES="cbc-sha1|inet|aes-sha1-96|16|20|AES-CBC|HMAC-SHA1-96|AES-CBC [RFC3602]|HMAC-SHA-1-96 [RFC2404]
+cbc256-sha256|inet|aes256-sha2_256-128|32|32|AES-CBC|SHA2-256-128|AES-CBC [RFC3602]|HMAC-SHA-256-128 [RFC4868]
+ctr-sha1|inet|aesctr-sha1-96|20|20|AES-CTR|HMAC-SHA1-96|AES-CTR [RFC3686]|HMAC-SHA-1-96 [RFC2404]
+ctr256-sha256|inet|aes256ctr-sha2_256-128|36|32|AES-CTR|SHA2-256-128|AES-CTR [RFC3686]|HMAC-SHA-256-128 [RFC4868]
+gcm16|inet|aes-gcm-16|20|0|AES-GCM|-|AES-GCM with 16 octet ICV [RFC4106]|NULL
+ccm16|inet|aes-ccm-16|19|0|AES-CCM|-||
+chacha|inet|chacha20poly1305|36|0|CHACHA20-POLY1305|-||
+v6-cbc-sha256|inet6|aes-sha2_256-128|16|32|AES-CBC|SHA2-256-128|AES-CBC [RFC3602]|HMAC-SHA-256-128 [RFC4868]
+v6-gcm16-256|inet6|aes256gcm16|36|0|AES-GCM|-|AES-GCM with 16 octet ICV [RFC4106]|NULL"
+# The AH suites of part 4.
+# label|mode|af|--ah|key bytes|scapy auth (scapy has no AES-XCBC: XFRM is
+# its peer in tests/tunnel.sh)
+AH_SUITES="sha1-tun4|tunnel|inet|hmac-sha1-96|20|HMAC-SHA1-96
+sha256-tr4|transport|inet|hmac-sha2_256-128|32|SHA2-256-128
+md5-tun6|tunnel|inet6|hmac-md5-96|16|HMAC-MD5-96
+sha384-tr6|transport|inet6|hmac-sha2_384-192|48|SHA2-384-192
+sha512-tun4|tunnel|inet|hmac-sha2_512-256|64|SHA2-512-256
+cmac-tun6|tunnel|inet6|aes-cmac-96|16|AES-CMAC-96
+group-tun4|group|inet|hmac-sha1-96|20|HMAC-SHA1-96
+group-tun6|group|inet6|hmac-sha1-96|20|HMAC-SHA1-96"
+
+# The plan, from the tables: every suite keyed, pinged, its TCP payload
+# checked (3), and the router's capture started; espcraft.py decode's
+# checks (1 + 3 per SA, two SAs a suite) and its own; tshark's per SA of
+# the suites it decrypts, its run, the flipped key; part 2's keying (3),
+# gwB's capture started and holding the packets (2), espcraft.py
+# inject's 138 (its fixed list of cases) and its own; per AH suite its
+# keying, ahcraft.py's checks (10 over IPv4, 9 over IPv6: one immutable
+# field fewer; 7 for a group) and its own; the fuzz keying, fuzz.py's
+# (a check per class of sealed packet: 6, 3 more with ESP, 7 with IPComp,
+# 4 with AH, all of which its groups have; 5 kinds of damage; the fences)
+# and its own; insmod, modprobe, the TCP sink, rmmod; kmemleak.
+nsuites=$(grep -c . <<< "$SUITES")
+ntshark=$(grep -c '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]' <<< "$SUITES")
+decode_checks=$((1 + 3 * 2 * nsuites))
+inject_checks=138
+fuzz_checks=$((6 + 3 + 7 + 4 + 5 + 1))
+ah_checks() {	# ah_checks <mode> <af>: ahcraft.py's checks of one suite
+	if [ "$1" = group ]; then
+		echo 7
+	elif [ "$2" = inet ]; then
+		echo 10
+	else
+		echo 9
+	fi
+}
+ah_total=0
+while IFS='|' read -r _ mode af _; do
+	ah_total=$((ah_total + 2 + $(ah_checks "$mode" "$af")))
+done <<< "$AH_SUITES"
+plan $((3 * nsuites + 1 + decode_checks + 1 + 2 * ntshark + 2 + 3 + 2 +
+	inject_checks + 1 + ah_total + 1 + fuzz_checks + 1 + 4 + KMEMLEAK))
+
 kmemleak_clear
 check "insmod klips.ko" klips_insmod "$mod"
 grep -q '^klips ' /proc/modules || { done_testing; exit 1; }
@@ -149,17 +206,7 @@ check "the TCP sink listens on hostB" bash -c '
 	exit 1' _ "${craft[@]}" tcpsink 5001 "$work"
 
 # --- 1. suites through the tunnel, decoded by scapy and tshark ---------------
-# label|af|--esp|enckey bytes|authkey bytes|scapy crypt|scapy auth|tshark
-# encryption|tshark authentication (empty: tshark cannot)
-SUITES="cbc-sha1|inet|aes-sha1-96|16|20|AES-CBC|HMAC-SHA1-96|AES-CBC [RFC3602]|HMAC-SHA-1-96 [RFC2404]
-cbc256-sha256|inet|aes256-sha2_256-128|32|32|AES-CBC|SHA2-256-128|AES-CBC [RFC3602]|HMAC-SHA-256-128 [RFC4868]
-ctr-sha1|inet|aesctr-sha1-96|20|20|AES-CTR|HMAC-SHA1-96|AES-CTR [RFC3686]|HMAC-SHA-1-96 [RFC2404]
-ctr256-sha256|inet|aes256ctr-sha2_256-128|36|32|AES-CTR|SHA2-256-128|AES-CTR [RFC3686]|HMAC-SHA-256-128 [RFC4868]
-gcm16|inet|aes-gcm-16|20|0|AES-GCM|-|AES-GCM with 16 octet ICV [RFC4106]|NULL
-ccm16|inet|aes-ccm-16|19|0|AES-CCM|-||
-chacha|inet|chacha20poly1305|36|0|CHACHA20-POLY1305|-||
-v6-cbc-sha256|inet6|aes-sha2_256-128|16|32|AES-CBC|SHA2-256-128|AES-CBC [RFC3602]|HMAC-SHA-256-128 [RFC4868]
-v6-gcm16-256|inet6|aes256gcm16|36|0|AES-GCM|-|AES-GCM with 16 octet ICV [RFC4106]|NULL"
+# (the suites: SUITES at the top)
 
 # One side's pair of SAs and its eroutes: side <ns> <af> <me> <peer>
 # <my subnet> <peer subnet> <esp> <spi out> <enc out> <auth out> <spi in>
@@ -214,8 +261,13 @@ while IFS='|' read -r -u 3 label af esp ebytes abytes scrypt sauth tenc tauth; d
 		bash -c "$(declare -f on side); ipsec=$ipsec
 		side gwA $af $A $B $netA $netB $esp $ab '$e1' '$a1' $ba '$e2' '$a2' &&
 		side gwB $af $B $A $netB $netA $esp $ba '$e2' '$a2' $ab '$e1' '$a1'"
-	[ $n = 1 ] && { capture router eth0 "$work/wire.pcap" ||
-		not_ok "tcpdump started on the router"; }
+	if [ $n = 1 ]; then
+		if capture router eth0 "$work/wire.pcap"; then
+			ok "tcpdump started on the router"
+		else
+			not_ok "tcpdump started on the router"
+		fi
+	fi
 	printf '%s/ab %s %s %s %s %s %s %s %s %s\n' "$label" "$ab" "$A" "$B" \
 		"$hA" "$hB" "$scrypt" "$e1" "$sauth" "${a1:--}" >> "$work/sas"
 	printf '%s/ba %s %s %s %s %s %s %s %s %s\n' "$label" "$ba" "$B" "$A" \
@@ -242,9 +294,8 @@ stop_capture
 elapsed "the suites' traffic"
 
 echo "# scapy decodes $(tcpdump -r "$work/wire.pcap" 2>/dev/null | wc -l) captured packets"
-absorb < <("${craft[@]}" decode "$work/wire.pcap" "$work/sas" "$pattern" 2>&1)
-wait $!
-check_eq "espcraft.py decode ran to the end" 0 "$?"
+helper_run "$decode_checks" "espcraft.py decode" \
+	"${craft[@]}" decode "$work/wire.pcap" "$work/sas" "$pattern"
 
 # tshark: per SPI, "<packets> <ICV good> <inner header decoded> <TCP payload>"
 tshark -r "$work/wire.pcap" -o esp.enable_encryption_decode:TRUE \
@@ -351,14 +402,17 @@ check "gwA holds esp.7777@198.51.100.1" on gwA "$ipsec" spi --af inet \
 check_eq "gwB: getspi gives a larval esp.8000@198.51.100.1" \
 	esp.8000@198.51.100.1 "$(on gwB "$ipsec" spi --getspi --af inet \
 		--edst 198.51.100.1 --proto esp --range 0x8000-0x8000 2>&1)"
-capture gwB eth0 "$work/gwb.pcap" || not_ok "tcpdump started on gwB's eth0"
-absorb < <("${craft[@]}" inject "$work/inject-sas" \
+if capture gwB eth0 "$work/gwb.pcap"; then
+	ok "tcpdump started on gwB's eth0"
+else
+	not_ok "tcpdump started on gwB's eth0"
+fi
+helper_run "$inject_checks" "espcraft.py inject" \
+	"${craft[@]}" inject "$work/inject-sas" \
 	"$(on gwB cat /sys/class/net/eth0/address)" \
 	"$(on router cat /sys/class/net/eth1/address)" \
 	"$(on gwB cat /sys/class/net/eth1/address)" \
-	"$(on hostB cat /sys/class/net/eth0/address)" 2>&1)
-wait $!
-check_eq "espcraft.py inject ran to the end" 0 "$?"
+	"$(on hostB cat /sys/class/net/eth0/address)"
 stop_capture
 elapsed "the injected packets"
 check_match "gwB's capture holds the injected packets (its skbs were cloned)" \
@@ -369,16 +423,7 @@ on gwB awk '$2 != 0 { print "#   " $0 }' /proc/net/ipsec/stats
 on gwB sed 's/^/#   /' /proc/net/ipsec_spi
 
 # --- 4. AH made by hand, answered by gwB, judged by scapy ----------------------
-# label|mode|af|--ah|key bytes|scapy auth (scapy has no AES-XCBC: XFRM is
-# its peer in tests/tunnel.sh)
-AH_SUITES="sha1-tun4|tunnel|inet|hmac-sha1-96|20|HMAC-SHA1-96
-sha256-tr4|transport|inet|hmac-sha2_256-128|32|SHA2-256-128
-md5-tun6|tunnel|inet6|hmac-md5-96|16|HMAC-MD5-96
-sha384-tr6|transport|inet6|hmac-sha2_384-192|48|SHA2-384-192
-sha512-tun4|tunnel|inet|hmac-sha2_512-256|64|SHA2-512-256
-cmac-tun6|tunnel|inet6|aes-cmac-96|16|AES-CMAC-96
-group-tun4|group|inet|hmac-sha1-96|20|HMAC-SHA1-96
-group-tun6|group|inet6|hmac-sha1-96|20|HMAC-SHA1-96"
+# (the suites: AH_SUITES at the top)
 # group: tun+esp+ah, ESP aes-gcm-16 with keys <ekin> <ekout>.
 # shellcheck disable=SC2086 # $tun, $esp_in, $esp_out: words or none
 ah_side() {	# ah_side <mode> <af> <A> <B> <netA> <netB> <alg> <in> <kin> <out> <kout> [<ekin> <ekout>]
@@ -436,9 +481,8 @@ while IFS='|' read -r -u 3 label mode af alg kbytes sauth; do
 		"$out" "$kout" "$ekin" "$ekout"
 	echo "$label $mode $in $out $A $B $iA $iB $sauth $kin $kout${ekin:+ AES-GCM $ekin $ekout}" \
 		> "$work/ah-sa"
-	absorb < <(on router /usr/bin/python3 "$here/ahcraft.py" "$work/ah-sa" gwB 2>&1)
-	wait $!
-	check_eq "AH $label: ahcraft.py ran to the end" 0 "$?"
+	helper_run "$(ah_checks "$mode" "$af")" "AH $label: ahcraft.py" \
+		on router /usr/bin/python3 "$here/ahcraft.py" "$work/ah-sa" gwB
 	[ "$mode" = transport ] && on gwB ip route del "$netA" dev ipsec0
 done 3<<< "$AH_SUITES"
 elapsed "the AH packets"
@@ -447,7 +491,8 @@ elapsed "the AH packets"
 # Four inbound groups on gwB, every layer, both families, ESN on one; the
 # fuzzer seals random contents in valid layers (each must be delivered on
 # ipsec0 or counted in exactly one In* counter) and breaks sealed packets
-# anywhere (counted at most once); a valid packet after every 100 passes.
+# anywhere (counted at most once); after each packet a valid one (a fence)
+# must reach hostB, and then the packet's counts are complete.
 on gwB "$ipsec" eroute --clear
 on gwB "$ipsec" spi --clear
 # fuzz_group <af> <spi> <src> <dst> <layers> <esp> <enckey> <authkey> <ahkey> [esn]
@@ -496,11 +541,10 @@ printf '%s\n' \
 	"g3 a003 2001:db8:1::1 2001:db8:2::1 fd01::2 fd02::2 esp gcm-esn $k3 -" \
 	"g4 a004 2001:db8:1::1 2001:db8:2::1 fd01::2 fd02::2 comp+esp+ah cbc $k4 $a4 $h4" \
 	> "$work/fuzz-sas"
-absorb < <(/usr/bin/python3 "$here/fuzz.py" "$work/fuzz-sas" "${KLIPS_FUZZ:-3000}" \
+helper_run "$fuzz_checks" "fuzz.py" \
+	/usr/bin/python3 "$here/fuzz.py" "$work/fuzz-sas" "${KLIPS_FUZZ:-3000}" \
 	"${KLIPS_SEED:-$RANDOM}" "$(on gwB cat /sys/class/net/eth0/address)" \
-	"$(on router cat /sys/class/net/eth1/address)" 2>&1)
-wait $!
-check_eq "fuzz.py ran to the end" 0 "$?"
+	"$(on router cat /sys/class/net/eth1/address)"
 elapsed "the random packets"
 
 # --- teardown ------------------------------------------------------------------
