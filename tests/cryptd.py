@@ -33,6 +33,9 @@ NLM_F_ACK = 4
 NLMSG_ERROR = 2
 # type, mask: crypto.h's CRYPTO_ALG_TYPE_*, and the ahash mask for hashes
 TYPES = {"aead": (0x3, 0xF), "skcipher": (0x5, 0xF), "ahash": (0xF, 0xE)}
+# Deadlines (s) for an instance to appear, and for one in use to come free.
+BUILD_DEADLINE = 60
+BUSY_DEADLINE = 30
 
 
 def newalg(sock, seq, driver, typ, cmd=CRYPTO_MSG_NEWALG):
@@ -82,11 +85,15 @@ def delete(argv):
     status = 0
     for i in range(0, len(argv), 2):
         driver, typ = argv[i], argv[i + 1]
-        err = errno.EBUSY
-        for attempt in range(50):
-            err = newalg(sock, i * 100 + attempt, driver, typ,
+        # EBUSY while a transform (an SA going, an RCU grace period
+        # late) still holds it: poll until it is free, up to a deadline.
+        deadline = time.monotonic() + BUSY_DEADLINE
+        attempt = 0
+        while True:
+            err = newalg(sock, i * 1000 + attempt, driver, typ,
                          CRYPTO_MSG_DELALG)
-            if err != errno.EBUSY:
+            attempt += 1
+            if err != errno.EBUSY or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
         if err not in (0, errno.ENOENT):
@@ -114,14 +121,19 @@ def main(argv):
         # when the lookup returned; it exists once that is done. Never ask
         # again once it exists: a template over an algorithm name would
         # then wrap its own instance (pcrypt(pcrypt(...))).
+        # Building it runs the self-tests, slow under software emulation:
+        # poll until it is there, up to a generous deadline.
         err = errno.EAGAIN
-        for attempt in range(20):
+        deadline = time.monotonic() + BUILD_DEADLINE
+        attempt = 0
+        while True:
             if instantiated(driver):
                 err = 0
                 break
             if attempt == 0 or err == errno.EAGAIN:
-                err = newalg(sock, i * 100 + attempt, driver, typ)
-            if err not in (0, errno.EAGAIN):
+                err = newalg(sock, i * 1000 + attempt, driver, typ)
+            attempt += 1
+            if err not in (0, errno.EAGAIN) or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
         if err and not instantiated(driver):
