@@ -19,7 +19,9 @@ import sys
 import time
 
 CHUNK = 65536
-CONNECT_TIMEOUT = 1.5   # a SYN and its first retransmission (after 1 s)
+# A SYN and two retransmissions (after 1 and 3 s): a lost SYN fails the
+# transfer soon, a slow host's late SYN-ACK does not.
+CONNECT_TIMEOUT = 5.0
 # XFER_FLIP=1 (for the server): corrupt what it hashes or sends, to show
 # that a client notices (tunnel.sh's TUNNEL_BREAK=xfer).
 FLIP = os.environ.get("XFER_FLIP") == "1"
