@@ -22,7 +22,35 @@ cap=
 
 stat_of() { ip netns exec "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/ipsec/stats; }
 stats_of() { ip netns exec "$1" cat /proc/net/ipsec/stats; }
-# udp_sink <file>: hostB prints each datagram to 10.2.0.2:9999 as it comes.
+# stat_ge <ns> <name> <n>: the counter reached n.
+stat_ge() { [ "$(stat_of "$1" "$2")" -ge "$3" ]; }
+# sa_packets <ns> <said>: the packets the SA counted (0 when none, or gone).
+sa_packets() {
+	ip netns exec "$1" awk -v s="$2" '$1 == s && match($0, /packets\([0-9]+/) {
+		n = substr($0, RSTART + 8, RLENGTH - 8) } END { print n + 0 }' /proc/net/ipsec_spi
+}
+sa_packets_ge() { [ "$(sa_packets "$1" "$2")" -ge "$3" ]; }
+
+# wait_until <seconds> <command...>: runs the command every 0.1 s until it
+# succeeds; status 1 when the seconds passed first. The deadlines are
+# generous (a loaded 2-core host runs several guests at once): they only
+# bound a failure, a passing run waits for its condition and no longer.
+wait_until() {
+	local end=$((${EPOCHREALTIME/./} + $1 * 1000000))
+	shift
+	until "$@"; do
+		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+# udp_bound <ns> <port>: a UDP socket of the namespace is bound to the port.
+udp_bound() { ip netns exec "$1" ss -Hlun "sport = :$2" | grep -q .; }
+# lines_ge <file> <n>: the file has n lines.
+lines_ge() { [ "$(wc -l < "$1")" -ge "$2" ]; }
+gone() { ! kill -0 "$1" 2> /dev/null; }
+
+# udp_sink <file>: hostB prints each datagram to 10.2.0.2:9999 as it comes,
+# from when this returns.
 udp_sink() {
 	ip netns exec hostB timeout 60 $py -u -c '
 import socket
@@ -31,9 +59,25 @@ s.bind(("10.2.0.2", 9999))
 while True:
     print(s.recv(2048).decode())' > "$1" &
 	sink=$!
-	sleep 0.5
+	wait_until 20 udp_bound hostB 9999 || echo "# udp_sink: not bound after 20 s"
 }
-ping_ok() { ip netns exec "$1" ping -c "${4:-2}" -W 2 -i 0.2 "${@:5}" -s "${3:-56}" "$2" > /dev/null 2>&1; }
+# ping_ok <ns> <dst> [<size> [<count> [<ping options>...]]]: at least one
+# reply; ping's output is the evidence when it fails (check shows it).
+ping_ok() { ip netns exec "$1" ping -c "${4:-2}" -W 3 -i 0.2 "${@:5}" -s "${3:-56}" "$2"; }
+
+# perf_result <iperf3 -J file>: "<bytes>" the receiver counted at the end
+# (end.sum_received.bytes), or what went wrong.
+perf_result() {
+	$py -c 'import json, sys
+try:
+    e = json.load(open(sys.argv[1]))
+except Exception as x:
+    sys.exit(print("no JSON result: %s" % x))
+if "error" in e:
+    print("error: %s" % e["error"])
+else:
+    print(e["end"]["sum_received"]["bytes"])' "$1" 2>&1
+}
 
 # ipsec_in <ns> <args>: the ipsec tool in a gateway's namespace.
 ipsec_in() { local ns=$1; shift; ip netns exec "$ns" "$PEER_IPSEC" "$@"; }
@@ -64,9 +108,10 @@ tunnel_down() { peer_down klips gwA; peer_down klips gwB; }
 # A TCP transfer whose bytes are checked (sha256) at the other end.
 xfer_ok() {	# xfer_ok <bytes> [<to address> [<from ns> <to ns>]]
 	local to=${2:-10.2.0.2} from=${3:-hostA} at=${4:-hostB}
+	# The client retries a refused connection: the server need not be
+	# listening yet.
 	ip netns exec "$at" timeout 60 $py "$here/xfer.py" serve "$to" 7000 1 &
 	local srv=$!
-	sleep 0.5
 	ip netns exec "$from" $py "$here/xfer.py" --timeout 50 put "$to" 7000 "$1"
 	local rc=$?
 	wait "$srv"
@@ -83,13 +128,57 @@ cap_start() {
 	# --immediate-mode -U: every packet reaches the file before a kill.
 	ip netns exec "$ns" tcpdump -Z root --immediate-mode -U -nl "$@" 2> "$tmp/cap.err" &
 	printf -v "$var" '%s' $!
-	for _ in $(seq 50); do
-		grep -q 'listening on' "$tmp/cap.err" 2> /dev/null && return 0
-		sleep 0.1
-	done
+	wait_until 20 grep -q 'listening on' "$tmp/cap.err" && return 0
+	echo "# tcpdump in $ns is not listening after 20 s: $(cat "$tmp/cap.err")"
 	return 1
 }
-cap_stop() { sleep 0.3; kill "$1" 2> /dev/null; wait "$1" 2> /dev/null; }
+# cap_wait <file> <n> [<filter>...]: until the capture file holds n packets
+# (that match the filter), however late tcpdump gets to write them: what
+# a check then reads is all there. The shortfall is the evidence on the
+# deadline.
+cap_count() { local f=$1; shift; tcpdump -nr "$f" "$@" 2> /dev/null | wc -l; }
+cap_ge() { local f=$1 n=$2; shift 2; [ "$(cap_count "$f" "$@")" -ge "$n" ]; }
+cap_wait() {
+	local f=$1 n=$2
+	shift 2
+	wait_until 20 cap_ge "$f" "$n" "$@" && return 0
+	echo "# capture $f: $(cap_count "$f" "$@") of $n packets ($*) after 20 s"
+	return 1
+}
+cap_stop() { kill "$1" 2> /dev/null; wait "$1" 2> /dev/null; }
+
+# The cells of the loops below: the plan counts their checks.
+cryptd_algs=(aes-gcm-16 aes128-sha2_256-128 ah-hmac-sha2_256-128 aes-gcm-16+ah-hmac-sha2_256-128)
+# comp_cell <gwB impl> <esp alg|none> <4|6> <tunnel|transport>; the last
+# four are whole groups, [tun] [comp] [esp] [ah]: AH outermost, IPComp
+# inside ESP.
+comp_cells=("klips aes-gcm-16 4 tunnel" "xfrm aes-gcm-16 4 tunnel"
+	"xfrm aes128-sha2_256-128 6 tunnel" "klips none 4 tunnel" "xfrm none 4 tunnel"
+	"klips none 6 tunnel" "klips aes-gcm-16 4 transport"
+	"xfrm aes128-sha2_256-128 6 transport" "klips none 4 transport" "xfrm none 6 transport"
+	"klips aes-gcm-16+ah-hmac-sha1-96 4 tunnel" "xfrm aes128-sha2_256-128+ah-aes-xcbc-96 6 tunnel"
+	"xfrm chacha20poly1305+ah-hmac-sha2_256-128 4 transport"
+	"klips aes256-sha1-96+ah-aes-cmac-96 6 transport")
+# comp_checks <gwB impl> <esp alg|none>: how many checks comp_cell makes.
+comp_checks() {
+	local n=5
+	[ "$1" = klips ] && n=$((n + 1))
+	[ "$2" = none ] && n=$((n + 4))
+	echo $n
+}
+# bare_ipip <outer af> <gwA> <gwB> <inner af> <net A> <net B> <hostB addr>
+#   <gwB link type and mode...>
+bare_cells=("inet 192.0.2.1 198.51.100.1 inet 10.1.0.0/24 10.2.0.0/24 10.2.0.2 ipip"
+	"inet 192.0.2.1 198.51.100.1 inet6 fd01::/64 fd02::/64 fd02::2 sit"
+	"inet6 2001:db8:1::1 2001:db8:2::1 inet6 fd01::/64 fd02::/64 fd02::2 ip6tnl mode ip6ip6"
+	"inet6 2001:db8:1::1 2001:db8:2::1 inet 10.1.0.0/24 10.2.0.0/24 10.2.0.2 ip6tnl mode ipip6")
+# 95 checks outside those loops; 4 per cryptd suite, 4 per bare IPIP cell.
+n_plan=$((95 + 4 * ${#cryptd_algs[@]} + 4 * ${#bare_cells[@]} + KMEMLEAK))
+for cell in "${comp_cells[@]}"; do
+	# shellcheck disable=SC2086 # the cell's words
+	n_plan=$((n_plan + $(comp_checks $cell)))
+done
+plan $n_plan
 
 check "insmod klips.ko" klips_insmod "$mod"
 topo_up
@@ -101,27 +190,29 @@ ip netns exec hostB iperf3 -s -D > /dev/null 2>&1
 # for the busy namespace's. The deleted namespace's end of a veth pair
 # takes the init namespace's end with it: that end's going is the clock.
 teardown_under_traffic() {
-	local t0 gone=0 json busy
+	local t0 t gone=0 busy rc p0
 	ip netns add nsgone
 	ip link add vgone0 type veth peer name vgone1 netns nsgone
 	ip -n nsgone link add ipsec9 type klips
 	check "cryptd: a veth pair into the namespace to delete" ip link show vgone0
+	p0=$(sa_packets gwA esp.1001@198.51.100.1)
 	timeout 40 ip netns exec hostA iperf3 -c 10.2.0.2 -t 14 -J > "$tmp/busy.json" 2> /dev/null &
 	busy=$!
-	sleep 3
-	t0=$SECONDS
+	# The transfer is under way once the tunnel carried a few hundred of
+	# its packets: from then on crypto requests are in flight.
+	wait_until 20 sa_packets_ge gwA esp.1001@198.51.100.1 $((p0 + 300)) ||
+		echo "# the transfer did not get going: $(sa_packets gwA esp.1001@198.51.100.1) packets"
+	t0=${EPOCHREALTIME/./}
 	ip netns del nsgone
-	while [ $((SECONDS - t0)) -lt 10 ]; do
-		ip link show vgone0 > /dev/null 2>&1 || { gone=1; break; }
-		sleep 0.1
-	done
+	wait_until 10 eval '! ip link show vgone0 > /dev/null 2>&1' && gone=1
+	t=$(((${EPOCHREALTIME/./} - t0) / 100000))
 	check_eq "cryptd: a namespace deleted under another's traffic is gone within 10 s" 1 "$gone"
-	echo "# namespace gone after $((SECONDS - t0)) s"
+	echo "# namespace gone after $((t / 10)).$((t % 10)) s"
 	check "cryptd: ... while the traffic still ran" kill -0 "$busy"
 	wait "$busy"
-	json=$($py -c 'import json, sys
-print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' "$tmp/busy.json" 2>&1)
-	check_match "cryptd: the TCP transfer carried data meanwhile" '^[1-9][0-9]*$' "$json"
+	rc=$?
+	check_match "cryptd: the TCP transfer carried data meanwhile, iperf3 exit 0" \
+		'^[1-9][0-9]* bytes, exit 0$' "$(perf_result "$tmp/busy.json") bytes, exit $rc"
 }
 modprobe -a cryptd crypto_user
 # GCM as one asynchronous AEAD; CBC+HMAC through an asynchronous HMAC,
@@ -129,8 +220,7 @@ modprobe -a cryptd crypto_user
 check "cryptd instances registered (crypto user API)" $py "$here/cryptd.py" \
 	'cryptd(gcm_base(ctr(aes-generic),ghash-generic))' aead \
 	'cryptd(hmac(sha256-generic))' ahash
-for esp in aes-gcm-16 aes128-sha2_256-128 ah-hmac-sha2_256-128 \
-	aes-gcm-16+ah-hmac-sha2_256-128; do
+for esp in "${cryptd_algs[@]}"; do
 	tunnel_up "$esp"
 	check "cryptd $esp: ping through the tunnel" ping_ok hostA 10.2.0.2 56 3
 	check "cryptd $esp: 3000-byte pings" ping_ok hostA 10.2.0.2 3000 2
@@ -209,6 +299,7 @@ ipsec_in gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.4/32 --said
 ipsec_in gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.5/32 --said %drop
 cap_start cap router -i eth0 -w "$tmp/pass.pcap" icmp
 check "%pass: hostA reaches 10.2.0.3 in clear" ping_ok hostA 10.2.0.3
+cap_wait "$tmp/pass.pcap" 2 'icmp[icmptype] = icmp-echo and dst 10.2.0.3'
 cap_stop "$cap"
 clear=$(tcpdump -nr "$tmp/pass.pcap" 2> /dev/null | grep -c '10.1.0.2 > 10.2.0.3: ICMP echo request')
 check_match "%pass: the router saw the echo requests in clear" '^[1-9]' "$clear"
@@ -218,18 +309,24 @@ ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 --
 expired=$(stat_of gwA OutStateExpired)
 cap_start cap router -i eth0 -w "$tmp/passthrough.pcap" icmp
 check "%passthrough: hostA reaches 10.2.0.3" ping_ok hostA 10.2.0.3
+cap_wait "$tmp/passthrough.pcap" 2 'icmp[icmptype] = icmp-echo and dst 10.2.0.3'
 cap_stop "$cap"
 clear=$(tcpdump -nr "$tmp/passthrough.pcap" 2> /dev/null | grep -c '10.1.0.2 > 10.2.0.3: ICMP echo request')
 check_match "%passthrough: the router saw the echo requests in clear" '^[1-9]' "$clear"
 check_eq "%passthrough: nothing counted OutStateExpired" "$expired" "$(stat_of gwA OutStateExpired)"
 cap_start cap hostA -i eth0 -w "$tmp/rej.pcap" icmp
-check_fails "%reject: 10.2.0.4 unreachable" ping_ok hostA 10.2.0.4 56 1
+# ping names code 13 "Packet filtered".
+check_fails_with "%reject: 10.2.0.4 unreachable, ping hears why" \
+	'icmp_seq=1 Packet filtered' ping_ok hostA 10.2.0.4 56 1
+cap_wait "$tmp/rej.pcap" 1 'icmp[icmptype] = icmp-unreach'
 cap_stop "$cap"
 rej=$(tcpdump -vnr "$tmp/rej.pcap" 2> /dev/null | grep -o 'ICMP.*unreachable.*' | head -1)
 check_match "%reject: answered ICMP unreachable code 13 (administratively prohibited)" \
 	'10.2.0.4 unreachable - admin prohibited filter' "$rej"
 shunt=$(stat_of gwA OutShunt)
-check_fails "%drop: 10.2.0.5 unreachable" ping_ok hostA 10.2.0.5 56 1
+# No answer at all: no "+1 errors" (that would be a %reject).
+check_fails_with "%drop: 10.2.0.5 unreachable, silently" \
+	'1 packets transmitted, 0 received, 100% packet loss' ping_ok hostA 10.2.0.5 56 1
 check_eq "%drop: counted OutShunt" $((shunt + 1)) "$(stat_of gwA OutShunt)"
 
 # A port eroute narrower than a %pass: fragments of its datagrams must not
@@ -237,24 +334,27 @@ check_eq "%drop: counted OutShunt" $((shunt + 1)) "$(stat_of gwA OutShunt)"
 ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 --said %pass
 ipsec_in gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 \
 	--transport-proto udp --dst-port 9999 --said tun.1001@198.51.100.1
-cap_start cap router -i eth0 -w "$tmp/frag.pcap" not esp and not arp
-ip netns exec hostB timeout 5 $py -c '
+cap_start cap router -i eth0 -w "$tmp/frag.pcap" not arp
+esp0=$(sa_packets gwA esp.1001@198.51.100.1)
+ip netns exec hostB timeout 30 $py -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("10.2.0.3", 9999))
 d, a = s.recvfrom(65535)
 sys.stdout.write("%d %s\n" % (len(d), a[0]))' > "$tmp/udp.out" &
 rx=$!
-sleep 0.5
+wait_until 20 udp_bound hostB 9999 || echo "# hostB's receiver is not bound after 20 s"
 ip netns exec hostA $py -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.sendto(b"k" * 4000, ("10.2.0.3", 9999))'
 wait "$rx"
-sleep 0.3
+# Every ESP packet the SA sent for it is in the capture: a fragment that
+# left in clear beside them is too.
+cap_wait "$tmp/frag.pcap" $(($(sa_packets gwA esp.1001@198.51.100.1) - esp0)) esp
 cap_stop "$cap"
 check_eq "fragments: the 4000-byte datagram arrived whole through the tunnel" "4000 10.1.0.2" "$(cat "$tmp/udp.out")"
-leak=$(tcpdump -nr "$tmp/frag.pcap" 2> /dev/null | grep -c -e '10.1.0.2' -e 'frag')
+leak=$(tcpdump -nr "$tmp/frag.pcap" not esp 2> /dev/null | grep -c -e '10.1.0.2' -e 'frag')
 check_eq "fragments: none of it crossed the router in clear" 0 "$leak"
 ipsec_in gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 \
 	--transport-proto udp --dst-port 9999
@@ -268,15 +368,16 @@ ip -n router route del 10.1.0.0/24
 # Outer header fields (design.md): TTL 64, DSCP copied, ECN per RFC 6040,
 # DF copied from the inner IPv4 header.
 cap_start cap router -v -i eth0 -c 2 esp > "$tmp/hdr.txt"
-ip netns exec hostA ping -c 1 -W 2 -Q 0xb9 -M "do" 10.2.0.2 > /dev/null 2>&1
-sleep 0.5
+ip netns exec hostA ping -c 1 -W 3 -Q 0xb9 -M "do" 10.2.0.2 > /dev/null 2>&1
+# -c 2: tcpdump ends once it has the request and the reply.
+wait_until 20 gone "$cap"
 cap_stop "$cap"
 hdr=$(grep -m1 '192.0.2.1 > 198.51.100.1' -B1 "$tmp/hdr.txt" | head -1)
 check_match "outer header: DSCP EF copied, ECT(1) kept, TTL 64, DF copied" \
 	'tos 0xb9.*ttl 64.*flags \[DF\]' "$hdr"
 cap_start cap router -v -i eth0 -c 2 esp > "$tmp/hdr.txt"
-ip netns exec hostA ping -c 1 -W 2 -Q 0x03 -M dont 10.2.0.2 > /dev/null 2>&1
-sleep 0.5
+ip netns exec hostA ping -c 1 -W 3 -Q 0x03 -M dont 10.2.0.2 > /dev/null 2>&1
+wait_until 20 gone "$cap"
 cap_stop "$cap"
 hdr=$(grep -m1 '192.0.2.1 > 198.51.100.1' -B1 "$tmp/hdr.txt" | head -1)
 check_match "outer header: inner CE becomes ECT(0) outside (RFC 6040), no DF" \
@@ -287,7 +388,7 @@ check_match "outer header: inner CE becomes ECT(0) outside (RFC 6040), no DF" \
 eff0=$(ip netns exec gwA cat /proc/net/ipsec_tncfg)
 ip -n router link set eth1 mtu 1300
 ip -n gwB link set eth0 mtu 1300
-ping_ok hostA 10.2.0.2 1340 1 -M "do"
+ping_ok hostA 10.2.0.2 1340 1 -M "do" > /dev/null 2>&1
 check "PMTU: 2 MB over TCP complete across the 1300-byte link" xfer_ok 2000000
 eff1=$(ip netns exec gwA cat /proc/net/ipsec_tncfg)
 check_match "PMTU: ipsec_tncfg shows the lower effective MTU" \
@@ -318,7 +419,7 @@ ip -n gwB link set eth0 mtu 1500
 # and the group's effective MTU is the device's again.
 ip -n gwA route flush cache
 ip -n gwB route flush cache
-ping_ok hostA 10.2.0.2 56 1
+ping_ok hostA 10.2.0.2 56 1 > /dev/null 2>&1
 check_match "PMTU: once the route forgets, ipsec_tncfg shows the device's again" \
 	'^ipsec0 -> eth0 mtu=1380\(14[0-9][0-9]\) -> 1500$' "$(ip netns exec gwA cat /proc/net/ipsec_tncfg)"
 
@@ -335,14 +436,21 @@ esp = IP(src="192.0.2.1", dst="198.51.100.1", proto=50, flags="DF") / \
     Raw(struct.pack("!II", 0x1001, 1) + bytes(32))
 send(IP(src="192.0.2.2", dst="192.0.2.1") / ICMP(type=3, code=4, nexthopmtu=68) /
      bytes(esp)[:28 + 8], verbose=False)'
-sleep 0.3
-eff=$(ip netns exec gwA cat /proc/net/ipsec_tncfg | sed -nE 's/^ipsec0 -> eth0 mtu=[0-9]+\(([0-9]+)\).*/\1/p')
+eff_mtu() { ip netns exec gwA sed -nE 's/^ipsec0 -> eth0 mtu=[0-9]+\(([0-9]+)\).*/\1/p' /proc/net/ipsec_tncfg; }
+eff_below() { [ "$(eff_mtu)" -lt "$1" ]; }
+# The ICMP is gwA's to handle once it arrives: until the group learned.
+wait_until 20 eff_below 1000
+eff=$(eff_mtu)
 check_match "PMTU: a forged MTU 68 is taken as min_pmtu: effective MTU 480-552" \
 	'^(4[89][0-9]|5[0-4][0-9]|55[0-2])$' "$eff"
-check_fails "PMTU: a 1300-byte DF ping does not fit meanwhile" \
+# gwA answers the too-big DF packet with ICMP "fragmentation needed".
+check_fails_with "PMTU: a 1300-byte DF ping does not fit meanwhile" \
+	'icmp_seq=1 Frag needed and DF set \(mtu = [0-9]+\)' \
 	ping_ok hostA 10.2.0.2 1300 1 -M "do"
 ip -n gwA route flush cache
 ip -n hostA route flush cache
+# What ICMP taught the SA holds for a second (track_pmtu() in output.c):
+# this waits that second out, which is what the check is about.
 sleep 1.2
 check "PMTU: after the route forgot it, 1300-byte DF pings pass again" \
 	ping_ok hostA 10.2.0.2 1300 2 -M "do"
@@ -365,19 +473,32 @@ for d in sys.argv[2:]:
 }
 hold_param() { echo "$2" > "/sys/module/klips/parameters/$1"; }
 eroutes_of() { ip netns exec gwA cat /proc/net/ipsec_eroute | sed 's/^[0-9]* *//'; }
+# hold_for <dst regex>: gwA holds hostA's flow to that host.
+hold_for() { eroutes_of | grep -qE "^10\.1\.0\.2/32 +-> $1/32 +=> %hold( |\$)"; }
+no_holds() { ! eroutes_of | grep -q '%hold'; }
+# subnet_is <said>: what the subnet eroute leads to now.
+subnet_is() { eroutes_of | grep -qE "^10\.1\.0\.0/24 +-> 10\.2\.0\.0/24 +=> $1( |\$)"; }
+acq_ge() { [ "$(grep -c '^acquire' "$tmp/acq")" -ge "$1" ]; }
+# mon_ready <ns>: a generic netlink socket of the namespace joined a
+# multicast group: `ipsec monitor` listens (it prints nothing until then).
+mon_ready() {
+	ip netns exec "$1" awk '$2 == 16 && $4 != "00000000" { f = 1 } END { exit !f }' /proc/net/netlink
+}
 
 tunnel_up aes-gcm-16
 ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said %trap
 ip netns exec gwA "$PEER_IPSEC" monitor > "$tmp/acq" 2>&1 &
 mon=$!
 udp_sink "$tmp/held"
-sleep 0.5
+wait_until 20 mon_ready gwA || echo "# ipsec monitor has not joined the event group after 20 s"
 t0=$(stat_of gwA TrapCount) s0=$(stat_of gwA TrapSendCount) h0=$(stat_of gwA HoldDrop)
 stats0=$(stats_of gwA)
 udp_to held-1 10.2.0.2
-sleep 0.5
+wait_until 20 acq_ge 1
+wait_until 20 hold_for '10\.2\.0\.2'
 udp_to held-2 10.2.0.2
-sleep 1
+# held-2 meets the hold and supersedes held-1 there.
+wait_until 20 stat_ge gwA HoldDrop $((h0 + 1))
 check_eq "%trap: exactly one ACQUIRE, the packet's host pair, protocol and ports" \
 	"acquire 10.1.0.2/32:5555 -> 10.2.0.2/32:9999 proto=17 => %trap" "$(grep '^acquire' "$tmp/acq")"
 check_match "%trap: a %hold for the host pair is installed" \
@@ -388,54 +509,63 @@ check_eq "%trap: TrapCount +1, TrapSendCount +1, HoldDrop +1 (held-1 superseded)
 	"$(stat_of gwA TrapCount) $(stat_of gwA TrapSendCount) $(stat_of gwA HoldDrop)"
 check_eq "%trap: nothing reached hostB while held" "" "$(cat "$tmp/held")"
 ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.2/32 --dst 10.2.0.2/32 --said tun.1001@198.51.100.1
-sleep 1
+wait_until 20 lines_ge "$tmp/held" 1
 check_eq "%hold replaced by the SA: the newest held packet arrives through it" "held-2" "$(cat "$tmp/held")"
 check "... and traffic flows" ping_ok hostA 10.2.0.2
 ipsec_in gwA eroute --del --eraf inet --src 10.1.0.2/32 --dst 10.2.0.2/32
 
-# A hold expires (hold_timeout) and takes its eroute with it.
+# A hold expires (hold_timeout) and takes its eroute with it. Waiting out
+# the 2 s is the test; then the state change is polled for.
 hold_param hold_timeout 2
 h0=$(stat_of gwA HoldDrop)
+sent=$EPOCHREALTIME
 udp_to expires 10.2.0.3
-sleep 0.5
+wait_until 20 hold_for '10\.2\.0\.3'
 check_match "%trap: a hold for 10.2.0.3" '10\.1\.0\.2/32 +-> 10\.2\.0\.3/32 +=> %hold' "$(eroutes_of)"
-sleep 3
+wait_until 30 no_holds
+lived=$(awk -v a="$sent" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 check_eq "hold_timeout: the hold and its eroute are gone, the packet counted in HoldDrop" \
 	"0 $((h0 + 1))" "$(eroutes_of | grep -c '%hold') $(stat_of gwA HoldDrop)"
+# A timer of 2 s in jiffies fires late, never early (199 ticks at least).
+check "hold_timeout: the hold lived its 2 s ($lived s after the packet)" \
+	awk -v t="$lived" 'BEGIN { exit !(t >= 1.9) }'
 
 # A scan of many destinations stays within max_holds.
 hold_param max_holds 3
-t0=$(stat_of gwA TrapCount) h0=$(stat_of gwA HoldDrop)
-: > "$tmp/acq.before"
-grep -c '^acquire' "$tmp/acq" > "$tmp/acq.before"
+t0=$(stat_of gwA TrapCount) h0=$(stat_of gwA HoldDrop) a0=$(grep -c '^acquire' "$tmp/acq")
 # shellcheck disable=SC2046 # one word per address
 udp_to scan $(seq -f 10.2.0.%g 10 19)
-sleep 0.5
-# Read at once: the holds expire 2 s after the scan.
+# Read as soon as all ten went through the trap: the holds expire 2 s
+# after the scan.
+wait_until 20 stat_ge gwA TrapCount $((t0 + 10))
+wait_until 20 stat_ge gwA HoldDrop $((h0 + 7))
 holds=$(eroutes_of | grep -c '%hold')
 counts="$(stat_of gwA TrapCount) $(stat_of gwA HoldDrop)"
 check_eq "max_holds 3: a scan of 10 destinations holds 3 flows" 3 "$holds"
-check_eq "... 3 more ACQUIREs" $(($(cat "$tmp/acq.before") + 3)) "$(grep -c '^acquire' "$tmp/acq")"
+wait_until 20 acq_ge $((a0 + 3))
+check_eq "... 3 more ACQUIREs" $((a0 + 3)) "$(grep -c '^acquire' "$tmp/acq")"
 check_eq "... TrapCount +10, HoldDrop +7" "$((t0 + 10)) $((h0 + 7))" "$counts"
-sleep 3
+wait_until 30 no_holds
 check_eq "... and the holds expire" 0 "$(eroutes_of | grep -c '%hold')"
 hold_param max_holds 1024
 
 # %trapsubnet: the whole eroute becomes the %hold, and back on expiry.
 ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said %trapsubnet
+a0=$(grep -c '^acquire' "$tmp/acq")
 udp_to subnet 10.2.0.2
-sleep 0.5
+wait_until 20 acq_ge $((a0 + 1))
+wait_until 20 subnet_is %hold
 check_eq "%trapsubnet: the ACQUIRE carries the eroute's selectors" \
 	"acquire 10.1.0.0/24 -> 10.2.0.0/24 => %trapsubnet" "$(grep '^acquire' "$tmp/acq" | tail -1)"
 check_match "%trapsubnet: the eroute itself is now %hold" \
 	'10\.1\.0\.0/24 +-> 10\.2\.0\.0/24 +=> %hold' "$(eroutes_of)"
-sleep 3
+wait_until 30 subnet_is %trapsubnet
 check_match "%trapsubnet: on expiry the eroute is %trapsubnet again" \
 	'10\.1\.0\.0/24 +-> 10\.2\.0\.0/24 +=> %trapsubnet' "$(eroutes_of)"
 udp_to subnet-2 10.2.0.2
-sleep 0.5
+wait_until 20 subnet_is %hold
 ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said tun.1001@198.51.100.1
-sleep 1
+wait_until 20 lines_ge "$tmp/held" 2
 check_eq "%trapsubnet: replaced by the SA, the held packet arrives" "held-2
 subnet-2" "$(cat "$tmp/held")"
 hold_param hold_timeout 30
@@ -444,10 +574,12 @@ wait "$mon" "$sink" 2> /dev/null
 check_eq "%trap: no other drop counter moved on gwA" \
 	"$(grep -E '^(In|Out)' <<< "$stats0" | grep -v -e InNotOurs -e OutNoEroute)" \
 	"$(stats_of gwA | grep -E '^(In|Out)' | grep -v -e InNotOurs -e OutNoEroute)"
-# design.md: an eroute whose group is gone stays, drops and counts.
+# design.md: an eroute whose group is gone stays, drops and counts: no
+# ICMP error back ("+2 errors" would say so).
 e0=$(stat_of gwA OutStateExpired)
 ipsec_in gwA spi --said esp.1001@198.51.100.1 --del
-check_fails "group deleted under its eroute: hostB unreachable" ping_ok hostA 10.2.0.2 56 2
+check_fails_with "group deleted under its eroute: hostB unreachable" \
+	'2 packets transmitted, 0 received, 100% packet loss' ping_ok hostA 10.2.0.2 56 2
 check_match "... the eroute stays" '10\.1\.0\.0/24 +-> 10\.2\.0\.0/24 +=> tun\.1001@198\.51\.100\.1' \
 	"$(eroutes_of)"
 check_eq "... and counts its drops in OutStateExpired" $((e0 + 2)) "$(stat_of gwA OutStateExpired)"
@@ -487,7 +619,10 @@ comp_cell() {	# comp_cell <gwB impl> <esp alg|none> <4|6> <tunnel|transport>
 	fi
 	[ "$4" = transport ] && from=gwA at=gwB plain=tcp
 	if ! comp_up "$1" "$2" "$3" "$4"; then
-		not_ok "$id: gateways configured"
+		# The cell's checks fail rather than vanish.
+		for n in $(seq "$(comp_checks "$1" "$2")"); do
+			not_ok "$id: gateways configured (check $n of the cell not run)"
+		done
 		comp_down
 		return
 	fi
@@ -497,6 +632,11 @@ comp_cell() {	# comp_cell <gwB impl> <esp alg|none> <4|6> <tunnel|transport>
 	check "$id: small pings (not compressed)" ping_ok $from $to $small 3
 	check "$id: 1200-byte pings of zeros (compressed)" ping_ok $from $to 1200 3 -p 00
 	check "$id: 200 kB of random bytes over TCP (incompressible)" xfer_ok 200000 $to $from $at
+	if [ "$2" = none ]; then
+		# What the checks below read from the capture.
+		cap_wait "$tmp/comp.pcap" 3 'ip proto 108 or ip6 proto 108'
+		cap_wait "$tmp/comp.pcap" 10 "$plain"
+	fi
 	cap_stop "$cap"
 	local r d c
 	r=$(ratio_of gwA "$said") d=${r%:*} c=${r#*:}
@@ -558,21 +698,10 @@ comp_cell() {	# comp_cell <gwB impl> <esp alg|none> <4|6> <tunnel|transport>
 		"$(stats_of gwA | grep -E '^(In|Out)' | grep -v -e InNotOurs -e OutNoEroute -e $mtu)"
 	comp_down
 }
-comp_cell klips aes-gcm-16 4 tunnel
-comp_cell xfrm aes-gcm-16 4 tunnel
-comp_cell xfrm aes128-sha2_256-128 6 tunnel
-comp_cell klips none 4 tunnel
-comp_cell xfrm none 4 tunnel
-comp_cell klips none 6 tunnel
-comp_cell klips aes-gcm-16 4 transport
-comp_cell xfrm aes128-sha2_256-128 6 transport
-comp_cell klips none 4 transport
-comp_cell xfrm none 6 transport
-# The whole group, [tun] [comp] [esp] [ah]: AH outermost, IPComp inside ESP.
-comp_cell klips aes-gcm-16+ah-hmac-sha1-96 4 tunnel
-comp_cell xfrm aes128-sha2_256-128+ah-aes-xcbc-96 6 tunnel
-comp_cell xfrm chacha20poly1305+ah-hmac-sha2_256-128 4 transport
-comp_cell klips aes256-sha1-96+ah-aes-cmac-96 6 transport
+for cell in "${comp_cells[@]}"; do
+	# shellcheck disable=SC2086 # the cell's words
+	comp_cell $cell
+done
 
 # Crafted IPComp for gwB's tun+comp group: a good packet compressed by
 # Python's zlib (raw DEFLATE, RFC 2394) is delivered; a decompression bomb
@@ -608,12 +737,12 @@ udp_sink "$tmp/crafted"
 s0=$(stats_of gwB)
 ih=$(stat_of gwB InInnerHeaderError)
 craft good
-sleep 0.5
+wait_until 20 lines_ge "$tmp/crafted" 1
 check_eq "crafted IPComp: a DEFLATE stream we did not make is delivered" \
 	"crafted-$(printf 'z%.0s' $(seq 200))" "$(cat "$tmp/crafted")"
 craft bomb
 craft corrupt
-sleep 0.5
+wait_until 20 stat_ge gwB InInnerHeaderError $((ih + 2))
 check_eq "crafted IPComp: a 300 kB bomb and a corrupt stream: InInnerHeaderError +2" \
 	$((ih + 2)) "$(stat_of gwB InInnerHeaderError)"
 check_eq "crafted IPComp: no other counter moved" \
@@ -668,17 +797,21 @@ encap_sock gwA
 sockA=$!
 encap_sock gwB
 sockB=$!
-sleep 0.5
+wait_until 20 udp_bound gwA 4500
+wait_until 20 udp_bound gwB 4500
 k1=$(topo_key 20) k2=$(topo_key 20)
 natt_klips gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 0x3101 0x3102 "$k1" "$k2"
 natt_klips gwB 198.51.100.1 198.51.100.2 10.2.0.0/24 10.1.0.0/24 0x3102 0x3101 "$k2" "$k1"
 ip netns exec gwB "$PEER_IPSEC" monitor > "$tmp/mapping" 2>&1 &
 mon=$!
+wait_until 20 mon_ready gwB || echo "# ipsec monitor has not joined the event group after 20 s"
 s0=$(stats_of gwA) s1=$(stats_of gwB)
 cap_start cap router -i eth1 -w "$tmp/natt.pcap" udp port 4500
 check "NAT-T klips-klips: hostA pings hostB through the NAT" ping_ok hostA 10.2.0.2 56 3
 check "NAT-T klips-klips: 1400-byte pings" ping_ok hostA 10.2.0.2 1400 3
 check "NAT-T klips-klips: 500 kB over TCP" xfer_ok 500000
+cap_wait "$tmp/natt.pcap" 1 src 198.51.100.2 and dst 198.51.100.1 and udp port 4500
+cap_wait "$tmp/natt.pcap" 1 src 198.51.100.1 and dst 198.51.100.2 and udp port 4500
 cap_stop "$cap"
 n=$(tcpdump -nr "$tmp/natt.pcap" 2> /dev/null | grep -c '198.51.100.2.4500 > 198.51.100.1.4500: UDP-encap: ESP')
 check_match "NAT-T: behind the NAT gwA's ESP is in UDP from 198.51.100.2:4500 ($n)" '^[1-9][0-9]*$' "$n"
@@ -705,7 +838,8 @@ natt_klips gwB 198.51.100.1 198.51.100.2 10.2.0.0/24 10.1.0.0/24 0x3102 0x3101 "
 udp_sink "$tmp/rebound"
 udp_to rebound-1 10.2.0.2
 udp_to rebound-2 10.2.0.2
-sleep 0.5
+wait_until 20 lines_ge "$tmp/rebound" 2
+wait_until 20 grep -q '^mapping' "$tmp/mapping"
 kill "$sink" 2> /dev/null
 wait "$sink" 2> /dev/null
 check_eq "NAT-T: a new source port makes one mapping event on gwB" \
@@ -763,10 +897,12 @@ csum0=$(ip netns exec gwB nstat -az TcpInCsumErrors | awk '/TcpInCsumErrors/ { p
 cap_start cap gwB -vv -i ipsec0 -w "$tmp/natoa.pcap" tcp
 ip netns exec gwB timeout 60 $py "$here/xfer.py" serve 198.51.100.1 7000 1 &
 srv=$!
-sleep 0.5
+# One SYN in the capture, not a refused one before the server listened.
+wait_until 20 eval 'ip netns exec gwB ss -Hltn "sport = :7000" | grep -q .'
 check "NAT-T transport: 200 kB of TCP from gwA to gwB through the NAT" \
 	ip netns exec gwA $py "$here/xfer.py" --timeout 50 put 198.51.100.1 7000 200000
 wait "$srv"
+cap_wait "$tmp/natoa.pcap" 1 'src 198.51.100.2 and tcp[tcpflags] & tcp-syn != 0'
 cap_stop "$cap"
 check_eq "NAT-T transport: --natoa: gwB's TCP found no checksum wrong (TcpInCsumErrors)" \
 	"$csum0" "$(ip netns exec gwB nstat -az TcpInCsumErrors | awk '/TcpInCsumErrors/ { print $2 }')"
@@ -774,7 +910,8 @@ check_eq "NAT-T transport: --natoa: gwB's TCP found no checksum wrong (TcpInCsum
 # the handshake's segments it can.
 sums=$(tcpdump -vvnr "$tmp/natoa.pcap" 'src 198.51.100.2 and tcp[tcpflags] & tcp-syn != 0' 2> /dev/null |
 	grep -o 'cksum 0x[0-9a-f]* ([a-z]*' | cut -d'(' -f2 | sort | uniq -c | tr -s ' ')
-check_match "NAT-T transport: tcpdump finds the SYN's checksum right ($sums)" '^ ?1 correct$' "$sums"
+# (A SYN retransmitted on a slow host is one more, as right.)
+check_match "NAT-T transport: tcpdump finds the SYN's checksum right ($sums)" '^ ?[1-9][0-9]* correct$' "$sums"
 for ns in gwA gwB; do
 	ip netns exec $ns "$PEER_IPSEC" -f - <<< $'eroute --clear\nspi --clear\ntncfg --delete ipsec0'
 done
@@ -818,6 +955,7 @@ bare_ipip() {
 	cap_start cap router -i eth0 -w "$tmp/ipip.pcap" "ip proto 4 or ip proto 41 or (ip6 and not icmp6)"
 	check "$id: hostA pings hostB through klips and the kernel's $1" \
 		ping_ok hostA "$dst" 56 3
+	cap_wait "$tmp/ipip.pcap" 6
 	cap_stop "$cap"
 	local n
 	n=$(tcpdump -nr "$tmp/ipip.pcap" 2> /dev/null | wc -l)
@@ -829,45 +967,65 @@ bare_ipip() {
 	ip -n gwB link del kt0
 	ip netns exec gwA "$PEER_IPSEC" -f - <<< $'eroute --clear\nspi --clear\ntncfg --delete ipsec0'
 }
-bare_ipip inet 192.0.2.1 198.51.100.1 inet 10.1.0.0/24 10.2.0.0/24 10.2.0.2 ipip
-bare_ipip inet 192.0.2.1 198.51.100.1 inet6 fd01::/64 fd02::/64 fd02::2 sit
-bare_ipip inet6 2001:db8:1::1 2001:db8:2::1 inet6 fd01::/64 fd02::/64 fd02::2 ip6tnl mode ip6ip6
-bare_ipip inet6 2001:db8:1::1 2001:db8:2::1 inet 10.1.0.0/24 10.2.0.0/24 10.2.0.2 ip6tnl mode ipip6
+for cell in "${bare_cells[@]}"; do
+	# shellcheck disable=SC2086 # the cell's words
+	bare_ipip $cell
+done
 check_eq "bare IPIP: nothing dropped on gwA" "" \
 	"$(ip netns exec gwA awk '$2 != 0 && $1 ~ /^In/ && $1 != "InNotOurs"' /proc/net/ipsec/stats)"
 
 # --- lifecycle under traffic -------------------------------------------------------
+# rekey <gwA's new SPI> <gwB's new SPI>: new groups on both gateways with
+# fresh keys and their inbound policies, each side one `ipsec -f` batch;
+# then the eroutes replaced to them.
+rekey() {
+	local n1 n2 side ns me peer mine theirs out in ko ki
+	peer_alg aes-gcm-16
+	n1=$(keys) n2=$(keys)
+	for side in "gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 $1 $2 $n1 $n2" \
+		"gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 $2 $1 $n2 $n1"; do
+		read -r ns me peer mine theirs out in ko ki <<< "$side"
+		cat > "$tmp/rekey-$ns" <<-EOF
+		spi --af inet --edst $peer --spi 0x$out --proto esp --src $me --esp aes-gcm-16 --enckey ${ko%/}
+		spi --af inet --edst $peer --spi 0x$out --proto tun --src $me --dst $peer --ip4
+		spigrp inet $peer 0x$out tun inet $peer 0x$out esp
+		spi --af inet --edst $me --spi 0x$in --proto esp --src $peer --esp aes-gcm-16 --enckey ${ki%/}
+		spi --af inet --edst $me --spi 0x$in --proto tun --src $peer --dst $me --ip4
+		spigrp inet $me 0x$in tun inet $me 0x$in esp
+		eroute --addin --eraf inet --src $theirs --dst $mine --said tun.$in@$me
+		EOF
+		ipsec_in "$ns" -f "$tmp/rekey-$ns" || return
+	done
+	ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said "tun.$1@198.51.100.1" &&
+		ipsec_in gwB eroute --replace --eraf inet --src 10.2.0.0/24 --dst 10.1.0.0/24 --said "tun.$2@192.0.2.1"
+}
+# perf_ended <iperf3 -J file>: "<bytes> bytes, then: <error>": what the
+# client sent (its intervals) before the error it ended with.
+perf_ended() {
+	$py -c 'import json, sys
+try:
+    e = json.load(open(sys.argv[1]))
+    print("%d bytes, then: %s" % (sum(i["sum"]["bytes"] for i in e["intervals"]),
+                                  e.get("error", "no error")))
+except Exception as x:
+    print("no JSON result: %s" % x)' "$1" 2>&1
+}
+
 tunnel_up aes-gcm-16
+p0=$(sa_packets gwA esp.1001@198.51.100.1)
 timeout 60 ip netns exec hostA iperf3 -c 10.2.0.2 -t 24 -J > "$tmp/rekey.json" 2> /dev/null &
 perf=$!
-sleep 2
+# The transfer is at speed once the tunnel carried a few hundred packets.
+wait_until 30 sa_packets_ge gwA esp.1001@198.51.100.1 $((p0 + 300))
 # Make before break: new SAs on both sides, the eroutes replaced, then the
-# old SAs deleted; each step one `ipsec -f` batch per side. The rekey
-# takes about 5 s; a 12-second transfer once ended before it did, in a
-# make check on a host running at half speed: the transfer lasts 24 s.
-peer_alg aes-gcm-16
-n1=$(keys) n2=$(keys)
-for side in "gwA 192.0.2.1 198.51.100.1 10.1.0.0/24 10.2.0.0/24 1101 2101 $n1 $n2" \
-	"gwB 198.51.100.1 192.0.2.1 10.2.0.0/24 10.1.0.0/24 2101 1101 $n2 $n1"; do
-	read -r ns me peer mine theirs out in ko ki <<< "$side"
-	cat > "$tmp/rekey-$ns" <<-EOF
-	spi --af inet --edst $peer --spi 0x$out --proto esp --src $me --esp aes-gcm-16 --enckey ${ko%/}
-	spi --af inet --edst $peer --spi 0x$out --proto tun --src $me --dst $peer --ip4
-	spigrp inet $peer 0x$out tun inet $peer 0x$out esp
-	spi --af inet --edst $me --spi 0x$in --proto esp --src $peer --esp aes-gcm-16 --enckey ${ki%/}
-	spi --af inet --edst $me --spi 0x$in --proto tun --src $peer --dst $me --ip4
-	spigrp inet $me 0x$in tun inet $me 0x$in esp
-	eroute --addin --eraf inet --src $theirs --dst $mine --said tun.$in@$me
-	EOF
-done
-ipsec_in gwA -f "$tmp/rekey-gwA" 2> /dev/null
-ipsec_in gwB -f "$tmp/rekey-gwB" 2> /dev/null
-ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said tun.1101@198.51.100.1
-ipsec_in gwB eroute --replace --eraf inet --src 10.2.0.0/24 --dst 10.1.0.0/24 --said tun.2101@192.0.2.1
-sleep 1
+# old SAs deleted once the new ones carry the traffic both ways (each
+# side's new inbound SA counted packets). A 12-second transfer once ended
+# before the rekey did, on a host running at half speed: 24 s.
+check "rekey: new groups on both gateways, the eroutes replaced to them" rekey 1101 2101
+wait_until 30 sa_packets_ge gwB esp.1101@198.51.100.1 1
+wait_until 30 sa_packets_ge gwA esp.2101@192.0.2.1 1
 ipsec_in gwA spi --said tun.1001@198.51.100.1 --del
 ipsec_in gwB spi --said tun.2001@192.0.2.1 --del
-sleep 1
 ipsec_in gwA spi --said tun.2001@192.0.2.1 --del
 ipsec_in gwB spi --said tun.1001@198.51.100.1 --del
 # The transfer must outlast the rekey, or "survived" would prove nothing.
@@ -875,24 +1033,35 @@ running=no
 kill -0 "$perf" 2> /dev/null && running=yes
 check_eq "rekey: done while the transfer still ran" yes "$running"
 wait "$perf"
-check "rekey: the TCP connection survived make-before-break" \
-	$py -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e.get("error", "")); sys.exit(1 if "error" in e or e["end"]["sum_received"]["bytes"] == 0 else 0)' "$tmp/rekey.json"
+rc=$?
+check_match "rekey: the TCP connection survived make-before-break (iperf3 exit 0)" \
+	'^[1-9][0-9]* bytes, exit 0$' "$(perf_result "$tmp/rekey.json") bytes, exit $rc"
 new=$(ip netns exec gwB cat /proc/net/ipsec_spi | grep -o 'esp.1101@198.51.100.1 .*packets([0-9]*')
 check_match "rekey: the new SAs carried the traffic" 'packets\([1-9]' "$new"
 
-# Tear-downs while iperf3 runs: nothing may crash, leak or get stuck.
-timeout 20 ip netns exec hostA iperf3 -c 10.2.0.2 -t 6 > /dev/null 2>&1 &
+# Tear-downs while iperf3 runs, each once the traffic met the step
+# before: nothing may crash, leak or get stuck. New SAs afterwards: the
+# connection recovers and the transfer completes.
+p0=$(sa_packets gwA esp.1101@198.51.100.1)
+timeout 90 ip netns exec hostA iperf3 -c 10.2.0.2 -t 10 -J > "$tmp/teardown.json" 2> /dev/null &
 perf=$!
-sleep 1
+wait_until 30 sa_packets_ge gwA esp.1101@198.51.100.1 $((p0 + 300))
+d0=$(stat_of gwA OutShunt)
 ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said %drop
-sleep 0.5
+wait_until 20 stat_ge gwA OutShunt $((d0 + 1))
+p0=$(sa_packets gwA esp.1101@198.51.100.1)
 ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said tun.1101@198.51.100.1
-sleep 0.5
+wait_until 30 sa_packets_ge gwA esp.1101@198.51.100.1 $((p0 + 1))
+n0=$(stat_of gwB InNotOurs)
 ipsec_in gwB spi --clear
-sleep 0.5
+# gwA's ESP reaches a gwB that no longer knows its SPI.
+wait_until 30 stat_ge gwB InNotOurs $((n0 + 1))
 ipsec_in gwA spi --said esp.1101@198.51.100.1 --del
+check "lifecycle: new SAs on both gateways after the tear-downs" rekey 1102 2102
 wait "$perf"
-ok "lifecycle: eroute replace, spi --clear and --del under traffic survived"
+rc=$?
+check_match "lifecycle: eroute replace, spi --clear and --del under traffic; the transfer then completes (iperf3 exit 0)" \
+	'^[1-9][0-9]* bytes, exit 0$' "$(perf_result "$tmp/teardown.json") bytes, exit $rc"
 tunnel_down
 tunnel_up aes128-sha2_256-128
 # gwB also holds a packet when its namespace goes (hold.c's exit frees it).
@@ -900,14 +1069,21 @@ ipsec_in gwB eroute --add --eraf inet --src 10.2.0.0/24 --dst 10.1.0.9/32 --said
 ip netns exec hostB $py -c '
 import socket
 socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"held", ("10.1.0.9", 9))'
+gwb_holds() { ip netns exec gwB grep -q '^1 .*10\.1\.0\.9/32' /proc/net/ipsec_eroute; }
+wait_until 20 gwb_holds
 check_match "lifecycle: gwB's %hold caught a packet" '^1 +10\.2\.0\.0/24 +-> 10\.1\.0\.9/32 +=> %hold$' \
 	"$(ip netns exec gwB grep '10.1.0.9' /proc/net/ipsec_eroute)"
-timeout 20 ip netns exec hostA iperf3 -c 10.2.0.2 -t 5 > /dev/null 2>&1 &
+# gwB goes while the transfer crosses it; the client then gives up on its
+# own (--snd-timeout: unacknowledged data for 3 s), not by our timeout.
+p0=$(sa_packets gwB esp.1001@198.51.100.1)
+timeout 60 ip netns exec hostA iperf3 -c 10.2.0.2 -t 20 --snd-timeout 3000 -J > "$tmp/nsdel.json" 2> /dev/null &
 perf=$!
-sleep 1.5
+wait_until 30 sa_packets_ge gwB esp.1001@198.51.100.1 $((p0 + 300))
 ip netns del gwB
 wait "$perf"
-ok "lifecycle: deleting a gateway's namespace under traffic survived"
+rc=$?
+check_match "lifecycle: gwB's namespace deleted under traffic; the client then timed out (exit $rc)" \
+	'^[1-9][0-9]* bytes, then: .*Connection timed out$' "$(perf_ended "$tmp/nsdel.json")"
 topo_down
 check "rmmod klips after all of it (async crypto drained)" rmmod klips
 check_kmemleak "path tests"
