@@ -1766,7 +1766,7 @@ static void esp_bad_pad_auth_test(struct kunit *test)
 	const u8 bad_byte[] = { 1, 7, 3, 3, IPPROTO_UDP };
 	const u8 bad_len[] = { 1, 2, 3, 255, IPPROTO_UDP };
 	u8 all_pad[40];
-	struct esp_pair p;
+	struct esp_pair p, q;
 	unsigned int i;
 
 	make_pair(test, &s, &p);
@@ -1790,6 +1790,20 @@ static void esp_bad_pad_auth_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->encr_pad_errs), 3);
 	KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_PAD_ERROR), stat + 3);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p.in->auth_errs), 0);
+
+	/*
+	 * Pad Length one past the payload, into the Sequence Number, whose
+	 * low byte is 1 in a pair's first packet: every byte it names reads
+	 * as padding, so only the bound on its length refuses it.
+	 */
+	make_pair(test, &s, &q);
+	for (i = 0; i < 38; i++)
+		all_pad[i] = i + 2;
+	all_pad[38] = 39;
+	KUNIT_EXPECT_EQ(test, null_resealed(test, &q, all_pad, sizeof(all_pad)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&q.in->encr_pad_errs), 1);
+	KUNIT_EXPECT_EQ(test, klips_test_stat(KLIPS_STAT_IN_PAD_ERROR), stat + 4);
 }
 
 /* authenc and authencesn on output: the ICV is RFC 4303's HMAC. */

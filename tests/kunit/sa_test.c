@@ -630,6 +630,42 @@ static void policy_publish_test(struct kunit *test)
 	mutex_unlock(&kn->lock);
 }
 
+/*
+ * The receive path finds an SA under rcu_read_lock() alone, and only then
+ * tries for a reference: an SA whose last reference a delete drops must
+ * stay readable until every such reader has left its read-side section
+ * (sa.c frees it after a grace period). Read here, inside the section,
+ * freed memory is a KASAN report (the guest panics) or zeros.
+ */
+static void sa_grace_test(struct kunit *test)
+{
+	struct klips_net *kn = klips_net(&init_net);
+	struct klips_sa *sa = table_sa(test, 0x5201), *found;
+	unsigned int refs = 0;
+	u32 spi = 0;
+	int err;
+
+	mutex_lock(&kn->lock);
+	err = klips_sadb_add(kn, sa, NULL);
+	rcu_read_lock();
+	/* As the receive path's lookup finds it, by then in the table. */
+	found = err ? NULL : klips_sadb_from(kn, sa->serial);
+	if (found) {
+		/* The table's reference, the only one: the delete drops it. */
+		refs = refcount_read(&found->refcnt);
+		klips_sadb_del(kn, found);
+		spi = READ_ONCE(found->said.spi);
+	}
+	rcu_read_unlock();
+	mutex_unlock(&kn->lock);
+	if (err)
+		klips_sa_put(sa);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_EXPECT_PTR_EQ(test, found, sa);
+	KUNIT_EXPECT_EQ(test, refs, 1U);
+	KUNIT_EXPECT_EQ(test, spi, 0x5201U);
+}
+
 /* A soft limit at or above a non-zero hard one is refused. */
 static void life_refused_test(struct kunit *test)
 {
@@ -665,6 +701,7 @@ static struct kunit_case klips_sa_cases[] = {
 	KUNIT_CASE(life_dead_sa_test),
 	KUNIT_CASE(sadb_resume_test),
 	KUNIT_CASE(policy_publish_test),
+	KUNIT_CASE(sa_grace_test),
 	{}
 };
 
