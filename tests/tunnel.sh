@@ -305,7 +305,8 @@ cap_start() {
 	rm -f "$tmp/cap" "$tmp/cap.err"
 	: > "$tmp/cap.err"
 	# Immediate mode: no packet waits in the ring when tcpdump is stopped.
-	ip netns exec router tcpdump -i any -n --immediate-mode -s 300 -B 8192 -Z root \
+	# -U: each packet written as it comes, for cell_settle to read.
+	ip netns exec router tcpdump -i any -n --immediate-mode -U -s 300 -B 8192 -Z root \
 		-w "$tmp/cap" 2> "$tmp/cap.err" &
 	cap_pid=$!
 }
@@ -322,7 +323,6 @@ cap_wait() {
 
 cap_stop() {
 	[ -n "${cap_pid:-}" ] || return 0
-	sleep 0.2	# the last ACKs
 	kill -INT "$cap_pid" 2>/dev/null
 	wait "$cap_pid"
 	cap_pid=
@@ -394,6 +394,43 @@ if [ "$ncells" -eq 0 ]; then
 	done_testing
 	exit
 fi
+
+# cell_settle: reads run_cell's counters (sAB rAB sBA rBA: the outer
+# layer's SA of each sender and receiver, as peer_sa says, without seq
+# when there is no integrity: no replay window, no inbound seq; pAB pBA
+# qAB qBA: the senders' packets and seq) once they are final: when each
+# direction's receiver counted what its sender sent, and the router's
+# capture (written packet by packet) holds a packet per sequence number
+# the senders counted. Polled, at most 3 s: a broken cell never gets there.
+cell_settle() {
+	local until=$((${EPOCHREALTIME/./} + 3000000)) w ab
+	while :; do
+		peer_sa "$left" gwA "$gA" "$gB" "$spi_ab" "$outer"; sAB=$PEER_SA
+		peer_sa "$right" gwB "$gA" "$gB" "$spi_ab" "$outer"; rAB=$PEER_SA
+		peer_sa "$right" gwB "$gB" "$gA" "$spi_ba" "$outer"; sBA=$PEER_SA
+		peer_sa "$left" gwA "$gB" "$gA" "$spi_ba" "$outer"; rBA=$PEER_SA
+		pAB=${sAB#packets=} pBA=${sBA#packets=} qAB=${sAB##*seq=} qBA=${sBA##*seq=}
+		pAB=${pAB%% *} pBA=${pBA%% *}
+		if [ "$PEER_INTEG" = 0 ]; then
+			sAB=${sAB% seq=*} rAB=${rAB% seq=*} sBA=${sBA% seq=*} rBA=${rBA% seq=*}
+		fi
+		if [ "$sAB" = "$rAB" ] && [ "$sBA" = "$rBA" ]; then
+			# (no capture running: TUNNEL_BREAK=wire stopped it)
+			[ -n "${cap_pid:-}" ] || return 0
+			w=$("${py[@]}" "$here/wire.py" "$tmp/cap" "$pattern" 2>&1)
+			lines_with "$outer $gA $gB " "$w"
+			ab=$LINES
+			lines_with "$outer $gB $gA " "$w"
+			[ "$ab" = "$outer $gA $gB $xab $pAB $qAB" ] &&
+				[ "$LINES" = "$outer $gB $gA $xba $pBA $qBA" ] && return 0
+		fi
+		if [ "${EPOCHREALTIME/./}" -ge "$until" ]; then
+			echo "# after 3 s the receivers' counters or the capture still differ from the senders'"
+			return 0
+		fi
+		sleep 0.05
+	done
+}
 
 # cell_params <cell>: what run_cell and the plan read of a cell's name:
 # pair, left, right, the outer addresses gA/gB and their separator sep,
@@ -537,24 +574,18 @@ run_cell() {
 	done
 	result "$id: TCP $epA -> $epB, $xfer_bytes bytes, sha256 checked" put verbose
 	result "$id: TCP $epB -> $epA, $xfer_bytes bytes, sha256 checked" get verbose
-	cap_stop
 
 	# Counters: gwA's outbound SA for A->B, gwB's inbound; and back.
 	# The outermost layer's SAs (AH in a group): what the wire shows.
-	local sAB rAB sBA rBA outer=$PEER_OUTER
-	peer_sa "$left" gwA "$gA" "$gB" "$spi_ab" "$outer"; sAB=$PEER_SA
-	peer_sa "$right" gwB "$gA" "$gB" "$spi_ab" "$outer"; rAB=$PEER_SA
-	peer_sa "$right" gwB "$gB" "$gA" "$spi_ba" "$outer"; sBA=$PEER_SA
-	peer_sa "$left" gwA "$gB" "$gA" "$spi_ba" "$outer"; rBA=$PEER_SA
+	# Read once the last packets (the last ACKs) are in, then the capture
+	# stops.
+	local sAB rAB sBA rBA outer=$PEER_OUTER pAB pBA qAB qBA
+	cell_settle
+	cap_stop
 	local min=$((xfer_bytes / 1500)) what="packets, bytes, seq"
-	local pAB=${sAB#packets=} pBA=${sBA#packets=} qAB=${sAB##*seq=} qBA=${sBA##*seq=}
-	pAB=${pAB%% *} pBA=${pBA%% *}
 	check_ge "$id: A->B: gwA's ($left) outbound SA counted the traffic (packets)" "$min" "$pAB"
 	check_ge "$id: B->A: gwB's ($right) outbound SA counted the traffic (packets)" "$min" "$pBA"
-	if [ "$PEER_INTEG" = 0 ]; then	# no replay window, no inbound seq
-		sAB=${sAB% seq=*} rAB=${rAB% seq=*} sBA=${sBA% seq=*} rBA=${rBA% seq=*}
-		what="packets, bytes"
-	fi
+	[ "$PEER_INTEG" = 0 ] && what="packets, bytes"
 	agree "$id: A->B: gwB's ($right) inbound $outer SA agrees with the sender ($what)" "$sAB" "$rAB"
 	agree "$id: B->A: gwA's ($left) inbound $outer SA agrees with the sender ($what)" "$sBA" "$rBA"
 	# ESP inside AH: its SAs agree too, and the wire shows it inside AH.
