@@ -141,20 +141,29 @@ helper_result() {
 		"checks printed $got, counted ${said:-none (died?)}, exit $rc"
 }
 
-# wait_until <seconds> command...: polls the command every 0.1 s until it
+# wait_until <seconds> command...: runs the command every 0.1 s until it
 # succeeds (status 0) or the deadline passes (status 1). For conditions that
 # take an unknown time on a loaded machine: never a fixed sleep.
 wait_until() {
-	local end=$((SECONDS + $1))
+	local end=$((${EPOCHREALTIME/./} + $1 * 1000000))
 	shift
-	until "$@" > /dev/null 2>&1; do
-		[ "$SECONDS" -lt "$end" ] || return 1
+	until "$@"; do
+		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
 		sleep 0.1
 	done
 }
 
-# now_ms: a monotonic-enough clock in milliseconds, for timing checks.
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# mon_ready <netns>: a generic netlink socket of the namespace has joined a
+# multicast group (an `ipsec monitor` started there is listening). The
+# groups column of /proc/net/netlink shows the first 32 groups; klips's
+# event group id is below that on the kernels tested.
+mon_ready() {
+	ip netns exec "$1" awk '$2 == 16 && $4 != "00000000" { f = 1 } END { exit !f }' \
+		/proc/net/netlink
+}
+
+# now_ms: the time in milliseconds, for timing checks.
+now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
 # parse_args VAR=value...: the guest scripts' optional settings. uml-run.sh
 # passes no environment, so a stage takes them as arguments; only the

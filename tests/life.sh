@@ -21,18 +21,6 @@ mon=
 
 stat_of() { ip netns exec "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/ipsec/stats; }
 ipsec_in() { local ns=$1; shift; ip netns exec "$ns" "$PEER_IPSEC" "$@"; }
-# wait_until <seconds> <command...>: runs the command every 0.1 s until it
-# succeeds; status 1 when the seconds passed first. The deadlines are
-# generous (a loaded 2-core host runs several guests at once): they only
-# bound a failure, a passing run waits for its condition and no longer.
-wait_until() {
-	local end=$((${EPOCHREALTIME/./} + $1 * 1000000))
-	shift
-	until "$@"; do
-		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
 # pings <count>: hostA -> hostB, one echo request every 0.2 s; the count
 # of replies (a reply may take 3 s).
 pings() {
@@ -62,16 +50,11 @@ between() { awk -v l="$1" -v h="$2" -v x="$3" 'BEGIN { exit !(x >= l && x <= h) 
 
 # ipsec monitor in gwA, each event line stamped with the time it came.
 stamp() { local l; while IFS= read -r l; do echo "$EPOCHREALTIME $l"; done; }
-# mon_ready: a generic netlink socket of gwA joined a multicast group:
-# `ipsec monitor` listens (it prints nothing until an event).
-mon_ready() {
-	ip netns exec gwA awk '$2 == 16 && $4 != "00000000" { f = 1 } END { exit !f }' /proc/net/netlink
-}
 mon_start() {
 	: > "$tmp/events"
 	ip netns exec gwA "$PEER_IPSEC" monitor 2> "$tmp/events.err" > >(stamp > "$tmp/events") &
 	mon=$!
-	wait_until 20 mon_ready || echo "# ipsec monitor has not joined the event group after 20 s"
+	wait_until 20 mon_ready gwA || echo "# ipsec monitor has not joined the event group after 20 s"
 }
 # events: the events since mon_start that are not adds (the set-up's).
 events() { cut -d' ' -f2- "$tmp/events" | grep -v '^add '; }

@@ -31,18 +31,6 @@ sa_packets() {
 }
 sa_packets_ge() { [ "$(sa_packets "$1" "$2")" -ge "$3" ]; }
 
-# wait_until <seconds> <command...>: runs the command every 0.1 s until it
-# succeeds; status 1 when the seconds passed first. The deadlines are
-# generous (a loaded 2-core host runs several guests at once): they only
-# bound a failure, a passing run waits for its condition and no longer.
-wait_until() {
-	local end=$((${EPOCHREALTIME/./} + $1 * 1000000))
-	shift
-	until "$@"; do
-		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
 # udp_bound <ns> <port>: a UDP socket of the namespace is bound to the port.
 udp_bound() { ip netns exec "$1" ss -Hlun "sport = :$2" | grep -q .; }
 # lines_ge <file> <n>: the file has n lines.
@@ -479,12 +467,6 @@ no_holds() { ! eroutes_of | grep -q '%hold'; }
 # subnet_is <said>: what the subnet eroute leads to now.
 subnet_is() { eroutes_of | grep -qE "^10\.1\.0\.0/24 +-> 10\.2\.0\.0/24 +=> $1( |\$)"; }
 acq_ge() { [ "$(grep -c '^acquire' "$tmp/acq")" -ge "$1" ]; }
-# mon_ready <ns>: a generic netlink socket of the namespace joined a
-# multicast group: `ipsec monitor` listens (it prints nothing until then).
-mon_ready() {
-	ip netns exec "$1" awk '$2 == 16 && $4 != "00000000" { f = 1 } END { exit !f }' /proc/net/netlink
-}
-
 tunnel_up aes-gcm-16
 ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said %trap
 ip netns exec gwA "$PEER_IPSEC" monitor > "$tmp/acq" 2>&1 &

@@ -15,17 +15,6 @@ py=/usr/bin/python3
 cpus=$(nproc)
 tmp=$(mktemp -d /var/tmp/klips-qemu.XXXXXX)
 
-# wait_until <seconds> <command...>: runs the command every 0.2 s until it
-# succeeds; status 1 when the seconds passed first (a deadline for
-# software emulation on a loaded host: generous).
-wait_until() {
-	local end=$((${EPOCHREALTIME/./} + $1 * 1000000))
-	shift
-	until "$@"; do
-		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
-		sleep 0.2
-	done
-}
 # sa_packets <ns> <said>: the packets the SA counted (0 when none, or gone).
 sa_packets() {
 	ip netns exec "$1" awk -v s="$2" '$1 == s && match($0, /packets\([0-9]+/) {
