@@ -451,6 +451,8 @@ def group_suite(line, ns, wire):
 
 
 def main(argv):
+    # Each line as it is made: what a helper that dies printed is evidence.
+    sys.stdout.reconfigure(line_buffering=True)
     if len(argv) != 3:
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2
