@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Offline checks of what the tool parses without the kernel: keys, SAIDs
- * (the module's own said.c), numbers, prefixes, lifetimes; and of the
+ * (the module's own said.c) and the kernel's address parsers under them
+ * (as kcompat.c has them), numbers, prefixes, lifetimes; and of the
  * requests it builds: what does not fit is refused, never written past
  * the buffer. `make check` runs it under valgrind (when there is one),
  * then built with AddressSanitizer and UBSan (`make check-asan`). TAP.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -141,6 +143,231 @@ static void test_saids(void)
 	   "unknown protocol refused");
 	ok(parse_said(&quiet, "--said", "esp.100000000@1.2.3.4", &said) ==
 	   EXIT_USAGE, "SPI above 32 bits refused");
+}
+
+/*
+ * kcompat.c's hex_to_bin(), in4_pton() and in6_pton() stand in for the
+ * kernel's, so they are held to what the kernel's do. This table is that
+ * contract, from the kernel's documentation and from what its functions
+ * return for these inputs: the return value, the bytes written to dst
+ * (none on failure) and the offset *end points at.
+ */
+struct pton_case {
+	const char *text;
+	int srclen;		/* -1: up to the NUL */
+	int delim;		/* -1: none */
+	int ret;
+	int end;		/* *end - text */
+	const char *addr;	/* dst, as inet_pton() reads it; NULL: untouched */
+	const char *what;
+};
+
+static const struct pton_case in4_cases[] = {
+	{ "192.0.2.1", -1, -1, 1, 9, "192.0.2.1", "dotted quad" },
+	{ "0.0.0.0", -1, -1, 1, 7, "0.0.0.0", "zeros" },
+	{ "255.255.255.255", -1, -1, 1, 15, "255.255.255.255", "largest" },
+	{ "01.002.0003.4", -1, -1, 1, 13, "1.2.3.4",
+	  "leading zeros taken (said.c refuses them)" },
+	{ "000000000010.1.1.1", -1, -1, 1, 18, "10.1.1.1",
+	  "any number of leading zeros, decimal" },
+	{ "", -1, -1, 0, 0, NULL, "empty" },
+	{ "256.1.1.1", -1, -1, 0, 2, NULL, "256: wrong at its last digit" },
+	{ "1.2.3.256", -1, -1, 0, 8, NULL, "256 as the last part" },
+	{ "1234.1.1.1", -1, -1, 0, 3, NULL, "1234: wrong at the '4'" },
+	{ "1.2.3", -1, -1, 0, 5, NULL, "three parts: wrong at the end" },
+	{ "1.2.3.4.5", -1, -1, 0, 7, NULL, "five parts: wrong at the 4th dot" },
+	{ "1..2.3", -1, -1, 0, 2, NULL, "empty part" },
+	{ ".1.2.3", -1, -1, 0, 0, NULL, "leading dot" },
+	{ "1.2.3.", -1, -1, 0, 6, NULL, "trailing dot" },
+	{ "a.b.c.d", -1, -1, 0, 0, NULL, "hex letters" },
+	{ " 1.2.3.4", -1, -1, 0, 0, NULL, "leading space: an empty address" },
+	{ "1.2.3.4 ", -1, -1, 1, 7, "1.2.3.4", "a space ends it" },
+	{ "1.2.3.4/24", -1, -1, 1, 7, "1.2.3.4", "a '/' ends it" },
+	{ "0x1.2.3.4", -1, -1, 0, 1, NULL, "an 'x' ends it after one part" },
+	{ "1.2.3.4a", -1, -1, 0, 7, NULL, "a hex letter is wrong, not an end" },
+	{ "1.2.3.4:500", -1, -1, 1, 7, "1.2.3.4", "a ':' ends it" },
+	{ "1:2.3.4", -1, -1, 0, 1, NULL, "a ':' after one part" },
+	{ "1.2.3.4x", -1, 0, 0, 7, NULL, "with a delimiter, 'x' is wrong" },
+	{ "1.2.3.4/24", -1, '/', 1, 7, "1.2.3.4", "ends at the delimiter" },
+	{ "1.2.3.4/24", -1, ' ', 0, 7, NULL, "another delimiter: '/' wrong" },
+	{ "1.2.3.4", -1, '.', 0, 1, NULL, "'.' as the delimiter" },
+	{ "1.2.3.45", -1, '5', 1, 7, "1.2.3.4", "a digit as the delimiter" },
+	{ "1.2.3.45", 7, -1, 1, 7, "1.2.3.4", "srclen leaves out the '5'" },
+	{ "1.2.3.4", 6, -1, 0, 6, NULL, "srclen cuts off the last part" },
+	{ "1.2.3.4", 0, -1, 0, 0, NULL, "srclen 0" },
+	{ "1.2.3.4", 20, -1, 1, 7, "1.2.3.4", "srclen past the NUL" },
+};
+
+static const struct pton_case in6_cases[] = {
+	{ "2001:db8::1", -1, -1, 1, 11, "2001:db8::1", "::" },
+	{ "::", -1, -1, 1, 2, "::", "all zeros" },
+	{ "::1", -1, -1, 1, 3, "::1", "loopback" },
+	{ "1::", -1, -1, 1, 3, "1::", "trailing ::" },
+	{ "1:2:3:4:5:6:7:8", -1, -1, 1, 15, "1:2:3:4:5:6:7:8", "eight groups" },
+	{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", -1, -1, 1, 39,
+	  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "largest" },
+	{ "2001:DB8::A", -1, -1, 1, 11, "2001:db8::a", "upper-case hex" },
+	{ "1:2:3:4:5:6:7::", -1, -1, 1, 15,
+	  "1:2:3:4:5:6:7:0", ":: as the eighth group" },
+	{ "::1:2:3:4:5:6:7", -1, -1, 1, 15,
+	  "0:1:2:3:4:5:6:7", ":: as the first group" },
+	{ "00001::", -1, -1, 1, 7, "1::",
+	  "leading zeros past four digits (said.c refuses them)" },
+	{ "::ffff:1.2.3.4", -1, -1, 1, 14, "::ffff:1.2.3.4", "IPv4-mapped" },
+	{ "::ffff:01.02.03.04", -1, -1, 1, 18,
+	  "::ffff:1.2.3.4", "leading zeros in the quad" },
+	{ "::1.2.3.4", -1, -1, 1, 9, "::1.2.3.4", "quad after ::" },
+	{ "1:2:3:4:5:6:1.2.3.4", -1, -1, 1, 19,
+	  "1:2:3:4:5:6:1.2.3.4", "six groups and a quad" },
+	{ "::1:2:3:4:5:1.2.3.4", -1, -1, 1, 19,
+	  "::1:2:3:4:5:1.2.3.4", "::, five groups and a quad" },
+	{ "::ffff:1.2.3.4:5", -1, -1, 1, 14, "::ffff:1.2.3.4",
+	  "a ':' ends the quad" },
+	{ "", -1, -1, 0, 0, NULL, "empty" },
+	{ ":", -1, -1, 0, 1, NULL, "a lone ':'" },
+	{ ":1", -1, -1, 0, 1, NULL, "a single leading ':'" },
+	{ ":::", -1, -1, 0, 2, NULL, "':::'" },
+	{ "1:::", -1, -1, 0, 3, NULL, "'1:::'" },
+	{ "1:", -1, -1, 0, 2, NULL, "trailing ':'" },
+	{ "::1:", -1, -1, 0, 4, NULL, "trailing ':' after ::" },
+	{ "1::2::3", -1, -1, 0, 5, NULL, "two ::" },
+	{ "1:2:3:4:5:6:7", -1, -1, 0, 13, NULL, "seven groups, no ::" },
+	{ "1:2:3:4:5:6:7:8:9", -1, -1, 0, 15, NULL,
+	  "nine groups: wrong at the ':' before the ninth" },
+	{ "1:2:3:4:5:6:7:8::", -1, -1, 0, 15, NULL, "eight groups and ::" },
+	{ "1:2:3:4:5:6:7::8", -1, -1, 0, 15, NULL,
+	  ":: as the eighth group, then a ninth" },
+	{ "1::2:3:4:5:6:7:8", -1, -1, 0, 14, NULL,
+	  ":: stands for one group at least: no room for the 8" },
+	{ "12345::", -1, -1, 0, 4, NULL, "five digits: wrong at the fifth" },
+	{ "::12345", -1, -1, 0, 6, NULL, "five digits after ::" },
+	{ "1.2.3.4", -1, -1, 0, 1, NULL, "a bare dotted quad" },
+	{ "::1.2.3", -1, -1, 0, 7, NULL, "a quad of three parts" },
+	{ "::1.2.3.4.5", -1, -1, 0, 9, NULL, "a quad of five parts" },
+	{ "::ffff:256.1.2.3", -1, -1, 0, 9, NULL, "256 in the quad" },
+	{ "::a.1.2.3", -1, -1, 0, 2, NULL, "a hex letter in the quad" },
+	{ "1:2:3:4:5:1.2.3.4", -1, -1, 0, 11, NULL,
+	  "a quad after five groups, no ::: wrong at its first dot" },
+	{ "1:2:3:4:5:6:7:1.2.3.4", -1, -1, 0, 15, NULL,
+	  "a quad after seven groups" },
+	{ "::1:2:3:4:5:6:1.2.3.4", -1, -1, 0, 15, NULL,
+	  "a quad after :: and six groups" },
+	{ "[::1]", -1, -1, 0, 0, NULL, "leading '['" },
+	{ "2001:db8::1/64", -1, -1, 1, 11, "2001:db8::1", "a '/' ends it" },
+	{ "1:2:3:4:5:6:7:8 ", -1, -1, 1, 15,
+	  "1:2:3:4:5:6:7:8", "a space ends it" },
+	{ "::g", -1, -1, 1, 2, "::", "a 'g' ends it after ::" },
+	{ "1:2:3:4:5:6:7:8x", -1, 0, 0, 15, NULL,
+	  "with a delimiter, 'x' is wrong" },
+	{ "fe80::1%eth0", -1, '%', 1, 7, "fe80::1", "ends at the delimiter" },
+	{ "fe80::1%eth0", -1, 0, 0, 7, NULL, "another delimiter: '%' wrong" },
+	{ "::1]:500", -1, ']', 1, 3, "::1", "delimiter ']'" },
+	{ "1::2", -1, ':', 0, 1, NULL, "':' as the delimiter" },
+	{ "2001:db8::1", 10, -1, 1, 10, "2001:db8::",
+	  "srclen leaves out the '1' after ::" },
+	{ "1:2:3:4:5:6:7:8", 14, -1, 0, 14, NULL,
+	  "srclen cuts to a trailing ':'" },
+	{ "::ffff:1.2.3.4", 12, -1, 0, 12, NULL, "srclen cuts the quad" },
+	{ "::1", 0, -1, 0, 0, NULL, "srclen 0" },
+	{ "::1", 20, -1, 1, 3, "::1", "srclen past the NUL" },
+};
+
+/*
+ * Runs one case on a heap copy of only the bytes the function may read
+ * (to srclen, or to the NUL), so that a read past them shows under
+ * valgrind and ASan; or on the table's text, the rest of it included.
+ */
+static int pton_run(int family, const struct pton_case *c, bool exact,
+		    u8 dst[16], long *end)
+{
+	size_t size = strlen(c->text) + 1;
+	const char *text = c->text, *stop = NULL;
+	char *copy = NULL;
+	int ret;
+
+	if (exact) {
+		if (c->srclen >= 0 && (size_t)c->srclen < size)
+			size = c->srclen;
+		copy = malloc(size ? size : 1);
+		if (!copy)
+			abort();
+		memcpy(copy, c->text, size);
+		text = copy;
+	}
+	memset(dst, 0xa5, 16);
+	if (family == AF_INET)
+		ret = in4_pton(text, c->srclen, dst, c->delim, &stop);
+	else
+		ret = in6_pton(text, c->srclen, dst, c->delim, &stop);
+	*end = stop ? stop - text : -1;
+	free(copy);
+	return ret;
+}
+
+/* One check per case: both runs give its result, address and end. */
+static void pton_case(int family, const struct pton_case *c)
+{
+	char what[160], delim[8];
+	u8 want[16], dst[16];
+	bool pass = true;
+	int ret, run, i;
+	long end;
+
+	/* Bytes not written keep the 0xa5 they were filled with. */
+	memset(want, 0xa5, sizeof(want));
+	if (c->addr && inet_pton(family, c->addr, want) != 1) {
+		printf("# the table's address does not parse\n");
+		pass = false;
+	}
+	for (run = 0; run < 2; run++) {
+		ret = pton_run(family, c, run, dst, &end);
+		if (ret == c->ret && end == c->end && !memcmp(dst, want, 16))
+			continue;
+		printf("# %s: got %d, end %ld, ", run ? "copy" : "text", ret,
+		       end);
+		for (i = 0; i < 16; i++)
+			printf("%02x", dst[i]);
+		printf("\n");
+		pass = false;
+	}
+	if (c->delim >= ' ' && c->delim < 127)
+		snprintf(delim, sizeof(delim), "'%c'", c->delim);
+	else
+		snprintf(delim, sizeof(delim), "%d", c->delim);
+	snprintf(what, sizeof(what), "%s(\"%s\", %d, %s): %s",
+		 family == AF_INET ? "in4_pton" : "in6_pton", c->text,
+		 c->srclen, delim, c->what);
+	ok(pass, what);
+}
+
+static void test_pton(void)
+{
+	static const char digits[] = "0123456789abcdef";
+	const char *hit;
+	bool pass = true;
+	size_t i;
+	int ch, want;
+	u8 dst[16];
+
+	for (ch = 0; ch < 256; ch++) {
+		hit = ch ? strchr(digits, tolower(ch)) : NULL;
+		want = hit ? hit - digits : -1;
+		if (hex_to_bin(ch) != want) {
+			printf("# hex_to_bin(%d) = %d\n", ch, hex_to_bin(ch));
+			pass = false;
+		}
+	}
+	ok(pass, "hex_to_bin(): 0-9, a-f, A-F, and -1 for the 234 others");
+	for (i = 0; i < ARRAY_LEN(in4_cases); i++)
+		pton_case(AF_INET, &in4_cases[i]);
+	for (i = 0; i < ARRAY_LEN(in6_cases); i++)
+		pton_case(AF_INET6, &in6_cases[i]);
+	ok(in4_pton("10.1.2.3", -1, dst, -1, NULL) == 1 && dst[0] == 10 &&
+	   dst[3] == 3 && !in4_pton("10.1.2", -1, dst, -1, NULL),
+	   "in4_pton() with end NULL");
+	ok(in6_pton("::2", -1, dst, -1, NULL) == 1 && dst[15] == 2 &&
+	   !in6_pton(":::", -1, dst, -1, NULL),
+	   "in6_pton() with end NULL");
 }
 
 static void test_numbers(void)
@@ -388,7 +615,7 @@ static void test_long_names(void)
  * How many checks main() runs, declared before the first one (TAP's plan):
  * a check that stops running is a failure, not a smaller count.
  */
-#define PLAN 80
+#define PLAN 167
 
 int main(void)
 {
@@ -409,6 +636,7 @@ int main(void)
 	printf("1..%d\n", PLAN);
 	test_keys();
 	test_saids();
+	test_pton();
 	test_numbers();
 	test_long_names();
 	if (n != PLAN)
