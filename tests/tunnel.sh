@@ -383,7 +383,8 @@ case ${TUNNEL_SHARD:-1/1} in
 [1-9]/[1-9] | [1-9]/[1-9][0-9] | [1-9][0-9]/[1-9][0-9]) ;;
 *) echo "tunnel.sh: TUNNEL_SHARD=k/n with 1 <= k <= n" >&2; exit 2 ;;
 esac
-[ "${TUNNEL_SHARD%/*}" -le "${TUNNEL_SHARD#*/}" ] ||
+shard_spec=${TUNNEL_SHARD:-1/1}
+[ "${shard_spec%/*}" -le "${shard_spec#*/}" ] ||
 	{ echo "tunnel.sh: TUNNEL_SHARD=k/n with 1 <= k <= n" >&2; exit 2; }
 cells=$(selected)
 ncells=$(grep -c . <<< "$cells")
