@@ -165,14 +165,14 @@ mon_ready() {
 # now_ms: the time in milliseconds, for timing checks.
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
-# parse_args VAR=value...: the guest scripts' optional settings. uml-run.sh
-# passes no environment, so a stage takes them as arguments; only the
-# names listed in T_ARGS (space separated) are accepted.
+# parse_args VAR=value...: the guest scripts' optional settings, exported.
+# uml-run.sh passes no environment, so a stage takes them as arguments;
+# only the names listed in T_ARGS (space separated) are accepted.
 parse_args() {
 	local a
 	for a in "$@"; do
 		case " $T_ARGS " in
-		*" ${a%%=*} "*) printf -v "${a%%=*}" '%s' "${a#*=}" ;;
+		*" ${a%%=*} "*) export "${a%%=*}=${a#*=}" ;;
 		*) echo "unknown argument '$a' (takes: $T_ARGS)" >&2; return 2 ;;
 		esac
 	done

@@ -88,12 +88,8 @@ top=$(cd "$here/.." && pwd)
 . "$here/peer.sh"
 moddir=${1:?usage: tunnel.sh <module dir> [VAR=value ...]}
 shift
-for a in "$@"; do
-	case $a in
-	TUNNEL_*=* | KLIPS_CHECK_FULL=*) export "${a?}" ;;
-	*) echo "tunnel.sh: not a VAR=value argument: $a" >&2; exit 2 ;;
-	esac
-done
+T_ARGS="TUNNEL_BREAK TUNNEL_CELLS TUNNEL_IMPL TUNNEL_SHARD TUNNEL_XFER_BYTES KLIPS_CHECK_FULL"
+parse_args "$@" || exit 2
 # The guest runs from /: a module directory relative to the project.
 [ -e "$moddir/klips.ko" ] || [ ! -e "$top/$moddir/klips.ko" ] || moddir=$top/$moddir
 xfer_bytes=524288
