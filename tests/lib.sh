@@ -173,7 +173,7 @@ parse_args() {
 	for a in "$@"; do
 		case " $T_ARGS " in
 		*" ${a%%=*} "*) export "${a%%=*}=${a#*=}" ;;
-		*) echo "unknown argument '$a' (takes: $T_ARGS)" >&2; return 2 ;;
+		*) echo "${0##*/}: unknown argument '$a' (takes: $T_ARGS)" >&2; return 2 ;;
 		esac
 	done
 }
