@@ -7,7 +7,8 @@
 #   make install         install it (modules_install) and run depmod
 #   make demo            boot a UML guest and show the module at work
 #   make check           every test, in the debug UML guest and under qemu
-#   make check-full      make check plus the long matrices
+#   make check-full      make check plus the long matrices, then check-mutants
+#   make check-mutants   the mutation run: deliberate bugs the suite must catch
 #   make bench           klips against the kernel's own XFRM, same guest
 #   make clean           remove build products (keeps the cached kernels)
 #   make distclean       also remove the cached guest kernels
@@ -36,7 +37,10 @@ check:
 	scripts/check.sh
 
 check-full:
-	KLIPS_CHECK_FULL=1 scripts/check.sh
+	KLIPS_CHECK_FULL=1 scripts/check.sh && scripts/mutants.sh
+
+check-mutants:
+	scripts/mutants.sh
 
 bench:
 	scripts/bench.sh
@@ -51,4 +55,4 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all module tool install check check-full bench demo clean distclean
+.PHONY: all module tool install check check-full check-mutants bench demo clean distclean
