@@ -189,29 +189,43 @@ verdict() {
 	fi
 }
 
-# run_stage <stage> <run dir> <timeout s> [stop]: one guest, in a session
-# of its own so that, with "stop", it can be stopped soon after its first
-# failing check (a mutant needs no more: the rest of the stage would only
-# cost time). Sets $rc.
+# The processes a run started, by id: the guest kernel (UML) makes a
+# session of its own, so neither its process group nor its session is the
+# run's.
+descendants() {	# descendants <pid>
+	local c
+	for c in $(ps -o pid= --ppid "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# run_stage <stage> <run dir> <timeout s> [stop]: one guest; with "stop"
+# it is stopped soon after its first failing check (a mutant needs no
+# more: the rest of the stage would only cost time). Sets $rc.
 run_stage() {
-	local stage=$1 run=$2 stop=${4:-} pid sid p
+	local stage=$1 run=$2 stop=${4:-} pid p pids
+	local -A born
 	rm -rf "$run" "$run.console"
 	mkdir -p "$run"
-	KLIPS_UML_TIMEOUT=$3 KLIPS_RUN_DIR=$run setsid -w "$snap/scripts/uml-run.sh" debug \
+	KLIPS_UML_TIMEOUT=$3 KLIPS_RUN_DIR=$run "$snap/scripts/uml-run.sh" debug \
 		"$snap/tests/$stage.sh" "$build" > "$run.console" 2>&1 < /dev/null &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
 		if [ -n "$stop" ] && grep -q '^not ok ' "$run/output.txt" 2>/dev/null; then
 			sleep 3	# the evidence lines that follow it
-			# The session setsid made (it forks only when it must).
-			sid=$(ps -o sid= -p "$pid" | tr -d ' ')
-			[ "$sid" = "$pid" ] || sid=$(ps -o sid= --ppid "$pid" | tr -d ' ' | head -1)
-			for p in $(ps -o pid= --sid "${sid:-$pid}"); do
+			pids=$(descendants "$pid")
+			born=()
+			for p in $pids; do
+				born[$p]=$(ps -o lstart= -p "$p")
 				kill -TERM "$p" 2>/dev/null
 			done
 			sleep 5
-			for p in $(ps -o pid= --sid "${sid:-$pid}"); do
-				kill -KILL "$p" 2>/dev/null
+			# Those still there, and still the same processes.
+			for p in $pids; do
+				[ -n "${born[$p]}" ] &&
+					[ "$(ps -o lstart= -p "$p")" = "${born[$p]}" ] &&
+					kill -KILL "$p" 2>/dev/null
 			done
 			break
 		fi
