@@ -238,19 +238,24 @@ run_stage() {
 # Controls: each stage once, unmutated, before the first mutant that needs
 # it; its time sets the mutants' timeout for that stage.
 declare -A control_ok control_time
+control_spent=0
 control() {	# control <stage>: 0 if the stage passes unmutated
-	local stage=$1 why t0
+	local stage=$1 why t0=$SECONDS
 	[ -n "${control_ok[$stage]:-}" ] && return "${control_ok[$stage]}"
 	control_ok[$stage]=1
 	built=control
 	if ! build control; then
 		echo "mutants: the unmutated module does not build warning-free:"
 		grep -iE 'warning:|error:' "$logs/control.build.log" | head -5 | sed 's/^/    /'
+		control_spent=$((control_spent + SECONDS - t0))
+		failures=$((failures + 1))
 		return 1
 	fi
+	control_spent=$((control_spent + SECONDS - t0))
 	t0=$SECONDS
 	run_stage "$stage" "$runs/control-$stage" 1200
 	control_time[$stage]=$((SECONDS - t0))
+	control_spent=$((control_spent + SECONDS - t0))
 	why=$(verdict "$stage" "$runs/control-$stage" "$rc")
 	if [ -n "$why" ]; then
 		row "control: $stage" "FAILED: $why" "${control_time[$stage]}"
@@ -265,7 +270,8 @@ survivors=0 kills=0
 for p in "${patches[@]}"; do
 	name=$(basename "$p" .patch)
 	read -r -a stages <<< "$(sed -n 's/^Stages: //p' "$p" | head -1)"
-	t0=$SECONDS
+	# The mutant's own time: without a control that ran for it.
+	t0=$SECONDS c0=$control_spent
 	killed='' built=''
 	for st in "${stages[@]}"; do
 		# A control rebuilds the unmutated module: the mutant after it.
@@ -287,13 +293,13 @@ for p in "${patches[@]}"; do
 		[ -n "$killed" ] && break
 	done
 	if [ -n "$killed" ]; then
-		row "$name" "$killed" $((SECONDS - t0))
+		row "$name" "$killed" $((SECONDS - t0 - control_spent + c0))
 		case $killed in
 		"NOT RUN: "* | "BUILD FAILED"*) ;;
 		*) kills=$((kills + 1)) ;;
 		esac
 	else
-		row "$name" "SURVIVED (${stages[*]})" $((SECONDS - t0))
+		row "$name" "SURVIVED (${stages[*]})" $((SECONDS - t0 - control_spent + c0))
 		survivors=$((survivors + 1))
 	fi
 done
