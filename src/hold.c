@@ -322,7 +322,7 @@ static void trap_one(struct klips_net *kn, struct klips_trap_req *r,
 			klips_eroute_del(kn->eroutes, &r->hold, NULL);
 		return;
 	}
-	if (klips_notify_acquire(kn, &r->sel, &r->trap))
+	if (klips_nl_acquire_notify(kn, &r->sel, &r->trap))
 		klips_stat_inc(kn, KLIPS_STAT_TRAP_SEND_COUNT);
 }
 

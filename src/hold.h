@@ -24,9 +24,4 @@ void klips_hold_changed(struct klips_net *kn, const struct klips_eroute_key *key
 			const struct klips_said *said);
 void klips_hold_flush(struct klips_net *kn);
 
-/* netlink.c: an ACQUIRE on the events group; false if no one listens. */
-bool klips_notify_acquire(struct klips_net *kn,
-			  const struct klips_eroute_key *sel,
-			  const struct klips_said *said);
-
 #endif /* _KLIPS_HOLD_H */

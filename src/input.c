@@ -252,7 +252,7 @@ static void natt_mapping(struct sk_buff *skb, struct klips_sa *sa,
 	     !memcmp(&from, &sa->src, sa->src_family == AF_INET ?
 		     sizeof(from.ip4) : sizeof(from.ip6))))
 		return;
-	klips_notify_mapping(kn, sa, &from, sport);
+	klips_nl_mapping_notify(kn, sa, &from, sport);
 }
 
 /* Undo @sa's transform, skb->data at its header: as klips_esp_input(). */

@@ -137,12 +137,25 @@ void klips_dev_detach(struct net_device *dev);
 unsigned int klips_dev_effective_mtu(struct net_device *dev);
 
 /* generic netlink (netlink.c) */
-struct klips_sa;
 int klips_netlink_init(void);
 void klips_netlink_exit(void);
-void klips_netlink_expire(struct klips_net *kn, const struct klips_sa *sa,
-			  bool hard);
-void klips_netlink_group_del(struct klips_net *kn, struct klips_sa *sa);
+
+/*
+ * Events on the family's multicast group (notify.c): the only way the
+ * packet path and the tables raise one.
+ */
+struct klips_sa;
+struct klips_said;
+struct klips_eroute_key;
+union klips_addr;
+void klips_nl_expire_notify(struct klips_net *kn, const struct klips_sa *sa,
+			    bool hard);
+void klips_nl_group_del_notify(struct klips_net *kn, struct klips_sa *sa);
+void klips_nl_mapping_notify(struct klips_net *kn, struct klips_sa *sa,
+			     const union klips_addr *addr, __be16 sport);
+bool klips_nl_acquire_notify(struct klips_net *kn,
+			     const struct klips_eroute_key *sel,
+			     const struct klips_said *said);
 
 /* /proc/net/ipsec* (proc.c) */
 int klips_proc_net_init(struct klips_net *kn);

@@ -162,10 +162,10 @@ static void life_handle(struct klips_net *kn, struct klips_sa *sa)
 	/* A soft limit reached on its own has its event, even if late. */
 	if (test_bit(KLIPS_LIFE_SOFT, &sa->life_flags) &&
 	    !test_and_set_bit(KLIPS_LIFE_SOFT_SENT, &sa->life_flags))
-		klips_netlink_expire(kn, sa, false);
+		klips_nl_expire_notify(kn, sa, false);
 	if (test_bit(KLIPS_LIFE_HARD, &sa->life_flags)) {
-		klips_netlink_expire(kn, sa, true);
-		klips_netlink_group_del(kn, sa);
+		klips_nl_expire_notify(kn, sa, true);
+		klips_nl_group_del_notify(kn, sa);
 		klips_sadb_del_group(kn, sa);
 	}
 }

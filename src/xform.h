@@ -79,10 +79,6 @@ void klips_output_resume(struct sk_buff *skb, int err);
 unsigned int klips_group_mtu(struct klips_sa *sa, unsigned int mtu,
 			     unsigned int hlen);
 
-/* netlink.c: a NAT-T peer's new outer address or port (softirq). */
-void klips_notify_mapping(struct klips_net *kn, struct klips_sa *sa,
-			  const union klips_addr *addr, __be16 sport);
-
 /* input.c */
 int klips_input_init(void);
 void klips_input_exit(void);
