@@ -150,6 +150,14 @@ else
 	head -20 "$log/ynl-gen.log" "$log/ynl-gen.diff"
 	record "include/uapi/linux/klips.h is what ynl-gen makes of the spec" 1
 fi
+# The per-op policies and the op table are written by hand for 6.1 (no
+# split ops), entry for entry what the generator makes of the spec.
+if "$top/scripts/ynl-policy-check.sh" "$log/ynl-policy" > "$log/ynl-policy.log" 2>&1; then
+	record "src/ netlink policies are what ynl-gen makes of the spec" 0
+else
+	head -30 "$log/ynl-policy.log"
+	record "src/ netlink policies are what ynl-gen makes of the spec" 1
+fi
 if perl "$src/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \
 	$(git ls-files 'src/*.[ch]' 'include/*.h' 'tests/kunit/*.[ch]' |

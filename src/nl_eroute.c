@@ -200,7 +200,10 @@ int klips_nl_eroute_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	return err && !skb->len ? err : skb->len;
 }
 
-/* eroute --addin: the inbound policy of the group's tun SA, no eroute. */
+/*
+ * eroute --addin: the inbound policy of the group's tun SA, no eroute. Its
+ * policy refuses a protocol and ports (nl_policy.c).
+ */
 int klips_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct klips_net *kn = klips_net(genl_info_net(info));
@@ -212,11 +215,6 @@ int klips_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	err = parse_eroute_key(info, &req);
 	if (err)
 		return err;
-	if (req.proto || req.sport || req.dport) {
-		NL_SET_ERR_MSG(info->extack,
-			       "eroute --addin: an inbound policy has no protocol or ports");
-		return -EINVAL;
-	}
 	err = klips_eroute_key_check(&req, &key, info->extack);
 	if (err)
 		return err;
