@@ -293,7 +293,7 @@ static int check_replay(struct klips_sa *sa, const struct klips_sa_config *cfg,
 		}
 		return 0;
 	}
-	/* netlink.c checked that seq is for an AH/ESP SA given a direction. */
+	/* nl_sa.c checked that seq is for an AH/ESP SA given a direction. */
 	atomic64_set(&sa->out_seq, cfg->seq);
 	return 0;
 }
