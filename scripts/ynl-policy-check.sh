@@ -192,16 +192,18 @@ def entry(v):
     return "? " + v
 
 
-def policies(text, lines):
+def policies(text, lines, left_out):
     pat = r"struct nla_policy\s+(\w+)\[(\w+) \+ 1\] = \{(.*?)\n\};"
     for name, bound, body in re.findall(pat, text, re.S):
         lines.append("policy %s bound %s" % (short(name), short(bound)))
         for p in split_top(body):
             attr, _, v = p.partition("=")
             e = entry(v)
-            if e is not None:
-                lines.append("policy %s %s: %s" % (short(name),
-                                                   short(attr.strip(" []")), e))
+            where = "policy %s %s" % (short(name), short(attr.strip(" []")))
+            if e is None:
+                left_out.append(where + ": reject")
+            else:
+                lines.append("%s: %s" % (where, e))
 
 
 def ops(text, lines):
@@ -233,11 +235,17 @@ def strip_comments(text):
 
 for paths, out in (([gen_path], gen_out), (ours_paths, ours_out)):
     text = "\n".join(strip_comments(open(p).read()) for p in paths)
-    lines = []
-    policies(text, lines)
+    lines, left_out = [], []
+    policies(text, lines, left_out)
     ops(text, lines)
     with open(out, "w") as f:
         f.write("".join(sorted(l + "\n" for l in lines)))
+    with open(out + ".left-out", "w") as f:
+        f.write("".join(l + "\n" for l in left_out))
 EOF
 
 diff -u --label generated --label src/ "$work/generated.txt" "$work/ours.txt"
+echo "ynl-policy-check: $(grep -c ' bound ' "$work/ours.txt") policies," \
+	"$(grep -c '^policy .*: ' "$work/ours.txt") entries and" \
+	"$(grep -c '^op ' "$work/ours.txt") op entries as generated; left out:" \
+	"$(wc -l < "$work/ours.txt.left-out") NLA_REJECT entries of ours"
