@@ -178,6 +178,20 @@ parse_args() {
 	done
 }
 
+# perf_result <iperf3 -J file>: "<bytes>" the receiver counted at the end
+# (end.sum_received.bytes), or what went wrong.
+perf_result() {
+	/usr/bin/python3 -c 'import json, sys
+try:
+    e = json.load(open(sys.argv[1]))
+except Exception as x:
+    sys.exit(print("no JSON result: %s" % x))
+if "error" in e:
+    print("error: %s" % e["error"])
+else:
+    print(e["end"]["sum_received"]["bytes"])' "$1" 2>&1
+}
+
 # dmesg_mark; ... dmesg_since [dmesg options]: the kernel log since the
 # mark. The log is never cleared (dmesg -C): the host scans all of it at
 # the end of the run (scripts/guest-init.sh saves it).

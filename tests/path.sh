@@ -53,19 +53,6 @@ while True:
 # reply; ping's output is the evidence when it fails (check shows it).
 ping_ok() { ip netns exec "$1" ping -c "${4:-2}" -W 3 -i 0.2 "${@:5}" -s "${3:-56}" "$2"; }
 
-# perf_result <iperf3 -J file>: "<bytes>" the receiver counted at the end
-# (end.sum_received.bytes), or what went wrong.
-perf_result() {
-	$py -c 'import json, sys
-try:
-    e = json.load(open(sys.argv[1]))
-except Exception as x:
-    sys.exit(print("no JSON result: %s" % x))
-if "error" in e:
-    print("error: %s" % e["error"])
-else:
-    print(e["end"]["sum_received"]["bytes"])' "$1" 2>&1
-}
 
 # ipsec_in <ns> <args>: the ipsec tool in a gateway's namespace.
 ipsec_in() { local ns=$1; shift; ip netns exec "$ns" "$PEER_IPSEC" "$@"; }

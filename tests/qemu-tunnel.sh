@@ -21,19 +21,6 @@ sa_packets() {
 		n = substr($0, RSTART + 8, RLENGTH - 8) } END { print n + 0 }' /proc/net/ipsec_spi
 }
 sa_packets_ge() { [ "$(sa_packets "$1" "$2")" -ge "$3" ]; }
-# perf_result <iperf3 -J file>: "<bytes>" the receiver counted at the end
-# (end.sum_received.bytes), or what went wrong.
-perf_result() {
-	$py -c 'import json, sys
-try:
-    e = json.load(open(sys.argv[1]))
-except Exception as x:
-    sys.exit(print("no JSON result: %s" % x))
-if "error" in e:
-    print("error: %s" % e["error"])
-else:
-    print(e["end"]["sum_received"]["bytes"])' "$1" 2>&1
-}
 
 plan 15
 # The stage boots with 4 CPUs: fewer would make pcrypt's spread, and the
