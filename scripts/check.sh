@@ -11,7 +11,7 @@
 # fails its stage.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 full=${KLIPS_CHECK_FULL:-0}
 
 pass=0 fail=0 skip=0
@@ -31,6 +31,18 @@ record() {	# record <name> <0|1|skip>
 	esac
 	# "qemu 6.1 netns: ..." and "qemu 6.12 netns: ..." are one check.
 	printf '%s\t%s\thost\n' "$2" "host|$(sed -E 's/^qemu [0-9.]+ /qemu /' <<< "$1")" >> "$results"
+}
+
+# Where the time goes, printed at the end: each phase runs until the next
+# one begins.
+times=()
+phase_name=
+phase_t0=$SECONDS
+phase() {	# phase <name>
+	[ -z "$phase_name" ] ||
+		times+=("$(printf '%6d s  %s' $((SECONDS - phase_t0)) "$phase_name")")
+	phase_name=$1
+	phase_t0=$SECONDS
 }
 
 # Counts the TAP lines a guest script wrote. The plan ("1..N") must come
@@ -83,10 +95,13 @@ mkdir -p "$log"
 : > "$results"
 
 echo "== setup"
+phase "setup (packages)"
 "$top/scripts/setup.sh" > "$log/setup.log" 2>&1 || { cat "$log/setup.log"; exit 1; }
 
 echo "== builds"
+phase "guest kernel (UML debug; cached after the first build)"
 kdir=$("$top/scripts/uml-build.sh" debug) || exit 1
+phase "module, tool and static checks"
 # shellcheck source=scripts/cache.sh
 . "$top/scripts/cache.sh"
 src=$(ls -d "$KLIPS_CACHE"/linux-*/ | head -1)
@@ -171,6 +186,7 @@ fi
 # A checkout under /tmp: the guest hides the host's /tmp behind its own
 # tmpfs, but not the checkout; the copy reuses the cached guest kernel.
 echo "== a checkout under /tmp (debug UML guest)"
+phase "checkout under /tmp"
 copy=$(mktemp -d /tmp/klips-checkout.XXXXXX)
 git ls-files -z | tar --null -T - -cf - | tar -C "$copy" -xf -
 marker=klips-guest-private-$$
@@ -187,6 +203,7 @@ sanitizer_scan checkout "$log/checkout.console" "$run"
 rm -rf "$copy" "/tmp/$marker"
 
 echo "== KUnit (debug UML guest)"
+phase "kunit"
 # tests/kunit.sh checks (TAP, with its plan) that every suite in
 # tests/kunit/ registered, and scans for leaks once both modules are gone;
 # the suites' own results are KTAP files, parsed here by kunit.py.
@@ -251,11 +268,10 @@ for st in "${stages[@]}"; do
 		name=${name/\//of}
 	fi
 	echo "== $name tests (debug UML guest)"
+	phase "$name"
 	run=$log/$name
-	t0=$SECONDS
 	KLIPS_RUN_DIR=$run "$top/scripts/uml-run.sh" debug "tests/$t.sh" "${args[@]}" > "$run.console" 2>&1
 	rc=$?
-	echo "    $name: $((SECONDS - t0)) s"
 	count_tap "$name" "$t" "$run/output.txt"
 	record "$name: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
 	sanitizer_scan "$name" "$run.console" "$run"
@@ -269,6 +285,7 @@ for hdr in $debian; do
 	# gateway against an XFRM one on four CPUs with pcrypt.
 	for t in qemu-smoke netns netlink qemu-tunnel; do
 		run=$log/qemu-$series-$t
+		phase "qemu $series $t"
 		arg=$top/build/mod/$name
 		smp=2
 		[ $t = qemu-smoke ] && arg=$arg/klips.ko
@@ -281,6 +298,12 @@ for hdr in $debian; do
 		sanitizer_scan "qemu $series $t" "$run.console" "$run"
 	done
 done
+
+phase ""
+echo
+echo "== time (s)"
+printf '    %s\n' "${times[@]}"
+printf '%6d s  in all\n' "$SECONDS" | sed 's/^/    /'
 
 # Honest counts: a check that ran on three kernels, or in each tunnel
 # shard, is one check with several results; checks of the peers against
