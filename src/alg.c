@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The algorithm table. ESP names compose a cipher and an integrity part,
- * "<cipher>[-<integ>]" (spec/cli.md); AEADs stand alone. Everything a
- * name implies is resolved here, at configuration time, so that a wrong
- * key length is refused with a message naming it, never at packet time.
+ * "<cipher>[-<integ>]" (Documentation/klips/cli.md); AEADs stand alone.
+ * Everything a name implies is resolved here, at configuration time, so that a
+ * wrong key length is refused with a message naming it, never at packet time.
  */
 #include <linux/kernel.h>
 #include <linux/string.h>

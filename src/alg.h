@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The algorithm table, in one place: the composable names of spec/cli.md,
- * the kernel crypto API names, the transform names and key/IV/ICV figures
- * /proc prints (spec/proc.md), and the IANA transform numbers.
+ * The algorithm table, in one place: the composable names of
+ * Documentation/klips/cli.md, the kernel crypto API names, the transform names
+ * and key/IV/ICV figures /proc prints (Documentation/klips/proc.md), and the
+ * IANA transform numbers.
  */
 #ifndef _KLIPS_ALG_H
 #define _KLIPS_ALG_H

@@ -12,7 +12,10 @@
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 
-/* In the order /proc/net/ipsec_klipsdebug lists them (spec/proc.md). */
+/*
+ * In the order /proc/net/ipsec_klipsdebug lists them
+ * (Documentation/klips/proc.md).
+ */
 enum klips_debug_area {
 	KLIPS_DBG_TUNNEL,
 	KLIPS_DBG_XMIT,

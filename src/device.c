@@ -20,7 +20,8 @@
 
 /*
  * Worst-case overhead of a tunnel group on an IPv6 outer path: enough for
- * IPIP + ESP with the largest IV, padding and ICV (design.md).
+ * IPIP + ESP with the largest IV, padding and ICV
+ * (Documentation/klips/design.md).
  */
 #define KLIPS_MAX_OVERHEAD	120
 
@@ -68,10 +69,10 @@ static const struct net_device_ops klips_netdev_ops = {
  * klips_dev_effective_mtu() - what fits through an ipsecN device
  * @dev: the ipsecN device
  *
- * The smallest effective MTU of the groups the namespace's eroutes lead
- * to, through the attached device (design.md); the device's MTU when there
- * are none or it is detached. /proc/net/ipsec_tncfg and the netlink device
- * dump both show this.
+ * The smallest effective MTU of the groups the namespace's eroutes lead to,
+ * through the attached device (Documentation/klips/design.md); the device's MTU
+ * when there are none or it is detached. /proc/net/ipsec_tncfg and the netlink
+ * device dump both show this.
  * Context: the namespace's config mutex and rcu_read_lock() held.
  *
  * Return: the effective MTU.
@@ -107,7 +108,7 @@ unsigned int klips_dev_effective_mtu(struct net_device *dev)
 	return eff ?: mtu;
 }
 
-bool klips_is_klips_dev(const struct net_device *dev)
+bool klips_dev_is_klips(const struct net_device *dev)
 {
 	return dev->netdev_ops == &klips_netdev_ops;
 }
@@ -139,11 +140,14 @@ static void klips_setup(struct net_device *dev)
 	/* Keep the route: ICMP errors sent from ndo_start_xmit need it. */
 	netif_keep_dst(dev);
 	klips_compat_set_lltx(dev);
-	/* SAs and the attached device live in this namespace (design.md). */
+	/*
+	 * SAs and the attached device live in this namespace
+	 * (Documentation/klips/design.md).
+	 */
 	klips_compat_set_netns_immutable(dev);
 }
 
-struct rtnl_link_ops klips_link_ops __read_mostly = {
+struct rtnl_link_ops klips_dev_link_ops __read_mostly = {
 	.kind		= KLIPS_NAME,
 	.priv_size	= sizeof(struct klips_dev),
 	.setup		= klips_setup,
@@ -179,7 +183,7 @@ int klips_dev_create(struct net *net, const char *name,
 	if (!dev)
 		return -ENOMEM;
 	dev_net_set(dev, net);
-	dev->rtnl_link_ops = &klips_link_ops;
+	dev->rtnl_link_ops = &klips_dev_link_ops;
 	err = register_netdevice(dev);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "tncfg: a device of that name exists");
@@ -190,7 +194,10 @@ int klips_dev_create(struct net *net, const char *name,
 	return 0;
 }
 
-/* Room for IPIP + ESP with the largest IV, padding and ICV (design.md). */
+/*
+ * Room for IPIP + ESP with the largest IV, padding and ICV
+ * (Documentation/klips/design.md).
+ */
 #define KLIPS_OVERHEAD_IPV4	80
 
 /*
@@ -244,7 +251,7 @@ int klips_dev_attach(struct net_device *dev, struct net_device *phys,
 	unsigned int overhead, mtu;
 
 	ASSERT_RTNL();
-	if (klips_is_klips_dev(phys) || (phys->flags & IFF_LOOPBACK)) {
+	if (klips_dev_is_klips(phys) || (phys->flags & IFF_LOOPBACK)) {
 		NL_SET_ERR_MSG(extack,
 			       "tncfg --physical: not an ipsecN or loopback device");
 		return -EINVAL;
@@ -269,9 +276,9 @@ int klips_dev_attach(struct net_device *dev, struct net_device *phys,
 }
 
 /*
- * Context: RTNL held. A detached device keeps its MTU (design.md). The
- * receive path may be walking the attached list: it is done with this
- * device before the device can be freed.
+ * Context: RTNL held. A detached device keeps its MTU
+ * (Documentation/klips/design.md). The receive path may be walking the attached
+ * list: it is done with this device before the device can be freed.
  */
 void klips_dev_detach(struct net_device *dev)
 {
@@ -290,8 +297,8 @@ void klips_dev_detach(struct net_device *dev)
 
 /*
  * What arrives on ipsecN was checked by klips, and what routing sends into
- * it is klips's to protect: XFRM policy stays out of both (design.md).
- * IPv6 has no disable_xfrm.
+ * it is klips's to protect: XFRM policy stays out of both
+ * (Documentation/klips/design.md). IPv6 has no disable_xfrm.
  */
 static void klips_dev_registered(struct net_device *dev)
 {
@@ -317,11 +324,11 @@ static int klips_netdev_event(struct notifier_block *nb, unsigned long event,
 	struct klips_dev *kd, *tmp;
 	struct klips_net *kn;
 
-	if (event == NETDEV_REGISTER && klips_is_klips_dev(phys))
+	if (event == NETDEV_REGISTER && klips_dev_is_klips(phys))
 		klips_dev_registered(phys);
 	if (event != NETDEV_UNREGISTER && event != NETDEV_CHANGENAME)
 		return NOTIFY_DONE;
-	if (klips_is_klips_dev(phys))
+	if (klips_dev_is_klips(phys))
 		return NOTIFY_DONE;
 	/* None in a namespace whose setup failed before klips's part. */
 	kn = klips_net(dev_net(phys));
@@ -337,7 +344,7 @@ static struct notifier_block klips_netdev_notifier = {
 	.notifier_call = klips_netdev_event,
 };
 
-int klips_device_init(unsigned int count)
+int klips_dev_init(unsigned int count)
 {
 	unsigned int i;
 	int err;
@@ -350,7 +357,7 @@ int klips_device_init(unsigned int count)
 	err = register_netdevice_notifier(&klips_netdev_notifier);
 	if (err)
 		return err;
-	err = rtnl_link_register(&klips_link_ops);
+	err = rtnl_link_register(&klips_dev_link_ops);
 	if (err)
 		goto err_notifier;
 
@@ -370,14 +377,14 @@ int klips_device_init(unsigned int count)
 		return 0;
 
 	/* Deletes the devices created so far, in every namespace. */
-	rtnl_link_unregister(&klips_link_ops);
+	rtnl_link_unregister(&klips_dev_link_ops);
 err_notifier:
 	unregister_netdevice_notifier(&klips_netdev_notifier);
 	return err;
 }
 
-void klips_device_exit(void)
+void klips_dev_exit(void)
 {
-	rtnl_link_unregister(&klips_link_ops);
+	rtnl_link_unregister(&klips_dev_link_ops);
 	unregister_netdevice_notifier(&klips_netdev_notifier);
 }

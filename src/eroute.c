@@ -768,11 +768,11 @@ static int format_selector(u8 family, const union klips_addr *net, u8 len,
  * @buf: where to print
  * @size: size of @buf; KLIPS_EROUTE_LINE_LEN always suffices
  *
- * spec/proc.md: "<count> <src> -> <dst> => <SAID>[:<proto>]", count in 10
- * columns, each selector in 18, all left-aligned; no newline. Before
- * ":<proto>" a SAID with a colon (an IPv6 SA) is bracketed so that the
- * protocol reads unambiguously; shunt names, colon-free, are not.
- * Truncates and NUL-terminates like scnprintf().
+ * Documentation/klips/proc.md: "<count> <src> -> <dst> => <SAID>[:<proto>]",
+ * count in 10 columns, each selector in 18, all left-aligned; no newline.
+ * Before ":<proto>" a SAID with a colon (an IPv6 SA) is bracketed so that the
+ * protocol reads unambiguously; shunt names, colon-free, are not. Truncates and
+ * NUL-terminates like scnprintf().
  *
  * Return: the number of characters written, NUL excluded.
  */

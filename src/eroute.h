@@ -6,11 +6,11 @@
  * caller (the namespace's config mutex, handed to klips_eroute_table_new()
  * so that every mutation and listing can assert it is held).
  *
- * Matching order (spec/proc.md, ipsec_eroute): the longer destination
- * prefix wins, then the longer source prefix, then an eroute limited to a
- * transport protocol, then one with ports (both ports, then destination
- * port only, then source port only). /proc lists eroutes in that order,
- * IPv4 before IPv6, ties by destination, source, protocol, destination
+ * Matching order (Documentation/klips/proc.md, ipsec_eroute): the longer
+ * destination prefix wins, then the longer source prefix, then an eroute
+ * limited to a transport protocol, then one with ports (both ports, then
+ * destination port only, then source port only). /proc lists eroutes in that
+ * order, IPv4 before IPv6, ties by destination, source, protocol, destination
  * port, source port, numerically.
  */
 #ifndef _KLIPS_EROUTE_H

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * %hold and %trap (design.md, "Shunts and events"). A %hold eroute keeps
- * the newest packet of its flow until the eroute is replaced or deleted;
- * then the packet is sent again into ipsecN and meets whatever eroute is
- * there now (the new SA, usually). A %trap sends an ACQUIRE event to a
+ * %hold and %trap (Documentation/klips/design.md, "Shunts and events"). A %hold
+ * eroute keeps the newest packet of its flow until the eroute is replaced or
+ * deleted; then the packet is sent again into ipsecN and meets whatever eroute
+ * is there now (the new SA, usually). A %trap sends an ACQUIRE event to a
  * keying daemon and installs a %hold for the packet's host pair (%trapsubnet:
- * turns the whole eroute into a %hold) that expires after hold_timeout
- * seconds unless the daemon replaces it first.
+ * turns the whole eroute into a %hold) that expires after hold_timeout seconds
+ * unless the daemon replaces it first.
  *
  * The packet path runs in softirq and cannot take the namespace's config
  * mutex that eroute changes need: a trap queues a request (bounded) that a
@@ -107,7 +107,7 @@ static void resend(struct klips_net *kn, struct sk_buff *skb, int ifindex)
 {
 	struct net_device *dev = dev_get_by_index(kn->net, ifindex);
 
-	if (!dev || !klips_is_klips_dev(dev)) {
+	if (!dev || !klips_dev_is_klips(dev)) {
 		if (dev)
 			dev_put(dev);
 		klips_stat_inc(kn, KLIPS_STAT_HOLD_DROP);

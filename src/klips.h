@@ -28,8 +28,9 @@
 #define KLIPS_REPLAY_MAX	4096
 
 /*
- * Drop and event counters of /proc/net/ipsec/stats (design.md, "Counters
- * and error accounting"); the names are in proc.c, in this order.
+ * Drop and event counters of /proc/net/ipsec/stats
+ * (Documentation/klips/design.md, "Counters and error accounting"); the names
+ * are in proc.c, in this order.
  */
 enum klips_stat {
 	KLIPS_STAT_IN_HDR_ERROR,
@@ -124,11 +125,11 @@ struct klips_dev {
 	struct gro_cells gro_cells;	/* what klips delivers on this device */
 };
 
-extern struct rtnl_link_ops klips_link_ops;
+extern struct rtnl_link_ops klips_dev_link_ops;
 
-bool klips_is_klips_dev(const struct net_device *dev);
-int klips_device_init(unsigned int count);
-void klips_device_exit(void);
+bool klips_dev_is_klips(const struct net_device *dev);
+int klips_dev_init(unsigned int count);
+void klips_dev_exit(void);
 int klips_dev_create(struct net *net, const char *name,
 		     struct netlink_ext_ack *extack);
 int klips_dev_attach(struct net_device *dev, struct net_device *phys,

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SA lifetimes: soft and hard limits on bytes, packets, seconds since the
- * SA was added and seconds since its first use (design.md, "SA lifecycle
- * and groups"). Reaching a soft limit marks the SA dying (it keeps
- * carrying traffic) and sends one expire event; reaching a hard limit
- * stops its traffic at once and then deletes it, with its whole group, as
- * `ipsec spi --del` does: a group without one of its layers must carry
- * nothing (IPIP without its ESP would leave in clear).
+ * SA lifetimes: soft and hard limits on bytes, packets, seconds since the SA
+ * was added and seconds since its first use (Documentation/klips/design.md, "SA
+ * lifecycle and groups"). Reaching a soft limit marks the SA dying (it keeps
+ * carrying traffic) and sends one expire event; reaching a hard limit stops its
+ * traffic at once and then deletes it, with its whole group, as
+ * `ipsec spi --del` does: a group without one of its layers must carry nothing
+ * (IPIP without its ESP would leave in clear).
  *
  * The packet path (softirq) and this file's own scan only mark an SA and
  * queue it on the namespace's pending list; the events and the deletion
@@ -102,12 +102,12 @@ EXPORT_SYMBOL_IF_KUNIT(klips_sa_expire);
  *
  * Such an SA counts in two atomics rather than per CPU: summing the per-CPU
  * counters on every packet costs a read per possible CPU, and checking them
- * only now and then lets a limit slip by more than design.md's one packet
- * per CPU. One atomic add per packet is what an admin pays for asking for a
- * limit (XFRM takes the state's spinlock on every packet of every SA); SAs
- * without one keep the per-CPU counters. A packet is counted as its
- * transform starts, so the packets in flight on other CPUs when a limit is
- * reached are the only overshoot.
+ * only now and then lets a limit slip by more than
+ * Documentation/klips/design.md's one packet per CPU. One atomic add per packet
+ * is what an admin pays for asking for a limit (XFRM takes the state's spinlock
+ * on every packet of every SA); SAs without one keep the per-CPU counters. A
+ * packet is counted as its transform starts, so the packets in flight on other
+ * CPUs when a limit is reached are the only overshoot.
  */
 void klips_sa_count_limited(struct klips_sa *sa, unsigned int bytes)
 {

@@ -57,7 +57,7 @@ static int __init klips_init(void)
 	if (err)
 		goto err_wq;
 
-	err = klips_device_init(devices);
+	err = klips_dev_init(devices);
 	if (err)
 		goto err_netns;
 
@@ -76,7 +76,7 @@ static int __init klips_init(void)
 err_netlink:
 	klips_netlink_exit();
 err_device:
-	klips_device_exit();
+	klips_dev_exit();
 err_netns:
 	klips_netns_exit();
 err_wq:
@@ -89,7 +89,7 @@ static void __exit klips_exit(void)
 {
 	klips_input_exit();
 	klips_netlink_exit();
-	klips_device_exit();
+	klips_dev_exit();
 	/*
 	 * Each namespace's exit waits for its crypto completions: none runs
 	 * this module's code after this.

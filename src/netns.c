@@ -97,7 +97,7 @@ static void __net_exit klips_net_exit_batch(struct list_head *net_exit_list)
 	rtnl_lock();
 	list_for_each_entry(net, net_exit_list, exit_list)
 		for_each_netdev_safe(net, dev, tmp)
-			if (klips_is_klips_dev(dev))
+			if (klips_dev_is_klips(dev))
 				unregister_netdevice_queue(dev, &kill);
 	unregister_netdevice_many(&kill);
 	rtnl_unlock();

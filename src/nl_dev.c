@@ -20,7 +20,7 @@ static struct net_device *find_dev(struct net *net, struct genl_info *info)
 		return ERR_PTR(-EINVAL);
 	}
 	dev = __dev_get_by_name(net, nla_data(nla));
-	if (!dev || !klips_is_klips_dev(dev)) {
+	if (!dev || !klips_dev_is_klips(dev)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, nla,
 				    "tncfg: no such ipsecN device");
 		return ERR_PTR(-ENODEV);
@@ -100,7 +100,7 @@ int klips_nl_dev_detach_doit(struct sk_buff *skb, struct genl_info *info)
 			klips_dev_detach(dev);
 	} else {
 		for_each_netdev(net, dev)
-			if (klips_is_klips_dev(dev))
+			if (klips_dev_is_klips(dev))
 				klips_dev_detach(dev);
 	}
 	rtnl_unlock();
@@ -145,7 +145,7 @@ int klips_nl_dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	mutex_lock(&klips_net(net)->lock);
 	rcu_read_lock();
 	for_each_netdev_rcu(net, dev) {
-		if (!klips_is_klips_dev(dev))
+		if (!klips_dev_is_klips(dev))
 			continue;
 		if (i++ < cb->args[0])
 			continue;

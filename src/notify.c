@@ -117,8 +117,9 @@ void klips_nl_expire_notify(struct klips_net *kn, const struct klips_sa *sa,
 }
 
 /*
- * At most one mapping event per SA and second (design.md: rate-limited):
- * true if this one may go, and then the next waits a second from now.
+ * At most one mapping event per SA and second (Documentation/klips/design.md:
+ * rate-limited): true if this one may go, and then the next waits a second from
+ * now.
  */
 static bool mapping_due(struct klips_sa *sa)
 {

@@ -257,7 +257,7 @@ static void klips_send(struct sk_buff *skb, struct net_device *dev,
 	if (sa)
 		track_pmtu(sa, dst, phys);
 	rcu_read_unlock();
-	if (klips_is_klips_dev(dst->dev)) {
+	if (klips_dev_is_klips(dst->dev)) {
 		dst_release(dst);
 		drop(skb, dev, KLIPS_STAT_OUT_LOOP);
 		return;

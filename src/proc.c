@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /proc/net/ipsec/... and the classic /proc/net/ipsec_* names, per network
- * namespace, rendered as spec/proc.md says. Never any key material.
+ * namespace, rendered as Documentation/klips/proc.md says. Never any key
+ * material.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -122,7 +123,7 @@ static int tncfg_show(struct seq_file *seq, void *v)
 		mutex_lock(&klips_net(net)->lock);
 		rcu_read_lock();
 		for_each_netdev_rcu(net, dev) {
-			if (!klips_is_klips_dev(dev))
+			if (!klips_dev_is_klips(dev))
 				continue;
 			if (!first && namecmp(dev->name, prev) <= 0)
 				continue;

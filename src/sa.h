@@ -48,7 +48,8 @@ struct klips_policy {
 
 /*
  * An IPIP SA's outer (source, destination): bare IPIP carries no SPI, so
- * receive finds the tun SA by this key (design.md). Unused bytes are zero.
+ * receive finds the tun SA by this key (Documentation/klips/design.md). Unused
+ * bytes are zero.
  */
 struct klips_tun_key {
 	union klips_addr src;

@@ -418,8 +418,8 @@ static int group_rank(u8 proto)
  * @n: how many, 1 (ungroup its group) to 4
  * @extack: why it is refused
  *
- * The grammar is [tun] [comp] [esp] [ah] (design.md); an SA already in a
- * group cannot join another (EEXIST).
+ * The grammar is [tun] [comp] [esp] [ah] (Documentation/klips/design.md); an SA
+ * already in a group cannot join another (EEXIST).
  *
  * Return: 0 or a negative errno; nothing changes on error.
  */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SAID text, spec/proc.md "SAID text": "<proto><sep><spi>@<dst>" and the
- * "%shunt" names. The text comes from user space and goes back to scripts
- * reading /proc, so parsing is strict and formatting has one spelling.
+ * SAID text, Documentation/klips/proc.md "SAID text": "<proto><sep><spi>@<dst>"
+ * and the "%shunt" names. The text comes from user space and goes back to
+ * scripts reading /proc, so parsing is strict and formatting has one spelling.
  *
  * Parsing decisions the spec leaves open:
  * - protocol prefixes are lower case only, as KLIPS's ttosa had them;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * SAID text: "<proto><sep><spi>@<dst>" and the "%shunt" names, as
- * spec/proc.md defines them. Pure functions, no allocation, no locking:
- * used by /proc rendering, netlink and KUnit alike.
+ * Documentation/klips/proc.md defines them. Pure functions, no allocation, no
+ * locking: used by /proc rendering, netlink and KUnit alike.
  */
 #ifndef _KLIPS_SAID_H
 #define _KLIPS_SAID_H

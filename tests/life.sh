@@ -1,5 +1,5 @@
 #!/bin/bash
-# SA lifetimes (design.md, "SA lifecycle and groups"): soft and hard limits
+# SA lifetimes (Documentation/klips/design.md, "SA lifecycle and groups"): soft and hard limits
 # on bytes, packets, add time and use time, reached by real traffic
 # through a klips tunnel between two gateways of tests/topology.sh, or by
 # the clock on idle SAs. A soft limit marks the SA dying (it keeps carrying
@@ -167,7 +167,7 @@ check_eq "packets: the inbound group stays" "tun.2001@192.0.2.1 esp.2001@192.0.2
 	"$(ip netns exec gwA cat /proc/net/ipsec_spigrp)"
 check_eq "packets: no ping answered after the hard limit" 0 "$(pings 2)"
 check_eq "packets: those 2 counted as OutStateExpired" $((exp0 + 2)) "$(stat_of gwA OutStateExpired)"
-check_eq "packets: the eroute stays and drops (design.md)" 1 \
+check_eq "packets: the eroute stays and drops (Documentation/klips/design.md)" 1 \
 	"$(ip netns exec gwA grep -c 'tun.1001@198.51.100.1' /proc/net/ipsec_eroute)"
 check_eq "packets: events: one soft expire, one hard expire, a del per SA of the group" \
 "expire soft esp.1001@198.51.100.1 ESP_AES_GCM_16
@@ -315,7 +315,7 @@ done
 # with seq= (and esn) through the kernel's own YNL client, which builds
 # the request from Documentation/netlink/specs/klips.yaml; gwB runs XFRM
 # with replay-oseq / replay-seq. Without ESN the number 2^32 - 1 is the
-# last sent and the next packet is a hard expiry (design.md); with ESN both
+# last sent and the next packet is a hard expiry (Documentation/klips/design.md); with ESN both
 # directions cross 2^32, which the ICVs cover (authencesn, and the 12-byte
 # AAD of GCM).
 ynl_dir=$(ls -d "${KLIPS_CACHE:-/var/cache/klips}"/linux-*/tools/net/ynl 2> /dev/null | head -1)

@@ -36,7 +36,7 @@ check_match "ipsecN are of link kind klips" '^klips' \
 check_match "ipsec0 is POINTOPOINT,NOARP with MTU 1500" \
 	'<POINTOPOINT,NOARP>.* mtu 1500 ' "$(ip -o link show ipsec0)"
 
-# --- /proc: every file reads, with the modes spec/proc.md gives ---------------
+# --- /proc: every file reads, with the modes Documentation/klips/proc.md gives ---------------
 for f in $proc_files; do
 	check "/proc/net/$f reads" cat "/proc/net/$f"
 done
@@ -53,7 +53,7 @@ done
 check_eq "ipsec_version names the project and the module version" \
 	"klips version: $(modinfo -F version "$mod")" "$(cat /proc/net/ipsec_version)"
 
-# Expected text written from spec/proc.md (ipsec_tncfg), not from the code.
+# Expected text written from Documentation/klips/proc.md (ipsec_tncfg), not from the code.
 check_eq "ipsec_tncfg lists ipsec0..3 detached, in name order" \
 "ipsec0 -> NULL mtu=1500(1500) -> 0
 ipsec1 -> NULL mtu=1500(1500) -> 0
@@ -78,13 +78,13 @@ check_eq "ipsec_klipsdebug: tunnel, xform and comp on (debug=0x405)" \
 	"$(expect_debug "tunnel xform comp")" "$(cat /proc/net/ipsec_klipsdebug)"
 echo 0 > /sys/module/klips/parameters/debug
 
-# Every counter design.md names, once, all zero on a fresh namespace.
+# Every counter Documentation/klips/design.md names, once, all zero on a fresh namespace.
 stat_names="InHdrError InNotOurs InStateInvalid InReplay InAuthError
 	InSizeError InPadError InInnerHeaderError InPolicyError InNoDevice InDummy
 	InWrongDir
 	OutNoEroute OutShunt OutLoop OutStateExpired OutMtu TrapCount
 	TrapSendCount HoldDrop"
-check_eq "ipsec/stats has every counter of design.md, all zero" \
+check_eq "ipsec/stats has every counter of Documentation/klips/design.md, all zero" \
 	"$(for s in $stat_names; do echo "$s 0"; done | sort)" \
 	"$(awk '{print $1, $2}' /proc/net/ipsec/stats | sort)"
 

@@ -8,7 +8,7 @@
 #       WORKERS processes (workers=N, default 1) in this namespace, each
 #       with its own SPI range (base=0x1000: worker k uses base + k * 0x1000
 #       .. + 0x1ff), issue random sequences of every command: SAs with
-#       every algorithm of spec/cli.md and right and wrong keys, lifetimes,
+#       every algorithm of Documentation/klips/cli.md and right and wrong keys, lifetimes,
 #       windows, seq/bitmap, NAT-T, getspi, groups, eroutes, shunts,
 #       inbound policies, ipsecN devices, debug areas, plus requests with
 #       one attribute broken, random junk, malformed genetlink headers and
@@ -37,8 +37,8 @@
 #       in the churn's namespace): every command, every dump and joining
 #       the events group must fail with EPERM, about SAs that exist.
 #   nlfuzz.py warm
-#       Every --esp, --ah and --comp name of spec/cli.md with each key size
-#       it takes: accepted, with spec/proc.md's transform fields; then flush.
+#       Every --esp, --ah and --comp name of Documentation/klips/cli.md with each key size
+#       it takes: accepted, with Documentation/klips/proc.md's transform fields; then flush.
 #       (The crypto API builds and self-tests each transform on first use.)
 #   nlfuzz.py consist
 #       /proc and the dumps of this namespace list the same SAs (and agree
@@ -121,7 +121,7 @@ PORT_PROTOS = (6, 17, 33, 132, 136)
 ANSWERS = {0, errno.EINVAL, errno.ERANGE, errno.EOPNOTSUPP, errno.ENOENT,
            errno.EEXIST, errno.E2BIG, errno.ENODEV, errno.ENOSPC}
 
-# --esp names (spec/cli.md): name -> (encryption key bytes allowed, salt
+# --esp names (Documentation/klips/cli.md): name -> (encryption key bytes allowed, salt
 # included; authentication key bytes or None without integrity).
 AES = (16, 24, 32)
 INTEG = {"md5-96": 16, "sha1-96": 20, "sha2_256-128": 32,
@@ -372,7 +372,7 @@ SAID_RE = re.compile(r"(ah|esp|comp|tun|int)([.:])(0|[1-9a-f][0-9a-f]*)@"
 
 
 def said_parse(text):
-    """SAID text as /proc prints it (spec/proc.md), or None."""
+    """SAID text as /proc prints it (Documentation/klips/proc.md), or None."""
     if text in SHUNT_SAID:
         return SHUNT_SAID[text]
     m = SAID_RE.match(text)
@@ -2777,7 +2777,7 @@ def mode_perm(t, seconds, seed):
 
 # --- every algorithm once -------------------------------------------------------
 
-# spec/proc.md's table: the printed part, on-wire IV bits, salt bytes (not
+# Documentation/klips/proc.md's table: the printed part, on-wire IV bits, salt bytes (not
 # counted in eklen), ICV bits of an AEAD.
 CIPHER_TABLE = {"3des": ("_3DES", 64, 0, 0), "aes": ("_AES", 128, 0, 0),
                 "aesctr": ("_AES_CTR", 64, 4, 0), "null": ("_NULL", 0, 0, 0),
@@ -2808,9 +2808,9 @@ def cipher_base(name):
 
 
 def mode_warm(t):
-    """Every --esp, --ah and --comp name of spec/cli.md with each key size
+    """Every --esp, --ah and --comp name of Documentation/klips/cli.md with each key size
     it takes, once: accepted, with the transform, iv_bits, alen, aklen and
-    eklen of spec/proc.md's table; then flushed. The crypto API builds and
+    eklen of Documentation/klips/proc.md's table; then flushed. The crypto API builds and
     self-tests each transform the first time, seconds each in the debug
     guest: done here, the fuzz that follows spends its time on sequences."""
     nl = Nl()
@@ -2868,7 +2868,7 @@ def mode_warm(t):
         if got != want:
             bad.setdefault(kind, []).append(
                 "%s, %d-byte key: xform, iv_bits, alen, aklen, eklen %s, "
-                "spec/proc.md %s" % (name, ek, got, want))
+                "Documentation/klips/proc.md %s" % (name, ek, got, want))
     t.note("warm: %d SAs in %.1f s" % (len(cases), time.monotonic() - t0))
     for kind, what in (("aead", "every AEAD --esp name (and its aes<bits>"
                         "gcm/ccm<icv> aliases)"),
@@ -2877,7 +2877,7 @@ def mode_warm(t):
                        ("ah", "every --ah name"), ("comp", "--comp deflate")):
         t.ok(kind not in bad and count.get(kind), "warm: %s, each key size "
              "(%d SAs): accepted, transform, iv_bits, alen, aklen and eklen as "
-             "spec/proc.md's table" % (what, count.get(kind, 0)),
+             "Documentation/klips/proc.md's table" % (what, count.get(kind, 0)),
              bad.get(kind, []))
     err = nl.ask("sa_flush")[0]
     t.ok(err == 0 and read_proc("/proc/net/ipsec_spi", random.Random(0)) == "",

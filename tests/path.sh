@@ -305,7 +305,7 @@ check_fails_with "%drop: 10.2.0.5 unreachable, silently" \
 check_eq "%drop: counted OutShunt" $((shunt + 1)) "$(stat_of gwA OutShunt)"
 
 # A port eroute narrower than a %pass: fragments of its datagrams must not
-# leave in clear by the broader shunt (design.md).
+# leave in clear by the broader shunt (Documentation/klips/design.md).
 ipsec_in gwA eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 --said %pass
 ipsec_in gwA eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.3/32 \
 	--transport-proto udp --dst-port 9999 --said tun.1001@198.51.100.1
@@ -340,7 +340,7 @@ ipsec_in gwA eroute --del --eraf inet --src 10.1.0.0/24 --dst 10.2.0.5/32
 ip -n router route del 10.2.0.0/24
 ip -n router route del 10.1.0.0/24
 
-# Outer header fields (design.md): TTL 64, DSCP copied, ECN per RFC 6040,
+# Outer header fields (Documentation/klips/design.md): TTL 64, DSCP copied, ECN per RFC 6040,
 # DF copied from the inner IPv4 header.
 cap_start cap router -v -i eth0 -c 2 esp > "$tmp/hdr.txt"
 ip netns exec hostA ping -c 1 -W 3 -Q 0xb9 -M "do" 10.2.0.2 > /dev/null 2>&1
@@ -543,7 +543,7 @@ wait "$mon" "$sink" 2> /dev/null
 check_eq "%trap: no other drop counter moved on gwA" \
 	"$(grep -E '^(In|Out)' <<< "$stats0" | grep -v -e InNotOurs -e OutNoEroute)" \
 	"$(stats_of gwA | grep -E '^(In|Out)' | grep -v -e InNotOurs -e OutNoEroute)"
-# design.md: an eroute whose group is gone stays, drops and counts: no
+# Documentation/klips/design.md: an eroute whose group is gone stays, drops and counts: no
 # ICMP error back ("+2 errors" would say so).
 e0=$(stat_of gwA OutStateExpired)
 ipsec_in gwA spi --said esp.1001@198.51.100.1 --del
@@ -658,7 +658,7 @@ comp_cell() {	# comp_cell <gwB impl> <esp alg|none> <4|6> <tunnel|transport>
 			EOF
 	fi
 	# With AH the group's overhead passes the 80 bytes ipsecN's MTU leaves
-	# (design.md): the first full-sized TCP segments meet ICMP too-big
+	# (Documentation/klips/design.md): the first full-sized TCP segments meet ICMP too-big
 	# (OutMtu), path MTU discovery at work.
 	local mtu=OutNoEroute
 	[[ $2 == *+ah-* ]] && mtu=OutMtu
@@ -891,7 +891,7 @@ ip netns exec router nft flush ruleset
 # --- bare IPIP: a tun-only group against the kernel's own tunnels ----------------
 # gwA keys a KLIPS IPIP group (no ESP); gwB is the kernel's ipip, sit or
 # ip6tnl device. Bare IPIP carries no SPI: gwA finds its inbound tun SA by
-# the outer addresses (xfrm4/xfrm6 tunnel handlers, design.md), and gwB's
+# the outer addresses (xfrm4/xfrm6 tunnel handlers, Documentation/klips/design.md), and gwB's
 # klips passes the IPIP it does not own on to the kernel's tunnel. ip6tnl
 # puts a destination options header (encapsulation limit) before IPIP.
 modprobe -a ipip ip6_tunnel 2> /dev/null

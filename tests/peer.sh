@@ -18,7 +18,7 @@
 # protected networks (in transport mode the gateways' own /32 or /128);
 # keys are "<enckey>/<authkey>[/<ah authkey>]" in 0x hex, any part empty.
 # The cell is named by PEER_MODE (tunnel|transport) and PEER_ALG: an --esp
-# name of spec/cli.md, "ah-<an --ah name>" (AH alone) or
+# name of Documentation/klips/cli.md, "ah-<an --ah name>" (AH alone) or
 # "<--esp name>+ah-<--ah name>" (ESP inside AH). PEER_OUT_CLEAR=1 sends
 # the outbound traffic in clear instead (tunnel.sh's TUNNEL_BREAK=clear).
 # PEER_COMP=1 adds IPComp (DEFLATE, the CPI = the ESP SPI) inside ESP:

@@ -66,7 +66,7 @@ wait_until 60 sa_packets_ge gwA esp.1001@198.51.100.1 $((n0 + 300)) ||
 	echo "# the transfer did not get going in 60 s"
 # Rounds as one batch (ipsec -f): one process, many changes, so the
 # changes race the traffic rather than the tool's start-up. Every
-# round has new SPIs and fresh keys (design.md: no key twice).
+# round has new SPIs and fresh keys (Documentation/klips/design.md: no key twice).
 batch=$tmp/stress
 end=$((SECONDS + 10))
 i=0 n=0

@@ -22,7 +22,7 @@ tmp=$(mktemp -d)
 
 # --- helpers -------------------------------------------------------------------
 
-# A fresh random key of $1 bytes, in hex (design.md: every test run uses
+# A fresh random key of $1 bytes, in hex (Documentation/klips/design.md: every test run uses
 # fresh keys, counter modes above all).
 key() { echo "0x$(od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n')"; }
 b64key() { echo "0s$(head -c "$1" /dev/urandom | base64 -w0)"; }
@@ -44,7 +44,7 @@ ere() { sed 's/[][\.*^$+?(){}|/]/\\&/g' <<< "$1"; }
 # A message's free part, its reason: one line, not empty.
 reason=$'[^\n]+'
 
-# The C library's words for the errnos that cli.md's refusals name:
+# The C library's words for the errnos that Documentation/klips/cli.md's refusals name:
 # strerror[EINVAL] is "Invalid argument".
 declare -A strerror
 eval "$(python3 -c '
@@ -52,7 +52,7 @@ import errno, os
 for name in ("EINVAL", "EOPNOTSUPP", "EEXIST", "ENOENT", "ENODEV", "ENOSPC", "EPERM"):
 	print("strerror[%s]=%r" % (name, os.strerror(getattr(errno, name))))')"
 
-# fails "what" <status> "<message>" args...: cli.md's usage errors (status
+# fails "what" <status> "<message>" args...: Documentation/klips/cli.md's usage errors (status
 # 2) and local failures (1): ipsec exits with <status>, prints nothing on
 # stdout and exactly the line "ipsec <command>: <message>" on stderr, and
 # changes nothing.
@@ -68,7 +68,7 @@ fails() {
 	check_eq "$what" "exit $status: ipsec $1: $msg" "exit $rc: $err"
 }
 
-# refused "what" <ERRNO> "<subject>" args...: the kernel says no (cli.md,
+# refused "what" <ERRNO> "<subject>" args...: the kernel says no (Documentation/klips/cli.md,
 # "Refusals"): exit 1, nothing on stdout, and on stderr the one line
 # "ipsec <command>: kernel refused: <strerror(ERRNO)>: <subject>: <reason>",
 # the subject being the option or object the contract names for this
@@ -87,7 +87,7 @@ refused() {
 		"exit $rc: $err"
 }
 
-# cli.md's --json members: name, type, present always (1) or on a
+# Documentation/klips/cli.md's --json members: name, type, present always (1) or on a
 # condition (0), in the order the tool writes them.
 read -r -d '' json_py <<'EOF'
 import json, re, sys
@@ -130,7 +130,7 @@ def pairs(kv):
 		bad("a member twice: %s" % keys)
 	return dict(kv)
 
-# The members of @o: only cli.md's, in its order, the required ones there,
+# The members of @o: only Documentation/klips/cli.md's, in its order, the required ones there,
 # each of its type.
 def members(where, o, spec):
 	if type(o) is not dict:
@@ -139,11 +139,11 @@ def members(where, o, spec):
 	order = [m for m, _, _ in spec]
 	keys = list(o)
 	if [k for k in keys if k not in order]:
-		bad("%s: members that cli.md does not list: %s" %
+		bad("%s: members that Documentation/klips/cli.md does not list: %s" %
 		    (where, [k for k in keys if k not in order]))
 	if [k for k in keys if k in order] != sorted(
 			[k for k in keys if k in order], key=order.index):
-		bad("%s: members out of cli.md's order: %s" % (where, keys))
+		bad("%s: members out of Documentation/klips/cli.md's order: %s" % (where, keys))
 	ok = True
 	for m, t, always in spec:
 		if m not in o:
@@ -302,7 +302,7 @@ print("\n".join(problems[:20]))
 EOF
 
 # check_json "what" <spi|eroute|spigrp|tncfg|klipsdebug>: `ipsec <kind>
-# --json` has cli.md's members, in its order, of its types, and says what
+# --json` has Documentation/klips/cli.md's members, in its order, of its types, and says what
 # /proc/net/ipsec_<kind> says (read just before it; the clock fields
 # aside). The table must have content.
 check_json() {
@@ -325,7 +325,7 @@ wait_for() {
 
 # monitor_start <file>: runs ipsec monitor in the background, its stdout
 # into <file> and stderr into <file>.err, its pid in $mon. The monitor says
-# nothing once it has joined the events group (cli.md), so a probe SA is
+# nothing once it has joined the events group (Documentation/klips/cli.md), so a probe SA is
 # added and deleted until its add event shows up, for at most 10 s: one
 # check. events <file> leaves the probe's lines out.
 probe=esp.7fff@192.0.2.254
@@ -346,9 +346,9 @@ monitor_start() {
 events() { grep -vF " $probe " "$1"; }
 
 # --- the data of the loops below ------------------------------------------------------
-# Every algorithm of cli.md, added in both address families below:
+# Every algorithm of Documentation/klips/cli.md, added in both address families below:
 # proto|name|enckey bytes|authkey bytes|XFORM|fields between src= and life(c,s,h)
-# (spec/proc.md's table: iv_bits, alen, aklen, eklen; dir=out as the
+# (Documentation/klips/proc.md's table: iv_bits, alen, aklen, eklen; dir=out as the
 # destinations are not local, so no ooowin).
 algs="esp|3des-md5-96|24|16|ESP_3DES_HMAC_MD5|iv_bits=64 alen=128 aklen=128 eklen=192
 esp|3des-sha1-96|24|20|ESP_3DES_HMAC_SHA1|iv_bits=64 alen=160 aklen=160 eklen=192
@@ -412,14 +412,14 @@ check_json "klipsdebug --json agrees with ipsec_klipsdebug" klipsdebug
 check_eq "no SAs, eroutes or groups at load" "" \
 	"$("$I" spi; "$I" eroute; "$I" spigrp)"
 check_eq "spi --json with no SAs prints nothing" "" "$("$I" spi --json 2>&1)"
-commands="spi eroute spigrp tncfg klipsdebug look version monitor"	# cli.md's
+commands="spi eroute spigrp tncfg klipsdebug look version monitor"	# Documentation/klips/cli.md's
 for c in $helps; do
 	out=$("$I" $c --help 2>/dev/null)
 	check_match "ipsec $c --help: exit 0, usage on stdout" "^0 usage: ipsec $c" \
 		"$? ${out%%$'\n'*}"
 done
 check_match "ipsec --help: exit 0" "^usage: ipsec <command>" "$("$I" --help | head -1)"
-# cli.md: no command is a usage error, with the command list on stderr.
+# Documentation/klips/cli.md: no command is a usage error, with the command list on stderr.
 "$I" > "$tmp/out" 2> "$tmp/err"
 rc=$?
 missing=
@@ -433,7 +433,7 @@ check_eq "no command: exit 2, usage with every command on stderr, nothing on std
 check_eq "unknown command: exit 2" "exit 2: ipsec: unknown command 'frobnicate'" \
 	"exit $?: $(cat "$tmp/err" "$tmp/out")"
 
-# --- spi: every algorithm of cli.md ($algs), both address families ---------------------
+# --- spi: every algorithm of Documentation/klips/cli.md ($algs), both address families ---------------------
 keys_used=$tmp/keys
 : > "$keys_used"
 expected=
@@ -476,12 +476,12 @@ while IFS='|' read -r proto name eb ab xform fields; do
 "
 	done
 done <<< "$algs"
-check_eq "ipsec_spi: every algorithm, both families, as proc.md prints them" \
+check_eq "ipsec_spi: every algorithm, both families, as Documentation/klips/proc.md prints them" \
 	"$(printf '%s' "$expected" | sort)" "$(spi_now)"
 # Two reads, a clock tick apart on a slow machine: compare without the clocks.
 check_eq "ipsec spi prints /proc/net/ipsec_spi byte for byte (clocks aside)" \
 	"$(clock < /proc/net/ipsec_spi | od -c)" "$("$I" spi | clock | od -c)"
-check_json "spi --json: cli.md's members, agreeing with ipsec_spi (every algorithm)" spi
+check_json "spi --json: Documentation/klips/cli.md's members, agreeing with ipsec_spi (every algorithm)" spi
 check_match "spi --json: a tun SA has its outer dst" \
 	'"said":"tun:[0-9a-f]+@2001:db8::1","xform":"IPIP","dir":"out","src":"2001:db8::2","dst":"2001:db8::1"' \
 	"$("$I" spi --json | grep '"tun:')"
@@ -534,7 +534,7 @@ check "IPComp with the well-known CPI 2" "$I" spi --said comp.2@192.0.2.1 \
 	--src 192.0.2.2 --comp deflate
 check "a tun SA to a local address" "$I" spi --said tun:200a@2001:db8::99 \
 	--src 2001:db8::2 --dst 2001:db8::99 --ip6
-check_eq "ipsec_spi: dir, ooowin, flags, lifetimes, natencap as proc.md prints them" \
+check_eq "ipsec_spi: dir, ooowin, flags, lifetimes, natencap as Documentation/klips/proc.md prints them" \
 "$(sort <<'EOF'
 esp.2001@192.0.2.99 ESP_AES_HMAC_SHA1: dir=in src=192.0.2.2 iv_bits=128 ooowin=64 alen=160 aklen=160 eklen=128 life(c,s,h)=add(T,0,0)
 esp.2002@192.0.2.99 ESP_AES_HMAC_SHA1: dir=in src=192.0.2.2 iv_bits=128 ooowin=4096 alen=160 aklen=160 eklen=128 life(c,s,h)=add(T,0,0)
@@ -575,7 +575,7 @@ esp.3003@192.0.2.1 ESP_3DES: dir=out src=192.0.2.2 iv_bits=64 eklen=192 life(c,s
 	"$(spi_now)"
 check "spi --clear" "$I" spi --clear
 
-# --- warnings (cli.md): counter modes keyed by hand, deprecated suites ------------------
+# --- warnings (Documentation/klips/cli.md): counter modes keyed by hand, deprecated suites ------------------
 warn_of() {	# the stderr of a successful add
 	local out
 	out=$("$I" spi --src 192.0.2.2 "$@" 2>&1 >/dev/null) || echo "(failed)"
@@ -663,7 +663,7 @@ check_eq "... and the first SA is still there, alone" \
 	"esp.5000@192.0.2.1 ESP_AES_HMAC_SHA1: dir=out src=192.0.2.2 iv_bits=128 alen=160 aklen=160 eklen=128 life(c,s,h)=add(T,0,0)" \
 	"$(spi_now)"
 
-# --- spi: usage errors (cli.md: the tool's own, exit 2, the option named) -------------------
+# --- spi: usage errors (Documentation/klips/cli.md: the tool's own, exit 2, the option named) -------------------
 fails "unknown option" 2 "--enckeys: unknown option" spi --enckeys 0x00
 fails "option without its value" 2 "--spi: needs a value" spi --af inet --spi
 fails "option given twice" 2 "--src: given twice" spi --src 1.2.3.4 --src 1.2.3.5
@@ -905,7 +905,7 @@ check "klipsdebug --none" "$I" klipsdebug --none
 		--src-port 1701 --dst-port l2f --af inet --edst 192.1.2.45 --spi 0x1005 --proto esp
 	check "eroute --add 0/0 %trap" "$I" eroute --add --eraf inet --src 0.0.0.0/0 \
 		--dst 0.0.0.0/0 --said %trap
-	check_eq "ipsec_eroute: proc.md's format, in matching order" \
+	check_eq "ipsec_eroute: Documentation/klips/proc.md's format, in matching order" \
 "0          192.1.3.209/32:1701 -> 192.1.2.23/32:1701 => esp.1005@192.1.2.45:17
 0          192.1.2.23/32      -> 192.0.1.1/32       => %drop
 0          192.0.2.0/24       -> 192.0.1.0/24       => tun.1001@192.1.2.45
@@ -1071,7 +1071,7 @@ ipsec1 -> veth1 mtu=1420(1420) -> 1500" "$(head -2 /proc/net/ipsec_tncfg)"
 	ip link del veth0
 }
 
-# --- look (cli.md: eroutes with their chains, attached devices, SAs) -----------------------------
+# --- look (Documentation/klips/cli.md: eroutes with their chains, attached devices, SAs) -----------------------------
 check "SAs for look: an IPv4 and an IPv6 group, an SA alone" bash -c "
 	'$I' spi --said tun.d1234567@192.1.2.45 --src 192.1.2.23 --dst 192.1.2.45 --ip4 &&
 	'$I' spi --said esp.d1234567@192.1.2.45 --src 192.1.2.23 --esp aes-sha1-96 \
@@ -1102,7 +1102,7 @@ check "eroutes for look: to an SA alone, to an IPv6 group, with protocols" bash 
 		--transport-proto 17 --said esp.d1234568@192.1.2.45 &&
 	'$I' eroute --add --eraf inet6 --src 2001:db8:3::/64 --dst 2001:db8:4::/64 \
 		--transport-proto 17 --said tun:d200@2001:db8::45"
-# cli.md's eroute line: src and dst in 18 columns, the group's chain (and
+# Documentation/klips/cli.md's eroute line: src and dst in 18 columns, the group's chain (and
 # the eroute's protocol), or the target as /proc prints it; by "<src> <dst>".
 look_line() { printf '%-18s -> %-18s => %s (%s)' "$@"; }
 declare -A look_eroute=(
@@ -1143,7 +1143,7 @@ ip link del veth0
 "$I" eroute --clear 2>/dev/null
 check "spi --clear" "$I" spi --clear
 
-# --- monitor (cli.md: one line per event) -----------------------------------------------------------
+# --- monitor (Documentation/klips/cli.md: one line per event) -----------------------------------------------------------
 monitor_start "$tmp/events"
 "$I" spi --said esp.7001@192.0.2.1 --src 192.0.2.2 --esp aes-sha1-96 \
 	--enckey "$(key 16)" --authkey "$(key 20)"
@@ -1282,7 +1282,7 @@ check_eq "init ns: its own SA only" \
 	"esp.9002@192.0.2.1 ESP_AES_HMAC_SHA1: dir=out src=192.0.2.2 iv_bits=128 alen=160 aklen=160 eklen=128 life(c,s,h)=add(T,0,0)" \
 	"$("$I" spi | clock)"
 check "ns t1: deleting the namespace with an SA" ip netns del t1
-# cli.md: without CAP_NET_ADMIN the kernel refuses with EPERM, before any
+# Documentation/klips/cli.md: without CAP_NET_ADMIN the kernel refuses with EPERM, before any
 # extack; nothing changes.
 before=$(snapshot)
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$I" spi --clear 2>&1)

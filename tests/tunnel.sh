@@ -11,7 +11,7 @@
 #   implementations (tests/peer.sh): klips, the module configured with
 #     tools/ipsec as a KLIPS admin would; xfrm, the kernel's own ip xfrm
 #     state + policy, with the same keys and SPIs (the interop peer);
-#   algorithms: every --esp name in peer.sh's table (spec/cli.md), every
+#   algorithms: every --esp name in peer.sh's table (Documentation/klips/cli.md), every
 #     --ah name as ah-<name> (AH alone; tun+ah in the tunnel layouts), and
 #     ESP inside AH as <esp>+ah-<ah> (esp+ah, tun+esp+ah); fresh random
 #     keys per cell;
@@ -63,7 +63,7 @@
 #   - SA counters, per direction: the sender's outbound ESP (AH) SA counted at
 #     least the transfer's segments, and the receiver's inbound SA agrees on
 #     packets, bytes and (with integrity) seq: ip -s xfrm state, or klips's
-#     /proc/net/ipsec_spi. Every klips SA line shows, in proc.md's order,
+#     /proc/net/ipsec_spi. Every klips SA line shows, in Documentation/klips/proc.md's order,
 #     bytes(), add(), use(), packets() moved and idle=; ESP SAs seq= (an
 #     inbound one with integrity only).
 #   - no error counted: /proc/net/xfrm_stat, klips's /proc/net/ipsec/stats.
@@ -350,7 +350,7 @@ lines_with() {
 }
 
 # klips_sa_lines <side> <ns> <mode> <sep> <spi out> <remote> <spi in> <local> <integ>:
-# every SA of a klips gateway shows its counters moved (spec/proc.md).
+# every SA of a klips gateway shows its counters moved (Documentation/klips/proc.md).
 klips_sa_checks() {
 	local id=$1 ns=$2 sep=$3 spo=$4 rem=$5 spi=$6 loc=$7 integ=$8 procs said dir src re
 	local life='life\(c,s,h\)=bytes\([1-9][0-9]*,0,0\)add\([0-9]+,0,0\)use\([0-9]+,0,0\)packets\([1-9][0-9]*,0,0\) idle=[0-9]+$'

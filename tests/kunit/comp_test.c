@@ -4,8 +4,8 @@
  * klips_comp_input() on a comp SA that klips_sa_create() builds. What goes
  * out compressed comes back byte for byte, and decompression stops at
  * what one IP packet can hold behind the header the IPComp came in
- * (design.md: no decompression bomb): behind a 20-byte IPv4 header,
- * 65535 - 20 bytes are the most; one more is refused and counted as
+ * (Documentation/klips/design.md: no decompression bomb): behind a 20-byte IPv4
+ * header, 65535 - 20 bytes are the most; one more is refused and counted as
  * InInnerHeaderError, like a corrupt stream.
  */
 #include <kunit/test.h>

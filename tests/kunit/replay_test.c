@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for the anti-replay window and sequence numbers
- * (src/replay.c): RFC 4303 section 3.4.3 for the window, Appendix A2.2 for
- * the high half of extended sequence numbers, section 3.3.3 for the
- * outbound counter, and spec/proc.md for what seq=, bit= and max_seq_diff=
- * read. Each scenario is a list of packets with what the window must say
- * about each, then the state /proc would show.
+ * KUnit tests for the anti-replay window and sequence numbers (src/replay.c):
+ * RFC 4303 section 3.4.3 for the window, Appendix A2.2 for the high half of
+ * extended sequence numbers, section 3.3.3 for the outbound counter, and
+ * Documentation/klips/proc.md for what seq=, bit= and max_seq_diff= read. Each
+ * scenario is a list of packets with what the window must say about each, then
+ * the state /proc would show.
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -61,7 +61,7 @@ struct replay_case {
 };
 
 static const struct replay_case replay_cases[] = {
-	/* Window 32: spec/proc.md's example reads 0xffffffff. */
+	/* Window 32: Documentation/klips/proc.md's example reads 0xffffffff. */
 	{ "in order", 32, false, NO_TOP, { ALL(1, 40) }, 40, 0xffffffff, 0 },
 	{ "duplicates", 32, false, NO_TOP,
 	  { ALL(1, 10), NO(10, 10, -EEXIST), NO(5, 5, -EEXIST), NO(1, 1, -EEXIST) },

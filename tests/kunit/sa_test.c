@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit: the algorithm table (spec/cli.md names, spec/proc.md transform
- * names and figures) and the /proc/net/ipsec_spi formatter, pinned on every
- * example line of spec/proc.md. Expected text is written from the spec.
+ * KUnit: the algorithm table (Documentation/klips/cli.md names,
+ * Documentation/klips/proc.md transform names and figures) and the
+ * /proc/net/ipsec_spi formatter, pinned on every example line of
+ * Documentation/klips/proc.md. Expected text is written from the spec.
  */
 #include <kunit/test.h>
 #include <linux/in.h>
@@ -25,7 +26,7 @@ struct esp_case {
 	const char *msg;	/* extack message on refusal */
 };
 
-/* Every suite of spec/cli.md, and the refusals it implies. */
+/* Every suite of Documentation/klips/cli.md, and the refusals it implies. */
 static const struct esp_case esp_cases[] = {
 	{ "3des-md5-96", 24, 16, 0, "ESP_3DES_HMAC_MD5",
 	  "echainiv(authenc(hmac(md5),cbc(des3_ede)))", 192, 128 },
@@ -219,7 +220,7 @@ struct fmt_sa {
 	u8 state;
 	u16 natt_sport, natt_dport;
 	u64 auth_errs, ooo_errs;
-	const char *line;	/* expected, from spec/proc.md */
+	const char *line;	/* expected, from the file cited above */
 };
 
 static const struct fmt_sa fmt_cases[] = {

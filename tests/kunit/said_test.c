@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests for SAID text (src/said.c). Every table checks
- * spec/proc.md, section "SAID text"; the IPv6 spelling is RFC 5952.
+ * Documentation/klips/proc.md, section "SAID text"; the IPv6 spelling is RFC
+ * 5952.
  */
 #include <kunit/test.h>
 #include <linux/in.h>
@@ -105,9 +106,12 @@ struct parse_case {
 	union klips_addr dst;	/* unused bytes must be zero */
 };
 
-/* spec/proc.md "SAID text": text that parses, and how it prints back. */
+/*
+ * Documentation/klips/proc.md "SAID text":
+ * text that parses, and how it prints back.
+ */
 static const struct parse_case parse_cases[] = {
-	/* Every SAID in spec/proc.md. */
+	/* Every SAID in Documentation/klips/proc.md. */
 	{ "tun.12a@192.168.43.1", NULL, TUN, 0x12a, AF_INET, V4(192, 168, 43, 1) },
 	{ "esp:9a35fc02@3049:1::1", NULL, ESP, 0x9a35fc02, AF_INET6,
 	  V6(0x3049, 1, 0, 0, 0, 0, 0, 1) },
@@ -215,8 +219,8 @@ struct error_case {
 #define BAD(text, msg)	{ text, sizeof(text) - 1, msg }
 
 /*
- * spec/proc.md "SAID text": "Anything else is an error with a message
- * that says which part is wrong."
+ * Documentation/klips/proc.md "SAID text": "Anything else is an error with a
+ * message that says which part is wrong."
  */
 static const struct error_case error_cases[] = {
 	BAD("", "SAID: empty"),
@@ -312,7 +316,10 @@ struct format_case {
 #define SAID6(p, s, addr)						\
 	{ .proto = p, .spi = s, .family = AF_INET6, .dst = addr }
 
-/* spec/proc.md "SAID text": structs no text parses to, and the longest. */
+/*
+ * Documentation/klips/proc.md "SAID text":
+ * structs no text parses to, and the longest.
+ */
 static const struct format_case format_cases[] = {
 	{ SAID4(INT, 0x106, 0, 0, 0, 0), "int.106@0.0.0.0" },
 	{ SAID4(INT, KLIPS_SHUNT_PASS, 1, 2, 3, 4), "int.100@1.2.3.4" },
@@ -341,7 +348,7 @@ static void said_format_test(struct kunit *test)
 	expect_format(test, &c->said, false, c->text);
 }
 
-/* RFC 5952 section 4 and 5, as spec/proc.md "SAID text" asks. */
+/* RFC 5952 section 4 and 5, as Documentation/klips/proc.md "SAID text" asks. */
 static const struct format_case addr_cases[] = {
 	{ SAID6(0, 0, ANY6), "::" },
 	{ SAID6(0, 0, V6(0, 0, 0, 0, 0, 0, 0, 1)), "::1" },
@@ -387,7 +394,10 @@ struct spi_case {
 	bool valid;
 };
 
-/* spec/proc.md "SAID text": 0..0xff reserved; a CPI is 2 or 0x100..0xffff. */
+/*
+ * Documentation/klips/proc.md "SAID text":
+ * 0..0xff reserved; a CPI is 2 or 0x100..0xffff.
+ */
 static const struct spi_case spi_cases[] = {
 	{ AH, 0xff, false },
 	{ AH, 0x100, true },
