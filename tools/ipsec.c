@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ipsec: the klips admin tool (spec/cli.md). A subcommand with no
- * arguments prints its /proc file, as KLIPS's tools did; with --json the
+ * ipsec: the klips admin tool (Documentation/klips/cli.md). A subcommand with
+ * no arguments prints its /proc file, as KLIPS's tools did; with --json the
  * netlink dump; changes go to the module over generic netlink.
  *
  * Batch mode, `ipsec -f <file>` or `ipsec batch <file>`, reads one command

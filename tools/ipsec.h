@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ipsec: the klips admin tool (spec/cli.md). What the subcommands share:
- * the run context (for error messages and batch mode), option parsing,
- * value parsing, and the /proc and netlink plumbing.
+ * ipsec: the klips admin tool (Documentation/klips/cli.md). What the
+ * subcommands share: the run context (for error messages and batch mode),
+ * option parsing, value parsing, and the /proc and netlink plumbing.
  */
 #ifndef _KLIPS_TOOL_IPSEC_H
 #define _KLIPS_TOOL_IPSEC_H

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The SA_ADD request: lifetimes, NAT-T, keys; and the warnings cli.md
- * asks for (manual keys with a counter-mode algorithm, deprecated suites).
+ * The SA_ADD request: lifetimes, NAT-T, keys; and the warnings
+ * Documentation/klips/cli.md asks for (manual keys with a counter-mode
+ * algorithm, deprecated suites).
  */
 #include <arpa/inet.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SAs from the kernel's SA_GET dump as JSON, one object a line, with the
- * field names of /proc/net/ipsec_spi (spec/proc.md); and the short form
- * monitor prints.
+ * SAs from the kernel's SA_GET dump as JSON, one object a line, with the field
+ * names of /proc/net/ipsec_spi (Documentation/klips/proc.md); and the short
+ * form monitor prints.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>

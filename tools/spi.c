@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ipsec spi: add, delete, flush and list SAs, allocate SPIs (spec/cli.md).
- * The tool checks syntax only: the kernel owns the algorithm table and
- * refuses unknown names and wrong key lengths with a message naming them.
+ * ipsec spi: add, delete, flush and list SAs, allocate SPIs
+ * (Documentation/klips/cli.md). The tool checks syntax only: the kernel owns
+ * the algorithm table and refuses unknown names and wrong key lengths with a
+ * message naming them.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
