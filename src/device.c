@@ -195,8 +195,9 @@ int klips_dev_create(struct net *net, const char *name,
 }
 
 /*
- * Room for IPIP + ESP with the largest IV, padding and ICV
- * (Documentation/klips/design.md).
+ * The attach MTU's headroom: IPIP + ESP with an 8-byte IV, full padding and
+ * a 16-byte ICV; larger suites rely on the per-packet check against the
+ * group's effective MTU (Documentation/klips/design.md).
  */
 #define KLIPS_OVERHEAD_IPV4	80
 

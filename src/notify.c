@@ -3,8 +3,9 @@
  * The events of the klips family, on its events multicast group: an SA
  * added or deleted (as sa-get shows it), a lifetime limit reached (life.c),
  * a packet at a trap eroute (hold.c) and a NAT-T peer's new mapping
- * (input.c). Every event of the module goes out from here, rate limits
- * included; none is sent when no one listens.
+ * (input.c). Every event of the module goes out from here, with the one
+ * rate limit an event has (mapping events: one per SA and second); none is
+ * sent when no one listens.
  */
 #include <linux/jiffies.h>
 #include <linux/timekeeping.h>
