@@ -27,7 +27,7 @@ lib.sh's helper_run, and as the last line "# checks: <n>", printed only
 when the run got to its end; the exit status is 0 when every check
 passed, 1 when one failed. The number of checks depends on the arguments
 only, never on what happened: decode makes 1 + 3 per SA of the SA file,
-inject 138 (its fixed list of cases).
+inject 142 (its fixed list of cases).
 """
 import ctypes
 import os
@@ -841,16 +841,24 @@ def bad_cases(w, cbc, gcm, v6):
     w.dropped("next header 17 (UDP) in a tunnel group: IPIP skipped",
               w.frames("cbc4", w.esp("cbc4", w.udp()[0][20:], nh=17)),
               {"InPolicyError": 1}, "cbc4")
-    w.dropped("outer source 198.51.100.7, not the SA's 192.0.2.1",
-              w.frames("cbc4", ok4(), src="198.51.100.7"),
-              {"InPolicyError": 1}, "cbc4")
-    w.dropped("outer source 2001:db8:2::7, not the SA's 2001:db8:1::1",
-              w.frames("cbc6", w.esp("cbc6", w.echo(v6=True)[0]),
-                       src="2001:db8:2::7"),
-              {"InPolicyError": 1}, "cbc6")
+    # The wrong outer source is refused before the packet is verified: the
+    # same packet from the SA's peer afterwards still passes, its sequence
+    # number was not taken by the forgery (a later check alone would have
+    # counted the same drop but consumed it).
+    for label, src, peer, v6 in (("cbc4", "198.51.100.7", "192.0.2.1", False),
+                                 ("cbc6", "2001:db8:2::7", "2001:db8:1::1",
+                                  True)):
+        sent, expect = w.echo(v6=v6)
+        forged = w.esp(label, sent)
+        w.dropped("outer source %s, not the SA's %s" % (src, peer),
+                  w.frames(label, forged, src=src),
+                  {"InPolicyError": 1}, label)
+        w.delivered("the same packet then from %s: its sequence number "
+                    "was not taken" % peer, label, sent, expect,
+                    w.frames(label, forged))
 
     # Bare IPIP (no ESP) from the peer of a tun+esp group: the ESP layer
-    # was skipped. Only IPComp may be (design.md).
+    # was skipped. Only IPComp may be (Documentation/klips/design.md).
     w.dropped("bare IPIP from the peer of a tun+esp group: ESP skipped",
               w.frames("cbc4", w.echo()[0], proto=4),
               {"InPolicyError": 1}, "cbc4")

@@ -54,7 +54,7 @@
 #    gwB (its clones share data with what klips decrypts).
 # 3. Bad packets, each counted in exactly the SA field (ooo_errs,
 #    auth_errs, encr_size_errs, encr_pad_errs) and the /proc/net/ipsec/stats
-#    counter design.md names, nothing else moving (every stats counter,
+#    counter Documentation/klips/design.md names, nothing else moving (every stats counter,
 #    every SA's error fields, /proc/net/xfrm_stat), nothing delivered, and
 #    a good packet after it passing: bad ICV, replayed, too old, seq 0,
 #    truncation at every offset (IP header only, inside the ESP header:
@@ -158,7 +158,7 @@ group-tun6|group|inet6|hmac-sha1-96|20|HMAC-SHA1-96"
 # checks (1 + 3 per SA, two SAs a suite) and its own; tshark's per SA of
 # the suites it decrypts, its run, the flipped key; part 2's keying (3),
 # gwB's capture started and holding the packets (2), espcraft.py
-# inject's 138 (its fixed list of cases) and its own; per AH suite its
+# inject's 142 (its fixed list of cases) and its own; per AH suite its
 # keying, ahcraft.py's checks (10 over IPv4, 9 over IPv6: one immutable
 # field fewer; 7 for a group) and its own; the fuzz keying, fuzz.py's
 # (a check per class of sealed packet: 6, 3 more with ESP, 7 with IPComp,
@@ -167,7 +167,7 @@ group-tun6|group|inet6|hmac-sha1-96|20|HMAC-SHA1-96"
 nsuites=$(grep -c . <<< "$SUITES")
 ntshark=$(grep -c '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]' <<< "$SUITES")
 decode_checks=$((1 + 3 * 2 * nsuites))
-inject_checks=138
+inject_checks=142
 fuzz_checks=$((6 + 3 + 7 + 4 + 5 + 1))
 ah_checks() {	# ah_checks <mode> <af>: ahcraft.py's checks of one suite
 	if [ "$1" = group ]; then

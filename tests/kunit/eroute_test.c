@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests for the eroute table (src/eroute.c): the /proc line of
- * spec/proc.md "ipsec_eroute", the matching order, the add/replace/del
- * rules, the listing order, and a table of 100,000 eroutes.
+ * Documentation/klips/proc.md "ipsec_eroute", the matching order, the
+ * add/replace/del rules, the listing order, and a table of 100,000 eroutes.
  */
 #include <kunit/test.h>
 #include <linux/in.h>
@@ -200,7 +200,7 @@ struct format_case {
 			      V6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))
 
 static const struct format_case format_cases[] = {
-	/* spec/proc.md, ipsec_eroute, every example line. */
+	/* Documentation/klips/proc.md, ipsec_eroute, every example line. */
 	{
 	  "0          192.1.3.209/32:1701 -> 192.1.2.23/32:1701 => esp.ae595bac@192.1.2.23:17",
 	  KEY4P(V4(192, 1, 3, 209), 32, V4(192, 1, 2, 23), 32, UDP, 1701, 1701),
@@ -339,6 +339,7 @@ static const struct klips_eroute_key match_table[] = {
 	/* 13 */ KEY4(ANY4, 0, V4(198, 51, 100, 7), 32),
 	/* 14 */ KEY4P(ANY4, 0, V4(203, 0, 113, 0), 24, UDP, 500, 0),
 	/* 15 */ KEY4P(ANY4, 0, V4(203, 0, 113, 0), 24, UDP, 0, 500),
+	/* 16 */ KEY4P(ANY4, 0, V4(203, 0, 113, 0), 24, UDP, 0, 0),
 };
 
 struct match_case {
@@ -389,6 +390,14 @@ static const struct match_case match_cases[] = {
 	  P4(V4(1, 2, 3, 4), V4(203, 0, 113, 9), UDP, 500, 501), 14 },
 	{ "dport only when sport misses",
 	  P4(V4(1, 2, 3, 4), V4(203, 0, 113, 9), UDP, 501, 500), 15 },
+	/*
+	 * Probing the dport shape with dport 0 would ask for the key of the
+	 * proto-only shape (16) and skip the sport shape ranked between.
+	 */
+	{ "sport only over proto only, packet with dport 0",
+	  P4(V4(1, 2, 3, 4), V4(203, 0, 113, 9), UDP, 500, 0), 14 },
+	{ "proto only, packet with neither port",
+	  P4(V4(1, 2, 3, 4), V4(203, 0, 113, 9), UDP, 0, 0), 16 },
 	{ "port eroutes need their proto",
 	  P4(V4(1, 2, 3, 4), V4(203, 0, 113, 9), TCP, 500, 500), 0 },
 	{ "icmp type/code as ports match no port eroute",
@@ -662,7 +671,7 @@ static void eroute_cap_test(struct kunit *test)
 
 /* ---- Listing order ---- */
 
-/* Sorted by hand: spec/proc.md's order, then IPv6 after IPv4. */
+/* Sorted by hand: Documentation/klips/proc.md's order, then IPv6 after IPv4. */
 static const struct klips_eroute_key sorted_keys[] = {
 	KEY4P(V4(10, 0, 0, 1), 32, V4(192, 0, 2, 1), 32, TCP, 1, 2),
 	KEY4P(V4(10, 0, 0, 1), 32, V4(192, 0, 2, 1), 32, TCP, 255, 256),
