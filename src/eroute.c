@@ -56,15 +56,6 @@
 static_assert(sizeof(struct klips_eroute_key) ==
 	      2 * sizeof(union klips_addr) + 4 + 2 * sizeof(__be16));
 
-/*
- * Which fields a shape fixes besides the prefixes. As a number it orders
- * the shapes of equal prefixes as matching does: protocol with both ports,
- * destination port, source port, protocol alone, nothing.
- */
-#define NEED_SPORT	BIT(0)
-#define NEED_DPORT	BIT(1)
-#define NEED_PROTO	BIT(2)
-
 struct klips_eroute_tuple {
 	struct list_head list;		/* in table->tuples[], RCU, by rank */
 	union klips_addr dmask;
@@ -72,7 +63,7 @@ struct klips_eroute_tuple {
 	u32 rank;			/* higher is probed first */
 	u8 dst_len;
 	u8 src_len;
-	u8 need;			/* NEED_* */
+	u8 need;			/* KLIPS_EROUTE_NEED_* */
 	u8 words;			/* 32-bit words of an address */
 	unsigned int refs;		/* entries of this shape */
 	struct rcu_head rcu;
@@ -94,28 +85,32 @@ static const struct rhashtable_params eroute_params = {
 	.automatic_shrinking = true,
 };
 
-/* Address width in bytes, 0 for a family eroutes do not route. */
-static unsigned int addr_bytes(u8 family)
+/**
+ * klips_eroute_key_need() - which fields a key fixes besides its prefixes
+ * @k: a canonical key
+ *
+ * Return: its KLIPS_EROUTE_NEED_* bits.
+ */
+u8 klips_eroute_key_need(const struct klips_eroute_key *k)
 {
-	switch (family) {
-	case AF_INET:
-		return sizeof(__be32);
-	case AF_INET6:
-		return sizeof(struct in6_addr);
-	default:
-		return 0;
-	}
+	return (k->proto ? KLIPS_EROUTE_NEED_PROTO : 0) |
+	       (k->dport ? KLIPS_EROUTE_NEED_DPORT : 0) |
+	       (k->sport ? KLIPS_EROUTE_NEED_SPORT : 0);
 }
 
-static u8 key_need(const struct klips_eroute_key *k)
+/**
+ * klips_eroute_key_rank() - a key's shape as a matching priority
+ * @k: a canonical key
+ *
+ * The longer destination prefix first, then the longer source prefix, then
+ * klips_eroute_key_need(): within a family, the keys of one shape, and only
+ * they, share it.
+ *
+ * Return: the rank; the higher matches first.
+ */
+u32 klips_eroute_key_rank(const struct klips_eroute_key *k)
 {
-	return (k->proto ? NEED_PROTO : 0) | (k->dport ? NEED_DPORT : 0) |
-	       (k->sport ? NEED_SPORT : 0);
-}
-
-static u32 key_rank(const struct klips_eroute_key *k)
-{
-	return k->dst_len << 16 | k->src_len << 8 | key_need(k);
+	return k->dst_len << 16 | k->src_len << 8 | klips_eroute_key_need(k);
 }
 
 static bool proto_has_ports(u8 proto)
@@ -132,7 +127,12 @@ static bool proto_has_ports(u8 proto)
 	}
 }
 
-static void make_mask(union klips_addr *mask, unsigned int len)
+/**
+ * klips_eroute_make_mask() - the mask of a prefix
+ * @mask: set to @len one bits, then zeros
+ * @len: the prefix length, 0..128
+ */
+void klips_eroute_make_mask(union klips_addr *mask, unsigned int len)
 {
 	memset(mask, 0, sizeof(*mask));
 	memset(mask->ip6.s6_addr, 0xff, len / 8);
@@ -176,11 +176,23 @@ static int check_prefixes(const struct klips_eroute_key *k, unsigned int bytes,
 	return 0;
 }
 
-/* Validate @in and build its canonical form, the form the table stores. */
-static int key_canon(const struct klips_eroute_key *in,
-		     struct klips_eroute_key *out, struct netlink_ext_ack *extack)
+/**
+ * klips_eroute_key_check() - validate selectors and make them canonical
+ * @in: the selectors from a request
+ * @out: set to their canonical form, the form the table stores
+ * @extack: why they are refused
+ *
+ * What the table's add and del do first, and what the inbound policy of
+ * eroute --addin, which is no table entry but takes the same prefixes, is
+ * held to.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int klips_eroute_key_check(const struct klips_eroute_key *in,
+			   struct klips_eroute_key *out,
+			   struct netlink_ext_ack *extack)
 {
-	unsigned int bytes = addr_bytes(in->family);
+	unsigned int bytes = klips_eroute_addr_bytes(in->family);
 	int err;
 
 	if (!bytes) {
@@ -211,24 +223,6 @@ static int key_canon(const struct klips_eroute_key *in,
 	return 0;
 }
 
-/**
- * klips_eroute_key_check() - validate selectors as the table would
- * @in: the selectors from a request
- * @out: set to their canonical form
- * @extack: why they are refused
- *
- * For the inbound policy of eroute --addin, which is no table entry but
- * takes the same prefixes.
- *
- * Return: 0 or -EINVAL.
- */
-int klips_eroute_key_check(const struct klips_eroute_key *in,
-			   struct klips_eroute_key *out,
-			   struct netlink_ext_ack *extack)
-{
-	return key_canon(in, out, extack);
-}
-
 static int cmp_uint(unsigned int a, unsigned int b)
 {
 	return a < b ? -1 : a > b;
@@ -248,11 +242,11 @@ static int cmp_uint(unsigned int a, unsigned int b)
 int klips_eroute_key_cmp(const struct klips_eroute_key *a,
 			 const struct klips_eroute_key *b)
 {
-	unsigned int bytes = addr_bytes(a->family);
+	unsigned int bytes = klips_eroute_addr_bytes(a->family);
 	int d;
 
 	d = cmp_uint(a->family, b->family) ?:
-	    cmp_uint(key_rank(b), key_rank(a));
+	    cmp_uint(klips_eroute_key_rank(b), klips_eroute_key_rank(a));
 	if (d)
 		return d;
 	/* Network byte order: memcmp() compares numerically. */
@@ -307,7 +301,7 @@ static struct klips_eroute_tuple *tuple_find(struct klips_eroute_table *t,
 					     struct list_head **pos)
 {
 	struct list_head *head = family_tuples(t, k->family);
-	u32 rank = key_rank(k);
+	u32 rank = klips_eroute_key_rank(k);
 	struct klips_eroute_tuple *tp;
 
 	list_for_each_entry(tp, head, list) {
@@ -327,13 +321,13 @@ static struct klips_eroute_tuple *tuple_new(const struct klips_eroute_key *k)
 	tp = kzalloc(sizeof(*tp), GFP_KERNEL_ACCOUNT);
 	if (!tp)
 		return NULL;
-	make_mask(&tp->dmask, k->dst_len);
-	make_mask(&tp->smask, k->src_len);
-	tp->rank = key_rank(k);
+	klips_eroute_make_mask(&tp->dmask, k->dst_len);
+	klips_eroute_make_mask(&tp->smask, k->src_len);
+	tp->rank = klips_eroute_key_rank(k);
 	tp->dst_len = k->dst_len;
 	tp->src_len = k->src_len;
-	tp->need = key_need(k);
-	tp->words = addr_bytes(k->family) / sizeof(u32);
+	tp->need = klips_eroute_key_need(k);
+	tp->words = klips_eroute_addr_bytes(k->family) / sizeof(u32);
 	return tp;
 }
 
@@ -454,7 +448,7 @@ int klips_eroute_add(struct klips_eroute_table *t,
 	int err;
 
 	lockdep_assert_held(t->lock);
-	err = key_canon(key, &k, extack);
+	err = klips_eroute_key_check(key, &k, extack);
 	if (err)
 		return err;
 	old = tree_find(t, &k, &link, &parent);
@@ -522,7 +516,7 @@ int klips_eroute_del(struct klips_eroute_table *t,
 	int err;
 
 	lockdep_assert_held(t->lock);
-	err = key_canon(key, &k, extack);
+	err = klips_eroute_key_check(key, &k, extack);
 	if (err)
 		return err;
 	e = tree_find(t, &k, &link, &parent);
@@ -641,10 +635,11 @@ struct klips_eroute *klips_eroute_lookup(struct klips_eroute_table *t,
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "eroute lookup needs rcu_read_lock()");
-	if (!addr_bytes(family))
+	if (!klips_eroute_addr_bytes(family))
 		return NULL;
-	have = (proto ? NEED_PROTO : 0) | (sport ? NEED_SPORT : 0) |
-	       (dport ? NEED_DPORT : 0);
+	have = (proto ? KLIPS_EROUTE_NEED_PROTO : 0) |
+	       (sport ? KLIPS_EROUTE_NEED_SPORT : 0) |
+	       (dport ? KLIPS_EROUTE_NEED_DPORT : 0);
 	list_for_each_entry_rcu(tp, family_tuples(t, family), list) {
 		/*
 		 * A zero the shape needs would turn the probe into a key of
@@ -656,9 +651,9 @@ struct klips_eroute *klips_eroute_lookup(struct klips_eroute_table *t,
 		mask_addr(&probe.src, saddr, &tp->smask, tp->words);
 		probe.dst_len = tp->dst_len;
 		probe.src_len = tp->src_len;
-		probe.proto = tp->need & NEED_PROTO ? proto : 0;
-		probe.sport = tp->need & NEED_SPORT ? sport : 0;
-		probe.dport = tp->need & NEED_DPORT ? dport : 0;
+		probe.proto = tp->need & KLIPS_EROUTE_NEED_PROTO ? proto : 0;
+		probe.sport = tp->need & KLIPS_EROUTE_NEED_SPORT ? sport : 0;
+		probe.dport = tp->need & KLIPS_EROUTE_NEED_DPORT ? dport : 0;
 		e = rhashtable_lookup(&t->ht, &probe, eroute_params);
 		if (e)
 			return e;
@@ -679,10 +674,11 @@ bool klips_eroute_has_ports(struct klips_eroute_table *t, u8 family)
 {
 	struct klips_eroute_tuple *tp;
 
-	if (!addr_bytes(family))
+	if (!klips_eroute_addr_bytes(family))
 		return false;
 	list_for_each_entry_rcu(tp, family_tuples(t, family), list)
-		if (tp->need & (NEED_SPORT | NEED_DPORT))
+		if (tp->need &
+		    (KLIPS_EROUTE_NEED_SPORT | KLIPS_EROUTE_NEED_DPORT))
 			return true;
 	return false;
 }

@@ -17,6 +17,9 @@
 #define _KLIPS_EROUTE_H
 
 #include <linux/types.h>
+#include <linux/bits.h>
+#include <linux/in6.h>
+#include <linux/socket.h>
 #include <linux/rbtree_types.h>
 #include <linux/rcupdate.h>
 #include <linux/rhashtable-types.h>
@@ -43,6 +46,28 @@ struct klips_eroute_key {
 	__be16 sport;		/* 0 = any; only with proto TCP/UDP/SCTP... */
 	__be16 dport;
 };
+
+/*
+ * Which fields a key's shape fixes besides the prefixes. As a number it
+ * orders the shapes of equal prefixes as matching does: protocol with both
+ * ports, destination port, source port, protocol alone, nothing.
+ */
+#define KLIPS_EROUTE_NEED_SPORT	BIT(0)
+#define KLIPS_EROUTE_NEED_DPORT	BIT(1)
+#define KLIPS_EROUTE_NEED_PROTO	BIT(2)
+
+/* Address width in bytes, 0 for a family eroutes do not route. */
+static inline unsigned int klips_eroute_addr_bytes(u8 family)
+{
+	switch (family) {
+	case AF_INET:
+		return sizeof(__be32);
+	case AF_INET6:
+		return sizeof(struct in6_addr);
+	default:
+		return 0;
+	}
+}
 
 struct klips_eroute_tuple;
 
@@ -96,6 +121,9 @@ struct klips_eroute *klips_eroute_next_after(struct klips_eroute_table *t,
 
 int klips_eroute_key_cmp(const struct klips_eroute_key *a,
 			 const struct klips_eroute_key *b);
+u8 klips_eroute_key_need(const struct klips_eroute_key *k);
+u32 klips_eroute_key_rank(const struct klips_eroute_key *k);
+void klips_eroute_make_mask(union klips_addr *mask, unsigned int len);
 u64 klips_eroute_packets(const struct klips_eroute *e);
 int klips_eroute_format(const struct klips_eroute *e, char *buf, size_t size);
 
