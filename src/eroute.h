@@ -84,6 +84,18 @@ struct klips_eroute {
 	struct rcu_head rcu;
 };
 
+/* eroute_key.c: the key, checked and canonical, ranked, ordered, printed */
+int klips_eroute_key_check(const struct klips_eroute_key *in,
+			   struct klips_eroute_key *out,
+			   struct netlink_ext_ack *extack);
+u8 klips_eroute_key_need(const struct klips_eroute_key *k);
+u32 klips_eroute_key_rank(const struct klips_eroute_key *k);
+void klips_eroute_make_mask(union klips_addr *mask, unsigned int len);
+int klips_eroute_key_cmp(const struct klips_eroute_key *a,
+			 const struct klips_eroute_key *b);
+int klips_eroute_format(const struct klips_eroute *e, char *buf, size_t size);
+
+/* eroute.c: the table */
 struct klips_eroute_table;
 struct mutex;
 
@@ -109,9 +121,6 @@ struct klips_eroute *klips_eroute_lookup(struct klips_eroute_table *t,
 					 const union klips_addr *daddr,
 					 u8 proto, __be16 sport, __be16 dport);
 
-int klips_eroute_key_check(const struct klips_eroute_key *in,
-			   struct klips_eroute_key *out,
-			   struct netlink_ext_ack *extack);
 bool klips_eroute_has_ports(struct klips_eroute_table *t, u8 family);
 
 /* Listing in matching order, for /proc and netlink dumps. */
@@ -119,13 +128,7 @@ struct klips_eroute *klips_eroute_first(struct klips_eroute_table *t);
 struct klips_eroute *klips_eroute_next_after(struct klips_eroute_table *t,
 					     const struct klips_eroute_key *key);
 
-int klips_eroute_key_cmp(const struct klips_eroute_key *a,
-			 const struct klips_eroute_key *b);
-u8 klips_eroute_key_need(const struct klips_eroute_key *k);
-u32 klips_eroute_key_rank(const struct klips_eroute_key *k);
-void klips_eroute_make_mask(union klips_addr *mask, unsigned int len);
 u64 klips_eroute_packets(const struct klips_eroute *e);
-int klips_eroute_format(const struct klips_eroute *e, char *buf, size_t size);
 
 /* Count a packet that matched @e; packet path, under rcu_read_lock(). */
 static inline void klips_eroute_count_packet(struct klips_eroute *e)
