@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for the eroute table (src/eroute.c): the /proc line of
- * Documentation/klips/proc.md "ipsec_eroute", the matching order, the
- * add/replace/del rules, the listing order, and a table of 100,000 eroutes.
+ * KUnit tests for the eroute table (src/eroute.c) and its key
+ * (src/eroute_key.c): the /proc line of Documentation/klips/proc.md
+ * "ipsec_eroute", the matching order, the add/replace/del rules, the listing
+ * order, and a table of 100,000 eroutes.
  */
 #include <kunit/test.h>
 #include <linux/in.h>
