@@ -76,6 +76,7 @@ struct klips_eroute_table {
 	struct mutex *lock;		/* held by writers and listings */
 	unsigned int count;
 	unsigned int max;
+	unsigned int gen;		/* bumped on every change, for dumps */
 };
 
 static const struct rhashtable_params eroute_params = {
@@ -224,6 +225,7 @@ static int entry_insert(struct klips_eroute_table *t, struct klips_eroute *e,
 	rb_link_node(&e->rb, parent, link);
 	rb_insert_color(&e->rb, &t->tree);
 	WRITE_ONCE(t->count, t->count + 1);
+	t->gen++;
 	return 0;
 
 err_free_tuple:
@@ -246,6 +248,7 @@ static int entry_replace(struct klips_eroute_table *t, struct klips_eroute *old,
 	if (WARN_ON_ONCE(err))
 		return err;
 	rb_replace_node(&old->rb, &e->rb, &t->tree);
+	t->gen++;
 	/* Late readers of @old still count into the adopted counter. */
 	kfree_rcu(old, rcu);
 	return 0;
@@ -305,6 +308,7 @@ static void entry_remove(struct klips_eroute_table *t, struct klips_eroute *e)
 	rb_erase(&e->rb, &t->tree);
 	tuple_put(e->tuple);
 	WRITE_ONCE(t->count, t->count - 1);
+	t->gen++;
 	call_rcu(&e->rcu, entry_free_rcu);
 }
 
@@ -376,6 +380,7 @@ static void flush(struct klips_eroute_table *t)
 	}
 	t->tree = RB_ROOT;
 	WRITE_ONCE(t->count, 0);
+	t->gen++;
 }
 
 /**
@@ -421,6 +426,20 @@ unsigned int klips_eroute_count(const struct klips_eroute_table *t)
 	return READ_ONCE(t->count);
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_eroute_count);
+
+/**
+ * klips_eroute_gen() - the table's change count
+ * @t: the table; the caller holds its lock
+ *
+ * A dump that resumes sees whether the table changed between its parts.
+ *
+ * Return: a number that every add, replace, delete and flush changes.
+ */
+unsigned int klips_eroute_gen(const struct klips_eroute_table *t)
+{
+	lockdep_assert_held(t->lock);
+	return t->gen;
+}
 
 static void mask_addr(union klips_addr *out, const union klips_addr *in,
 		      const union klips_addr *mask, unsigned int words)

@@ -114,6 +114,7 @@ void klips_eroute_flush(struct klips_eroute_table *t);
 struct klips_eroute *klips_eroute_get(struct klips_eroute_table *t,
 				      const struct klips_eroute_key *key);
 unsigned int klips_eroute_count(const struct klips_eroute_table *t);
+unsigned int klips_eroute_gen(const struct klips_eroute_table *t);
 
 struct klips_eroute *klips_eroute_lookup(struct klips_eroute_table *t,
 					 u8 family,

@@ -119,6 +119,7 @@ static int fill_dev(struct sk_buff *skb, struct net_device *dev,
 			  &klips_nl_family, NLM_F_MULTI, KLIPS_CMD_DEV_GET);
 	if (!hdr)
 		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
 	eff = klips_dev_effective_mtu(dev);
 	if (nla_put_string(skb, KLIPS_A_DEV_NAME, dev->name) ||
 	    (phys && nla_put_string(skb, KLIPS_A_DEV_PHYSICAL, phys->name)) ||
@@ -143,6 +144,12 @@ int klips_nl_dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	 * mutex and RCU, as /proc's tncfg, never under the global RTNL.
 	 */
 	mutex_lock(&klips_net(net)->lock);
+	/*
+	 * The walk resumes by position: a device registered or unregistered
+	 * between two parts (the list's own change count, which RTNL guards)
+	 * sets NLM_F_DUMP_INTR on the later one.
+	 */
+	cb->seq = READ_ONCE(net->dev_base_seq);
 	rcu_read_lock();
 	for_each_netdev_rcu(net, dev) {
 		if (!klips_dev_is_klips(dev))

@@ -162,6 +162,7 @@ static int fill_eroute(struct sk_buff *skb, const struct klips_eroute *e,
 			  &klips_nl_family, NLM_F_MULTI, KLIPS_CMD_EROUTE_GET);
 	if (!hdr)
 		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
 	if (klips_nl_put_eroute_key(skb, k) ||
 	    klips_nl_put_said(skb, KLIPS_A_EROUTE_SAID, &e->said) ||
 	    klips_nl_put_u64(skb, KLIPS_A_EROUTE_PACKETS, klips_eroute_packets(e))) {
@@ -187,6 +188,8 @@ int klips_nl_eroute_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 
 	BUILD_BUG_ON(sizeof(*c) > sizeof(cb->ctx));
 	mutex_lock(&kn->lock);
+	/* Changes between two parts set NLM_F_DUMP_INTR on the later one. */
+	cb->seq = klips_eroute_gen(kn->eroutes);
 	e = c->started ? klips_eroute_next_after(kn->eroutes, &c->last) :
 			 klips_eroute_first(kn->eroutes);
 	for (; e; e = klips_eroute_next_after(kn->eroutes, &e->key)) {

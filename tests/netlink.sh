@@ -14,8 +14,9 @@ nlraw() { /usr/bin/python3 "$here/nlraw.py" "$@"; }
 ipsec=$here/../tools/ipsec
 
 # 63 checks of this script's own, and nlraw's: 40 malformed requests, the
-# fuzz's 1 and perm's 7, each helper +1 for itself (helper_run).
-plan $((63 + 41 + 2 + 8 + KMEMLEAK))
+# fuzz's 1, perm's 7 and dumpintr's 4, each helper +1 for itself
+# (helper_run).
+plan $((63 + 41 + 2 + 8 + 5 + KMEMLEAK))
 kmemleak_clear
 check "insmod klips.ko" klips_insmod "$mod"
 ip link add d0 type dummy
@@ -180,6 +181,15 @@ gone=$(( $(now_ms) - t0 ))
 check_eq "... and expires after larval_lifetime (2 s), within 30 s" "" \
 	"$(grep larval /proc/net/ipsec_spi)"
 check_match "... not before 2 s (gone after ${gone} ms)" '^([2-9][0-9]{3}|[1-9][0-9]{4,})$' "$gone"
+
+# --- dumps that resume across a change: NLM_F_DUMP_INTR --------------------------
+# Eroutes and devices in a namespace of their own, many enough for a dump
+# in several parts.
+echo 200 > /sys/module/klips/parameters/max_devices
+ip netns add ns7
+helper_run 4 "nlraw dumpintr" ip netns exec ns7 /usr/bin/python3 "$here/nlraw.py" dumpintr
+ip netns del ns7
+echo 64 > /sys/module/klips/parameters/max_devices
 
 # --- unload with state present ---------------------------------------------------
 check "rmmod klips with SAs in two namespaces" rmmod klips

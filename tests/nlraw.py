@@ -37,7 +37,10 @@ SA_STATE, SA_SEQ, SA_BITMAP = 20, 23, 24
 DIR_IN, DIR_OUT, FLAGS_ESN = 1, 2, 0x100
 SAID_PROTO, SAID_SPI, SAID_DST = 1, 2, 3
 ADDR_IP4, ADDR_IP6 = 1, 2
-EROUTE_SAID = 8
+EROUTE_SRC, EROUTE_SRC_LEN, EROUTE_DST, EROUTE_DST_LEN, EROUTE_SAID = 1, 2, 3, 4, 8
+DEV_NAME = 1
+NLM_F_DUMP_INTR = 0x10
+SHUNT_PASS = 256
 
 T = {"n": 0, "fail": 0}
 
@@ -311,6 +314,87 @@ def fuzz(g, n, seed):
        % (n, seed), "%d answered" % answered)
 
 
+def pass_eroute(i):
+    """eroute 10.<i>/32 -> 198.18.<i>/32 => %pass."""
+    return (nest(EROUTE_SRC, be32(ADDR_IP4, 0x0a000000 + i)) +
+            u8(EROUTE_SRC_LEN, 32) +
+            nest(EROUTE_DST, be32(ADDR_IP4, 0xc6120000 + i)) +
+            u8(EROUTE_DST_LEN, 32) +
+            nest(EROUTE_SAID, u8(SAID_PROTO, 61), u32(SAID_SPI, SHUNT_PASS),
+                 nest(SAID_DST, be32(ADDR_IP4, 0))))
+
+
+def dump_parts(fam, cmd, between=None):
+    """A dump read one part at a time, on a socket of its own that never
+    read more than 4 KiB at once (the kernel sizes the parts it builds by
+    the largest read so far): parts of one page or less. Reading a part
+    makes the kernel build the next, so @between, run once the first part
+    is read, lands between the second and the third.
+    Return: (parts read, [(part, flags) of every message])."""
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+    s.settimeout(10)
+    body = struct.pack("=BBH", CMD[cmd], 1, 0)
+    s.send(struct.pack("=IHHII", 20, fam, NLM_F_REQUEST | NLM_F_ACK |
+                       NLM_F_DUMP, 1, 0) + body)
+    got, parts = [], 0
+    while True:
+        data, _, mflags, _ = s.recvmsg(4096)
+        if mflags & socket.MSG_TRUNC:
+            sys.exit("nlraw: a dump part longer than 4096 bytes")
+        parts += 1
+        off = 0
+        while off < len(data):
+            ln, typ, flags, mseq, _ = struct.unpack_from("=IHHII", data, off)
+            if mseq == 1 and typ in (NLMSG_DONE, NLMSG_ERROR):
+                s.close()
+                return parts, got
+            if mseq == 1:
+                got.append((parts, flags))
+            off += (ln + 3) & ~3
+        if parts == 1 and between:
+            between()
+
+
+def intr_checks(g, what, cmd, n, change):
+    """Two dumps of @n objects: the one with a change between its parts
+    flags a later part NLM_F_DUMP_INTR; the one without flags nothing."""
+    parts, got = dump_parts(g.fam, cmd)
+    ok(parts >= 3 and len(got) == n and
+       not any(f & NLM_F_DUMP_INTR for _, f in got),
+       "%s dump in %d parts, nothing changed: %d objects, no "
+       "NLM_F_DUMP_INTR" % (what, parts, n),
+       "%d messages, flags %s" % (len(got), sorted({f for _, f in got})))
+    parts, got = dump_parts(g.fam, cmd, change)
+    late = [p for p, f in got if f & NLM_F_DUMP_INTR]
+    ok(parts >= 3 and late and min(late) >= 2,
+       "%s dump in %d parts, one added after the first: a later part has "
+       "NLM_F_DUMP_INTR" % (what, parts),
+       "parts with the flag: %s" % sorted(set(late)))
+
+
+def dumpintr(g):
+    """Dumps that resume tell a reader the table changed under them."""
+    n = 400
+    for i in range(n):
+        err, ext, _ = g.do("eroute_add", pass_eroute(i))
+        if err:
+            sys.exit("nlraw: eroute %d: %s: %s" % (i, os.strerror(err), ext))
+    intr_checks(g, "eroute", "eroute_get", n,
+                lambda: g.do("eroute_add", pass_eroute(n)))
+    g.do("eroute_flush", b"")
+    # Devices: the caller raised max_devices. The namespace may have its
+    # own ipsecN already.
+    n = 150
+    base = len(dump_parts(g.fam, "dev_get")[1])
+    for i in range(n):
+        err, ext, _ = g.do("dev_add", attr(DEV_NAME, b"ipsec%d\0" % (100 + i)))
+        if err:
+            sys.exit("nlraw: ipsec%d: %s: %s" % (100 + i, os.strerror(err),
+                                                  ext))
+    intr_checks(g, "device", "dev_get", base + n,
+                lambda: g.do("dev_add", attr(DEV_NAME, b"ipsec99\0")))
+
+
 def perm(g):
     for cmd, payload in (("sa_add", good_sa()), ("sa_del", said()),
                          ("sa_flush", b""), ("eroute_flush", b""),
@@ -332,6 +416,8 @@ def main():
         fuzz(g, int(sys.argv[2]), int(sys.argv[3]))
     elif sys.argv[1] == "perm":
         perm(g)
+    elif sys.argv[1] == "dumpintr":
+        dumpintr(g)
     elif sys.argv[1] == "add":
         err, ext, _ = g.do("sa_add", good_sa(int(sys.argv[2], 0)))
         if err:
@@ -346,7 +432,7 @@ def main():
         if err or not msgs:
             sys.exit("nlraw: %s: %s" % (os.strerror(err), ext))
         print("ok")
-    if sys.argv[1] in ("cases", "fuzz", "perm"):
+    if sys.argv[1] in ("cases", "fuzz", "perm", "dumpintr"):
         # The last line once every check ran: tests/lib.sh's helper_run
         # compares it with the lines it absorbed and with its plan.
         print("# checks: %d" % T["n"])
