@@ -183,35 +183,132 @@ else
 	record "checkpatch --strict: src/ include/ tests/kunit/" 1
 fi
 
+# The guests: every stage boots its own (UML, or Debian's kernel under
+# qemu) and writes its results to its own run directory, so up to
+# $KLIPS_CHECK_JOBS of them (default: one per CPU; a UML guest keeps one
+# CPU busy) run at once. Their results are read afterwards, in the order
+# below, whichever finished first.
+jobs_max=${KLIPS_CHECK_JOBS:-$(nproc)}
+start_guest() {	# start_guest <name> <command...>: in the background
+	local name=$1
+	shift
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+		wait -n
+	done
+	echo "    started $name"
+	(
+		t0=$SECONDS
+		"$@" > "$log/$name.console" 2>&1 < /dev/null
+		echo $? > "$log/$name.rc"
+		echo $((SECONDS - t0)) > "$log/$name.secs"
+	) &
+}
+
+# Debian's kernels for qemu, fetched once before their guests start.
+phase "Debian kernels for qemu (cached after the first fetch)"
+for hdr in $debian; do
+	series=$(sed -E 's/^linux-headers-([0-9]+\.[0-9]+).*/\1/' <<< "$(basename "$hdr")")
+	"$top/scripts/qemu-kernel.sh" "$series" > "$log/qemu-kernel-$series.log" 2>&1 ||
+		{ tail -5 "$log/qemu-kernel-$series.log"; record "qemu: Debian $series kernel ready" 1; }
+done
+
+# One guest boot per script, many cases each. The tunnel matrix is split
+# over three guests (TUNNEL_SHARD), each far below the guest's time limit
+# (uml-run.sh, 1200 s) even where a cell takes 18 s.
+# nlfuzz: the stateful netlink fuzzer, 60 s (600 s in make check-full).
+# make check-full's tunnel matrix (888 cells) takes 20 guests.
+stages=(netns netlink nlfuzz tool path life wire)
+shards=3
+[ "$full" = 1 ] && shards=20
+for ((k = 1; k <= shards; k++)); do
+	stages+=("tunnel:$k/$shards")
+done
+# On Debian's kernels: the smoke test, the same namespace tests as in UML,
+# and a klips gateway against an XFRM one on four CPUs with pcrypt.
+qstages=()
+for hdr in $debian; do
+	series=$(sed -E 's/^linux-headers-([0-9]+\.[0-9]+).*/\1/' <<< "$(basename "$hdr")")
+	for t in qemu-smoke netns netlink qemu-tunnel; do
+		qstages+=("$series:$t:$(basename "$hdr")")
+	done
+done
+
 # A checkout under /tmp: the guest hides the host's /tmp behind its own
 # tmpfs, but not the checkout; the copy reuses the cached guest kernel.
-echo "== a checkout under /tmp (debug UML guest)"
-phase "checkout under /tmp"
 copy=$(mktemp -d /tmp/klips-checkout.XXXXXX)
 git ls-files -z | tar --null -T - -cf - | tar -C "$copy" -xf -
 marker=klips-guest-private-$$
+
+stage_name() {	# stage_name <tunnel:1/3> -> tunnel-1of3
+	local st=$1 t=${1%%:*}
+	if [ "$st" = "$t" ]; then
+		echo "$t"
+	else
+		local n=$t-${st#*:}
+		echo "${n/\//of}"
+	fi
+}
+
+echo "== guests, $jobs_max at a time"
+phase "guests ($jobs_max at a time; each one's own time below)"
+# Longest first, so that the last to finish is a short one.
+for st in "${stages[@]}"; do
+	[ "${st%%:*}" = tunnel ] || continue
+	name=$(stage_name "$st")
+	# uml-run.sh passes no environment: the guest scripts take arguments.
+	KLIPS_RUN_DIR=$log/$name start_guest "$name" "$top/scripts/uml-run.sh" debug \
+		tests/tunnel.sh "$mod" "KLIPS_CHECK_FULL=$full" "TUNNEL_SHARD=${st#*:}"
+done
+for q in "${qstages[@]}"; do
+	IFS=: read -r series t hname <<< "$q"
+	arg=$top/build/mod/$hname
+	smp=2
+	[ "$t" = qemu-smoke ] && arg=$arg/klips.ko
+	[ "$t" = qemu-tunnel ] && smp=4
+	KLIPS_QEMU_SMP=$smp KLIPS_RUN_DIR=$log/qemu-$series-$t start_guest "qemu-$series-$t" \
+		"$top/scripts/qemu-run.sh" "$series" "tests/$t.sh" "$arg"
+done
+for st in "${stages[@]}"; do
+	t=${st%%:*}
+	[ "$t" != tunnel ] || continue
+	args=("$mod")
+	[ "$t" = nlfuzz ] && args+=("KLIPS_CHECK_FULL=$full")
+	KLIPS_RUN_DIR=$log/$t start_guest "$t" "$top/scripts/uml-run.sh" debug "tests/$t.sh" "${args[@]}"
+done
+KLIPS_RUN_DIR=$log/kunit start_guest kunit "$top/scripts/uml-run.sh" debug tests/kunit.sh "$mod"
+KLIPS_UML_TIMEOUT=300 KLIPS_RUN_DIR=$copy/build/runs/checkout start_guest checkout \
+	"$copy/scripts/uml-run.sh" debug "$copy/tests/checkout.sh" "$mod" "$marker"
+wait
+phase ""
+
+guest_rc() {	# guest_rc <name>: its exit status, 255 if it left none
+	cat "$log/$1.rc" 2>/dev/null || echo 255
+}
+guest_time() {	# guest_time <name>
+	times+=("$(printf '%6s s  %s' "$(cat "$log/$1.secs" 2>/dev/null || echo '?')" "  $1")")
+}
+
+echo "== a checkout under /tmp (debug UML guest)"
 run=$copy/build/runs/checkout
-KLIPS_UML_TIMEOUT=300 KLIPS_RUN_DIR=$run "$copy/scripts/uml-run.sh" debug \
-	"$copy/tests/checkout.sh" "$mod" "$marker" > "$log/checkout.console" 2>&1
-rc=$?
+rc=$(guest_rc checkout)
+guest_time checkout
 cp "$run/output.txt" "$log/checkout.txt" 2>/dev/null
 count_tap checkout checkout "$log/checkout.txt"
-record "checkout under /tmp: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
+record "checkout under /tmp: guest finished (exit $rc)" "$([ "$rc" -eq 0 ] && echo 0 || echo 1)"
 [ -f "$run/checkout-written" ] && [ ! -e "/tmp/$marker" ]
 record "checkout under /tmp: results reached the host, the guest's /tmp did not" $?
 sanitizer_scan checkout "$log/checkout.console" "$run"
 rm -rf "$copy" "/tmp/$marker"
 
 echo "== KUnit (debug UML guest)"
-phase "kunit"
 # tests/kunit.sh checks (TAP, with its plan) that every suite in
 # tests/kunit/ registered, and scans for leaks once both modules are gone;
 # the suites' own results are KTAP files, parsed here by kunit.py.
 run=$log/kunit
-KLIPS_RUN_DIR=$run "$top/scripts/uml-run.sh" debug tests/kunit.sh "$mod" > "$run.console" 2>&1
-rc=$?
+rc=$(guest_rc kunit)
+guest_time kunit
 count_tap kunit kunit "$run/output.txt"
-record "kunit: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
+record "kunit: guest finished (exit $rc)" "$([ "$rc" -eq 0 ] && echo 0 || echo 1)"
 sanitizer_scan kunit "$run.console" "$run"
 ktaps=$(ls "$run"/kunit-*.ktap 2>/dev/null)
 if [ -n "$ktaps" ]; then
@@ -244,59 +341,26 @@ else
 	record "kunit: no KUnit output" 1
 fi
 
-# One guest boot per script, many cases each. The tunnel matrix is split
-# over three guests (TUNNEL_SHARD), each far below the guest's time limit
-# (uml-run.sh, 1200 s) even where a cell takes 18 s.
-# nlfuzz: the stateful netlink fuzzer, 60 s (600 s in make check-full).
-# make check-full's tunnel matrix (888 cells) takes 20 guests.
-stages=(netns netlink nlfuzz tool path life wire)
-shards=3
-[ "$full" = 1 ] && shards=20
-for ((k = 1; k <= shards; k++)); do
-	stages+=("tunnel:$k/$shards")
-done
 for st in "${stages[@]}"; do
-	t=${st%%:*} name=$t
-	args=("$mod")
-	# uml-run.sh passes no environment: the guest scripts take arguments.
-	case $t in
-	nlfuzz | tunnel) args+=("KLIPS_CHECK_FULL=$full") ;;
-	esac
-	if [ "$st" != "$t" ]; then
-		args+=("TUNNEL_SHARD=${st#*:}")
-		name=$t-${st#*:}
-		name=${name/\//of}
-	fi
+	name=$(stage_name "$st")
 	echo "== $name tests (debug UML guest)"
-	phase "$name"
 	run=$log/$name
-	KLIPS_RUN_DIR=$run "$top/scripts/uml-run.sh" debug "tests/$t.sh" "${args[@]}" > "$run.console" 2>&1
-	rc=$?
-	count_tap "$name" "$t" "$run/output.txt"
-	record "$name: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
+	rc=$(guest_rc "$name")
+	guest_time "$name"
+	count_tap "$name" "${st%%:*}" "$run/output.txt"
+	record "$name: guest finished (exit $rc)" "$([ "$rc" -eq 0 ] && echo 0 || echo 1)"
 	sanitizer_scan "$name" "$run.console" "$run"
 done
 
 echo "== Debian kernels under qemu"
-for hdr in $debian; do
-	name=$(basename "$hdr")
-	series=$(sed -E 's/^linux-headers-([0-9]+\.[0-9]+).*/\1/' <<< "$name")
-	# The smoke test, the same namespace tests as in UML, and a klips
-	# gateway against an XFRM one on four CPUs with pcrypt.
-	for t in qemu-smoke netns netlink qemu-tunnel; do
-		run=$log/qemu-$series-$t
-		phase "qemu $series $t"
-		arg=$top/build/mod/$name
-		smp=2
-		[ $t = qemu-smoke ] && arg=$arg/klips.ko
-		[ $t = qemu-tunnel ] && smp=4
-		KLIPS_QEMU_SMP=$smp KLIPS_RUN_DIR=$run "$top/scripts/qemu-run.sh" "$series" "tests/$t.sh" \
-			"$arg" > "$run.console" 2>&1
-		rc=$?
-		count_tap "qemu $series $t" "$t" "$run/output.txt"
-		record "qemu $series $t: guest finished (exit $rc)" $([ $rc -eq 0 ] && echo 0 || echo 1)
-		sanitizer_scan "qemu $series $t" "$run.console" "$run"
-	done
+for q in "${qstages[@]}"; do
+	IFS=: read -r series t _ <<< "$q"
+	run=$log/qemu-$series-$t
+	rc=$(guest_rc "qemu-$series-$t")
+	guest_time "qemu-$series-$t"
+	count_tap "qemu $series $t" "$t" "$run/output.txt"
+	record "qemu $series $t: guest finished (exit $rc)" "$([ "$rc" -eq 0 ] && echo 0 || echo 1)"
+	sanitizer_scan "qemu $series $t" "$run.console" "$run"
 done
 
 phase ""
