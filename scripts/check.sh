@@ -213,12 +213,14 @@ for hdr in $debian; do
 done
 
 # One guest boot per script, many cases each. The tunnel matrix is split
-# over three guests (TUNNEL_SHARD), each far below the guest's time limit
-# (uml-run.sh, 1200 s) even where a cell takes 18 s.
+# over six guests (TUNNEL_SHARD): each far below the guest's time limit
+# (uml-run.sh, 1200 s) even on a loaded machine (three shards took over
+# 1200 s each with five guests on two CPUs), and small pieces pack well
+# beside the other guests.
 # nlfuzz: the stateful netlink fuzzer, 60 s (600 s in make check-full).
 # make check-full's tunnel matrix (888 cells) takes 20 guests.
 stages=(netns netlink nlfuzz tool path life wire)
-shards=3
+shards=6
 [ "$full" = 1 ] && shards=20
 for ((k = 1; k <= shards; k++)); do
 	stages+=("tunnel:$k/$shards")
