@@ -464,3 +464,9 @@ hdr_error:
 	return -EINVAL;
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_ah_input);
+
+const struct klips_xform_type klips_ah_type = {
+	.proto		= IPPROTO_AH,
+	.output		= klips_ah_output,
+	.input		= klips_ah_input,
+};

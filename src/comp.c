@@ -294,3 +294,9 @@ int klips_comp_input(struct sk_buff *skb, struct klips_sa *sa)
 	return ipch.nexthdr;
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_comp_input);
+
+const struct klips_xform_type klips_comp_type = {
+	.proto		= IPPROTO_COMP,
+	.output		= klips_comp_output,
+	.input		= klips_comp_input,
+};

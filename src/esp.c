@@ -361,3 +361,9 @@ int klips_esp_input(struct sk_buff *skb, struct klips_sa *sa)
 	return esp_input_finish(skb, sa, err);
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_esp_input);
+
+const struct klips_xform_type klips_esp_type = {
+	.proto		= IPPROTO_ESP,
+	.output		= klips_esp_output,
+	.input		= klips_esp_input,
+};

@@ -12,7 +12,6 @@
  */
 #include <linux/module.h>
 #include <linux/icmp.h>
-#include <linux/inetdevice.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/udp.h>
@@ -40,111 +39,6 @@ static void in_drop(struct sk_buff *skb, struct klips_net *kn,
 {
 	klips_stat_inc(kn, stat);
 	kfree_skb(skb);
-}
-
-static bool prefix_match(u8 family, const union klips_addr *a,
-			 const struct klips_prefix *p)
-{
-	if (family == AF_INET)
-		return !((a->ip4 ^ p->addr.ip4) & inet_make_mask(p->len));
-	return ipv6_prefix_equal(&a->ip6, &p->addr.ip6, p->len);
-}
-
-/* The inner addresses are within @tun's inbound policy, if it has one. */
-static bool policy_allows(struct klips_sa *tun, u8 family,
-			  const union klips_addr *saddr,
-			  const union klips_addr *daddr)
-{
-	const struct klips_policy *pol;
-	bool ok;
-
-	rcu_read_lock();
-	pol = rcu_dereference(tun->policy);
-	ok = !pol || (pol->family == family &&
-		      prefix_match(family, saddr, &pol->src) &&
-		      prefix_match(family, daddr, &pol->dst));
-	rcu_read_unlock();
-	return ok;
-}
-
-/* The outer header the packet came with matches the tun SA's addresses. */
-static bool outer_matches(struct sk_buff *skb, const struct klips_sa *tun)
-{
-	if (skb->protocol == htons(ETH_P_IP))
-		return tun->tun_family == AF_INET &&
-		       ip_hdr(skb)->saddr == tun->src.ip4 &&
-		       ip_hdr(skb)->daddr == tun->tun_dst.ip4;
-	return tun->tun_family == AF_INET6 &&
-	       ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &tun->src.ip6) &&
-	       ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &tun->tun_dst.ip6);
-}
-
-/*
- * Undo the tun SA: skb->data is at the inner header. Validate it before
- * anything walks it, check the inbound policy, apply RFC 6040 to ECN.
- */
-static int ipip_input(struct sk_buff *skb, struct klips_sa *tun, int nexthdr,
-		      struct klips_net *kn)
-{
-	u8 outer_tos = klips_cb(skb)->outer_tos;
-	union klips_addr saddr = {}, daddr = {};
-	unsigned int len;
-	u8 family, state = READ_ONCE(tun->state);
-
-	if (state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING)
-		return KLIPS_STAT_IN_STATE_INVALID;
-	if (!outer_matches(skb, tun))
-		return KLIPS_STAT_IN_POLICY_ERROR;
-	if (nexthdr == IPPROTO_IPIP) {
-		const struct iphdr *iph;
-
-		if (!pskb_may_pull(skb, sizeof(*iph)))
-			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-		iph = (const struct iphdr *)skb->data;
-		if (iph->version != 4 || iph->ihl < 5 ||
-		    !pskb_may_pull(skb, iph->ihl * 4))
-			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-		iph = (const struct iphdr *)skb->data;
-		len = ntohs(iph->tot_len);
-		if (ip_fast_csum(iph, iph->ihl) || len < iph->ihl * 4 ||
-		    len > skb->len)
-			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-		family = AF_INET;
-		saddr.ip4 = iph->saddr;
-		daddr.ip4 = iph->daddr;
-		skb->protocol = htons(ETH_P_IP);
-	} else {
-		const struct ipv6hdr *ip6h;
-
-		if (!pskb_may_pull(skb, sizeof(*ip6h)))
-			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-		ip6h = (const struct ipv6hdr *)skb->data;
-		len = sizeof(*ip6h) + ntohs(ip6h->payload_len);
-		if (ip6h->version != 6 || !ip6h->payload_len || len > skb->len)
-			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-		family = AF_INET6;
-		saddr.ip6 = ip6h->saddr;
-		daddr.ip6 = ip6h->daddr;
-		skb->protocol = htons(ETH_P_IPV6);
-	}
-	if (pskb_trim(skb, len))
-		return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-	if (!policy_allows(tun, family, &saddr, &daddr))
-		return KLIPS_STAT_IN_POLICY_ERROR;
-	skb_reset_network_header(skb);
-	if (INET_ECN_is_ce(outer_tos)) {
-		/* A bare IPIP packet may share its data with a capture. */
-		if (skb_ensure_writable(skb, family == AF_INET ?
-					sizeof(struct iphdr) :
-					sizeof(struct ipv6hdr)))
-			return KLIPS_STAT_IN_HDR_ERROR;
-		/* RFC 6040: CE onto Not-ECT is dropped, onto ECT copied. */
-		if (family == AF_INET ? !IP_ECN_set_ce(ip_hdr(skb)) :
-					!IP6_ECN_set_ce(skb, ipv6_hdr(skb)))
-			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-	}
-	klips_sa_count(tun, skb->len);
-	return KLIPS_STAT_MAX;
 }
 
 /* Transport mode: close the gap ESP left behind the IP header(s). */
@@ -255,19 +149,6 @@ static void natt_mapping(struct sk_buff *skb, struct klips_sa *sa,
 	klips_nl_mapping_notify(kn, sa, &from, sport);
 }
 
-/* Undo @sa's transform, skb->data at its header: as klips_esp_input(). */
-static int xform_input(struct sk_buff *skb, struct klips_sa *sa)
-{
-	switch (sa->said.proto) {
-	case IPPROTO_AH:
-		return klips_ah_input(skb, sa);
-	case IPPROTO_COMP:
-		return klips_comp_input(skb, sa);
-	default:
-		return klips_esp_input(skb, sa);
-	}
-}
-
 /* The SPI of the ESP or AH header at skb->data, or 0 if truncated. */
 static u32 header_spi(struct sk_buff *skb, u8 proto)
 {
@@ -336,7 +217,7 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 		klips_sa_put(sa);
 		sa = inner;
 		klips_cb(skb)->sa = sa;
-		nexthdr = xform_input(skb, sa);
+		nexthdr = sa->type->input(skb, sa);
 		/* The completion resumes here with the inner SA. */
 		if (nexthdr == -EINPROGRESS)
 			return;
@@ -366,7 +247,7 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 	}
 	if (nexthdr == IPPROTO_IPIP || nexthdr == IPPROTO_IPV6) {
 		if (inner && inner->said.proto == IPPROTO_IPIP)
-			stat = ipip_input(skb, inner, nexthdr, kn);
+			stat = klips_ipip_input(skb, inner, nexthdr, kn);
 		else
 			stat = KLIPS_STAT_IN_POLICY_ERROR;
 	} else if (inner) {
@@ -510,7 +391,7 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap)
 	klips_cb(skb)->outer_tos = tos;
 	klips_cb(skb)->natt_sport = natt_sport;
 	dev_hold(skb->dev);
-	ret = xform_input(skb, sa);
+	ret = sa->type->input(skb, sa);
 	if (ret != -EINPROGRESS)
 		klips_input_resume(skb, ret);
 	return 0;
@@ -737,7 +618,7 @@ static int ipip_rcv(struct sk_buff *skb, u8 nexthdr)
 		klips_cb(skb)->outer_tos = key.family == AF_INET ?
 			ipv4_get_dsfield(ip_hdr(skb)) :
 			ipv6_get_dsfield(ipv6_hdr(skb));
-		stat = ipip_input(skb, tun, nexthdr, kn);
+		stat = klips_ipip_input(skb, tun, nexthdr, kn);
 	}
 	if (stat == KLIPS_STAT_MAX)
 		deliver(skb, kn);

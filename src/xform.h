@@ -2,9 +2,10 @@
 /*
  * The packet path: transmit through ipsecN (output.c), receive from the
  * kernel's xfrm protocol chains (input.c), and the transforms they apply
- * (esp.c, ah.c). A transform either finishes at once or, with an asynchronous
- * crypto implementation, returns -EINPROGRESS and resumes the path from
- * its completion: the state it needs travels in skb->cb.
+ * (esp.c, ah.c, comp.c, ipip.c), each behind its struct klips_xform_type. A
+ * transform either finishes at once or, with an asynchronous crypto
+ * implementation, returns -EINPROGRESS and resumes the path from its
+ * completion: the state it needs travels in skb->cb.
  */
 #ifndef _KLIPS_XFORM_H
 #define _KLIPS_XFORM_H
@@ -70,6 +71,35 @@ static inline int klips_in_replay_advance(struct klips_sa *sa,
 	return -EINVAL;
 }
 
+/**
+ * struct klips_xform_type - one protocol's transform, to the SA and packet paths
+ * @proto: the protocol of the SAIDs it serves: IPPROTO_ESP, _AH, _COMP, _IPIP
+ * @output: apply the transform to an outbound packet: 0, -EINPROGRESS (its
+ *	completion calls klips_output_resume()), or an error (the skb is the
+ *	caller's to drop)
+ * @input: undo it, skb->data at its header: the next header, the payload
+ *	at skb->data; -EINPROGRESS (its completion calls klips_input_resume());
+ *	or an error, already counted (-ENODATA: a dummy packet, to be dropped
+ *	quietly). NULL for IPIP, which has no header of its own: the group's
+ *	innermost layer, undone by klips_ipip_input()
+ *
+ * One constant instance per protocol, in the file of its transform;
+ * klips_xform_type_get() finds it, and an SA keeps it in sa->type from its
+ * creation on.
+ */
+struct klips_xform_type {
+	u8 proto;
+	int (*output)(struct sk_buff *skb, struct klips_sa *sa);
+	int (*input)(struct sk_buff *skb, struct klips_sa *sa);
+};
+
+extern const struct klips_xform_type klips_esp_type;
+extern const struct klips_xform_type klips_ah_type;
+extern const struct klips_xform_type klips_comp_type;
+extern const struct klips_xform_type klips_ipip_type;
+
+const struct klips_xform_type *klips_xform_type_get(u8 proto);
+
 /* Outer TTL / hop limit of tunnel packets (module parameter). */
 extern unsigned int klips_ttl;
 
@@ -107,6 +137,14 @@ int klips_comp_input(struct sk_buff *skb, struct klips_sa *sa);
 int klips_ah_output(struct sk_buff *skb, struct klips_sa *sa);
 int klips_ah_input(struct sk_buff *skb, struct klips_sa *sa);
 unsigned int klips_ah_len(const struct klips_sa *sa, u8 family);
+
+/*
+ * ipip.c. Input, skb->data at the inner header (IPv4 for @nexthdr 4, IPv6
+ * for 41) of a packet that came with @tun's outer header: KLIPS_STAT_MAX
+ * with the inner packet ready for delivery, else the counter of the drop.
+ */
+int klips_ipip_input(struct sk_buff *skb, struct klips_sa *tun, int nexthdr,
+		     struct klips_net *kn);
 
 /*
  * Asynchronous requests in flight (esp.c): a namespace's exit waits until
