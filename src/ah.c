@@ -465,8 +465,51 @@ hdr_error:
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_ah_input);
 
+static int ah_resolve(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		      struct netlink_ext_ack *extack)
+{
+	if (!cfg->alg || cfg->enckey_len) {
+		NL_SET_ERR_MSG(extack,
+			       "an ah SA needs --ah and --authkey, and no --enckey");
+		return -EINVAL;
+	}
+	return klips_alg_resolve_ah(cfg->alg, cfg->authkey_len, &sa->xform,
+				    extack);
+}
+
+static int ah_init(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		   struct netlink_ext_ack *extack)
+{
+	const struct klips_integ *a = sa->xform.integ;
+	int err;
+
+	sa->ahash = crypto_alloc_ahash(a->crypto, 0, 0);
+	if (IS_ERR(sa->ahash)) {
+		err = PTR_ERR(sa->ahash);
+		sa->ahash = NULL;
+		NL_SET_ERR_MSG(extack,
+			       "--ah: the kernel has no such algorithm (crypto module missing?)");
+		return err;
+	}
+	if (crypto_ahash_digestsize(sa->ahash) * 8 < a->icv_bits)
+		return -EINVAL;
+	err = crypto_ahash_setkey(sa->ahash, cfg->authkey, cfg->authkey_len);
+	if (err)
+		NL_SET_ERR_MSG(extack, "--authkey: the kernel refused the key");
+	return err;
+}
+
+static void ah_destroy(struct klips_sa *sa)
+{
+	if (sa->ahash)
+		crypto_free_ahash(sa->ahash);
+}
+
 const struct klips_xform_type klips_ah_type = {
 	.proto		= IPPROTO_AH,
+	.resolve	= ah_resolve,
+	.init		= ah_init,
+	.destroy	= ah_destroy,
 	.output		= klips_ah_output,
 	.input		= klips_ah_input,
 };

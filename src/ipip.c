@@ -184,7 +184,21 @@ int klips_ipip_input(struct sk_buff *skb, struct klips_sa *tun, int nexthdr,
 	return KLIPS_STAT_MAX;
 }
 
+static int ipip_resolve(struct klips_sa *sa,
+			const struct klips_sa_config *cfg,
+			struct netlink_ext_ack *extack)
+{
+	if (cfg->alg || cfg->enckey_len || cfg->authkey_len ||
+	    !cfg->tun_family || !cfg->src_family) {
+		NL_SET_ERR_MSG(extack,
+			       "a tun SA takes --ip4|--ip6 --src --dst and no algorithm");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 const struct klips_xform_type klips_ipip_type = {
 	.proto		= IPPROTO_IPIP,
+	.resolve	= ipip_resolve,
 	.output		= ipip_output,
 };

@@ -74,6 +74,14 @@ static inline int klips_in_replay_advance(struct klips_sa *sa,
 /**
  * struct klips_xform_type - one protocol's transform, to the SA and packet paths
  * @proto: the protocol of the SAIDs it serves: IPPROTO_ESP, _AH, _COMP, _IPIP
+ * @resolve: check an add's request for an SA of this protocol (algorithm,
+ *	keys, addresses) and resolve its algorithm into sa->xform; the extack
+ *	says what is refused
+ * @init: allocate and key the SA's transform state, after @resolve and the
+ *	replay window's checks, so that nothing fails at packet time; NULL if
+ *	it has none
+ * @destroy: free that state, of an SA whose @init failed or never ran
+ *	(larval) too; NULL if it has none
  * @output: apply the transform to an outbound packet: 0, -EINPROGRESS (its
  *	completion calls klips_output_resume()), or an error (the skb is the
  *	caller's to drop)
@@ -89,6 +97,11 @@ static inline int klips_in_replay_advance(struct klips_sa *sa,
  */
 struct klips_xform_type {
 	u8 proto;
+	int (*resolve)(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		       struct netlink_ext_ack *extack);
+	int (*init)(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		    struct netlink_ext_ack *extack);
+	void (*destroy)(struct klips_sa *sa);
 	int (*output)(struct sk_buff *skb, struct klips_sa *sa);
 	int (*input)(struct sk_buff *skb, struct klips_sa *sa);
 };
@@ -128,8 +141,6 @@ int klips_ipsec_hdr_offset(struct sk_buff *skb, unsigned int *nh_off);
  * comp.c: synchronous. Output leaves small or incompressible packets as
  * they are; input returns the next header or an error, already counted.
  */
-int klips_comp_get(const char *crypto);
-void klips_comp_put(void);
 int klips_comp_output(struct sk_buff *skb, struct klips_sa *sa);
 int klips_comp_input(struct sk_buff *skb, struct klips_sa *sa);
 
