@@ -507,6 +507,8 @@ static void ah_destroy(struct klips_sa *sa)
 
 const struct klips_xform_type klips_ah_type = {
 	.proto		= IPPROTO_AH,
+	.flags		= KLIPS_XFORM_IPSEC,
+	.name		= "AH",
 	.resolve	= ah_resolve,
 	.init		= ah_init,
 	.destroy	= ah_destroy,

@@ -329,6 +329,8 @@ static void comp_destroy(struct klips_sa *sa)
 
 const struct klips_xform_type klips_comp_type = {
 	.proto		= IPPROTO_COMP,
+	.flags		= KLIPS_XFORM_COMPRESS,
+	.name		= "COMP",
 	.resolve	= comp_resolve,
 	.init		= comp_init,
 	.destroy	= comp_destroy,

@@ -441,6 +441,8 @@ static void esp_destroy(struct klips_sa *sa)
 
 const struct klips_xform_type klips_esp_type = {
 	.proto		= IPPROTO_ESP,
+	.flags		= KLIPS_XFORM_IPSEC,
+	.name		= "ESP",
 	.resolve	= esp_resolve,
 	.init		= esp_init,
 	.destroy	= esp_destroy,

@@ -199,6 +199,8 @@ static int ipip_resolve(struct klips_sa *sa,
 
 const struct klips_xform_type klips_ipip_type = {
 	.proto		= IPPROTO_IPIP,
+	.flags		= KLIPS_XFORM_TUNNEL,
+	.name		= "IPIP",
 	.resolve	= ipip_resolve,
 	.output		= ipip_output,
 };

@@ -138,8 +138,7 @@ static int check_replay(struct klips_sa *sa, const struct klips_sa_config *cfg,
 {
 	bool integrity = sa->xform.integ ||
 			 (sa->xform.cipher && sa->xform.cipher->aead);
-	bool has_window = sa->said.proto == IPPROTO_AH ||
-			  sa->said.proto == IPPROTO_ESP;
+	bool has_window = sa->type->flags & KLIPS_XFORM_IPSEC;
 	int err;
 
 	/* An outbound SA ignores a window: admins key both directions alike. */
@@ -219,13 +218,15 @@ struct klips_sa *klips_sa_create(struct klips_net *kn,
 				 const struct klips_sa_config *cfg,
 				 struct netlink_ext_ack *extack)
 {
+	const struct klips_xform_type *type;
 	struct klips_sa *sa;
 	int err;
 
 	if (!klips_said_spi_valid(&cfg->said)) {
+		type = klips_xform_type_get(cfg->said.proto);
 		if (cfg->said.proto == KLIPS_PROTO_INT)
 			NL_SET_ERR_MSG(extack, "SAID: a shunt is an eroute target, not an SA");
-		else if (cfg->said.proto == IPPROTO_COMP)
+		else if (type && (type->flags & KLIPS_XFORM_COMPRESS))
 			NL_SET_ERR_MSG(extack, "SAID: a CPI is 2 or 0x100..0xffff");
 		else
 			NL_SET_ERR_MSG(extack, "SAID: SPIs 0..0xff are reserved");
@@ -279,7 +280,7 @@ EXPORT_SYMBOL_IF_KUNIT(klips_sa_create);
 /**
  * klips_sa_create_larval() - an SA that reserves a SPI (getspi)
  * @kn: the namespace
- * @said: its SAID
+ * @said: its SAID, whose protocol is an SA's (getspi: ah, esp or comp)
  * @lifetime: seconds until it expires unless an add fills it in
  *
  * Return: the SA with one reference, or NULL.
@@ -297,9 +298,7 @@ struct klips_sa *klips_sa_create_larval(struct klips_net *kn,
 	sa->dir = local_dir(kn->net, said);
 	sa->larval_expires = sa->add_time + lifetime;
 	scnprintf(sa->xform_name, sizeof(sa->xform_name), "%s",
-		  said->proto == IPPROTO_AH ? "AH" :
-		  said->proto == IPPROTO_ESP ? "ESP" :
-		  said->proto == IPPROTO_COMP ? "COMP" : "IPIP");
+		  sa->type->name);
 	return sa;
 }
 
@@ -357,8 +356,7 @@ static int fmt_counters(const struct klips_sa *sa, char *buf, size_t size)
 	u64 auth = atomic64_read(&sa->auth_errs);
 	u64 esize = atomic64_read(&sa->encr_size_errs);
 	u64 epad = atomic64_read(&sa->encr_pad_errs);
-	bool ipsec = sa->said.proto == IPPROTO_AH ||
-		     sa->said.proto == IPPROTO_ESP;
+	bool ipsec = sa->type->flags & KLIPS_XFORM_IPSEC;
 	struct klips_replay_view v;
 	unsigned int alen = 0;
 	int len = 0;
@@ -474,7 +472,7 @@ int klips_sa_format(const struct klips_sa *sa, time64_t now, char *buf,
 				 sa->xform.cipher->iv_bits);
 	len += fmt_counters(sa, buf + len, size - len);
 	len += fmt_lifetimes(sa, now, buf + len, size - len);
-	if (sa->said.proto == IPPROTO_COMP &&
+	if ((sa->type->flags & KLIPS_XFORM_COMPRESS) &&
 	    (atomic64_read(&sa->ratio_in) || atomic64_read(&sa->ratio_out)))
 		len += scnprintf(buf + len, size - len, " ratio=%lld:%lld",
 				 atomic64_read(&sa->ratio_in),

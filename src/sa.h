@@ -115,7 +115,7 @@ struct klips_sa {
 	struct rcu_work free_work;
 	refcount_t refcnt;
 	struct klips_said said;		/* the table key */
-	/* Its protocol's transform (xform.h); NULL: no such protocol. */
+	/* Its protocol's transform (xform.h); NULL: none, refused at add. */
 	const struct klips_xform_type *type;
 
 	u8 state;			/* enum klips_state */

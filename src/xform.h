@@ -71,9 +71,27 @@ static inline int klips_in_replay_advance(struct klips_sa *sa,
 	return -EINVAL;
 }
 
+/* struct klips_xform_type's flags: what sets a protocol apart. */
+enum {
+	/*
+	 * AH and ESP: sequence numbers (--esn, seq), a replay window on an
+	 * inbound SA with integrity, and /proc's replay and error fields.
+	 */
+	KLIPS_XFORM_IPSEC	= BIT(0),
+	/*
+	 * IPComp: a 16-bit CPI for a SPI; a layer a sender may skip (what
+	 * would not shrink goes uncompressed); ratio= in /proc.
+	 */
+	KLIPS_XFORM_COMPRESS	= BIT(1),
+	/* IPIP: the outer header of a tunnel, from the SA's addresses. */
+	KLIPS_XFORM_TUNNEL	= BIT(2),
+};
+
 /**
  * struct klips_xform_type - one protocol's transform, to the SA and packet paths
  * @proto: the protocol of the SAIDs it serves: IPPROTO_ESP, _AH, _COMP, _IPIP
+ * @flags: KLIPS_XFORM_* (above)
+ * @name: the transform's name in /proc before it is keyed (a larval SA)
  * @resolve: check an add's request for an SA of this protocol (algorithm,
  *	keys, addresses) and resolve its algorithm into sa->xform; the extack
  *	says what is refused
@@ -97,6 +115,8 @@ static inline int klips_in_replay_advance(struct klips_sa *sa,
  */
 struct klips_xform_type {
 	u8 proto;
+	u8 flags;
+	const char *name;
 	int (*resolve)(struct klips_sa *sa, const struct klips_sa_config *cfg,
 		       struct netlink_ext_ack *extack);
 	int (*init)(struct klips_sa *sa, const struct klips_sa_config *cfg,
