@@ -505,6 +505,16 @@ static void ah_destroy(struct klips_sa *sa)
 		crypto_free_ahash(sa->ahash);
 }
 
+/*
+ * Padded as the header before it: the SA's family. A larval SA (getspi)
+ * has no transform yet: it adds nothing.
+ */
+static unsigned int ah_overhead(const struct klips_sa *sa, unsigned int len,
+				unsigned int *hlen)
+{
+	return sa->xform.integ ? klips_ah_len(sa, sa->said.family) : 0;
+}
+
 const struct klips_xform_type klips_ah_type = {
 	.proto		= IPPROTO_AH,
 	.flags		= KLIPS_XFORM_IPSEC,
@@ -514,4 +524,5 @@ const struct klips_xform_type klips_ah_type = {
 	.destroy	= ah_destroy,
 	.output		= klips_ah_output,
 	.input		= klips_ah_input,
+	.overhead	= ah_overhead,
 };

@@ -11,6 +11,7 @@
  * alike: in a tunnel group the IPIP SA has already added the outer header.
  */
 #include <linux/scatterlist.h>
+#include <linux/udp.h>
 #include <crypto/aead.h>
 #include <crypto/authenc.h>
 #include <net/esp.h>
@@ -439,6 +440,24 @@ static void esp_destroy(struct klips_sa *sa)
 		crypto_free_aead(sa->aead);
 }
 
+/* A larval SA (getspi) has no transform yet: it adds nothing. */
+static unsigned int esp_overhead(const struct klips_sa *sa, unsigned int len,
+				 unsigned int *hlen)
+{
+	struct crypto_aead *aead = sa->aead;
+	unsigned int plen = len - *hlen, total;
+
+	if (!aead)
+		return 0;
+	total = *hlen + sizeof(struct ip_esp_hdr) +
+		crypto_aead_ivsize(aead) +
+		ALIGN(plen + 2, ALIGN(crypto_aead_blocksize(aead), 4)) +
+		crypto_aead_authsize(aead);
+	if (sa->natt_type)
+		total += sizeof(struct udphdr);
+	return total - len;
+}
+
 const struct klips_xform_type klips_esp_type = {
 	.proto		= IPPROTO_ESP,
 	.flags		= KLIPS_XFORM_IPSEC,
@@ -448,4 +467,5 @@ const struct klips_xform_type klips_esp_type = {
 	.destroy	= esp_destroy,
 	.output		= klips_esp_output,
 	.input		= klips_esp_input,
+	.overhead	= esp_overhead,
 };

@@ -197,10 +197,20 @@ static int ipip_resolve(struct klips_sa *sa,
 	return 0;
 }
 
+/* The outer header, whose length the next layer's padding goes by. */
+static unsigned int ipip_overhead(const struct klips_sa *sa, unsigned int len,
+				  unsigned int *hlen)
+{
+	*hlen = sa->tun_family == AF_INET ?
+		sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	return *hlen;
+}
+
 const struct klips_xform_type klips_ipip_type = {
 	.proto		= IPPROTO_IPIP,
 	.flags		= KLIPS_XFORM_TUNNEL,
 	.name		= "IPIP",
 	.resolve	= ipip_resolve,
 	.output		= ipip_output,
+	.overhead	= ipip_overhead,
 };

@@ -23,8 +23,6 @@
 #include <net/ipv6.h>
 #include <net/route.h>
 #include <net/addrconf.h>
-#include <net/esp.h>
-#include <crypto/aead.h>
 
 #include "xform.h"
 #include "eroute.h"
@@ -481,27 +479,9 @@ static unsigned int group_overhead(struct klips_sa *sa, unsigned int len,
 	 * A larval SA (getspi) has no transform yet: it adds nothing here,
 	 * and carries nothing (pin_group()).
 	 */
-	for (; sa; sa = rcu_dereference(sa->outer)) {
-		if (sa->said.proto == IPPROTO_IPIP) {
-			hlen = sa->tun_family == AF_INET ?
-			       sizeof(struct iphdr) : sizeof(struct ipv6hdr);
-			total += hlen;
-		} else if (sa->said.proto == IPPROTO_ESP && sa->aead) {
-			struct crypto_aead *aead = sa->aead;
-			unsigned int plen = total - hlen;
-
-			total = hlen + sizeof(struct ip_esp_hdr) +
-				crypto_aead_ivsize(aead) +
-				ALIGN(plen + 2,
-				      ALIGN(crypto_aead_blocksize(aead), 4)) +
-				crypto_aead_authsize(aead);
-			if (sa->natt_type)
-				total += sizeof(struct udphdr);
-		} else if (sa->said.proto == IPPROTO_AH && sa->xform.integ) {
-			/* Padded as the header before it: the SA's family. */
-			total += klips_ah_len(sa, sa->said.family);
-		}
-	}
+	for (; sa; sa = rcu_dereference(sa->outer))
+		if (sa->type->overhead)
+			total += sa->type->overhead(sa, total, &hlen);
 	return total - len;
 }
 
@@ -583,18 +563,18 @@ static void refresh_pmtu(struct klips_sa *sa, struct net_device *phys,
 	 * source is the tun SA's, if the group has one.
 	 */
 	while ((outer = rcu_dereference(sa->outer))) {
-		if (sa->said.proto == IPPROTO_IPIP)
+		if (sa->type->flags & KLIPS_XFORM_TUNNEL)
 			src_sa = sa;
 		sa = outer;
 	}
-	if (sa->said.proto == IPPROTO_IPIP)
+	if (sa->type->flags & KLIPS_XFORM_TUNNEL)
 		src_sa = sa;
 	if (!READ_ONCE(sa->pmtu))
 		return;
 	proto = sa->said.proto;
 	family = sa->said.family;
 	daddr = sa->said.dst;
-	if (proto == IPPROTO_IPIP) {
+	if (sa->type->flags & KLIPS_XFORM_TUNNEL) {
 		family = sa->tun_family;
 		daddr = sa->tun_dst;
 		proto = inner_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IPIP;

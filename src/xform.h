@@ -108,6 +108,9 @@ enum {
  *	or an error, already counted (-ENODATA: a dummy packet, to be dropped
  *	quietly). NULL for IPIP, which has no header of its own: the group's
  *	innermost layer, undone by klips_ipip_input()
+ * @overhead: what it adds to a packet of @len bytes whose IP header is
+ *	*@hlen bytes long, for the group's MTU; an outer header it adds sets
+ *	*@hlen. NULL: nothing (IPComp sends what would not shrink as it is)
  *
  * One constant instance per protocol, in the file of its transform;
  * klips_xform_type_get() finds it, and an SA keeps it in sa->type from its
@@ -124,6 +127,8 @@ struct klips_xform_type {
 	void (*destroy)(struct klips_sa *sa);
 	int (*output)(struct sk_buff *skb, struct klips_sa *sa);
 	int (*input)(struct sk_buff *skb, struct klips_sa *sa);
+	unsigned int (*overhead)(const struct klips_sa *sa, unsigned int len,
+				 unsigned int *hlen);
 };
 
 extern const struct klips_xform_type klips_esp_type;
