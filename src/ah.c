@@ -518,6 +518,9 @@ static unsigned int ah_overhead(const struct klips_sa *sa, unsigned int len,
 const struct klips_xform_type klips_ah_type = {
 	.proto		= IPPROTO_AH,
 	.flags		= KLIPS_XFORM_IPSEC,
+	.hdr_len	= offsetof(struct ip_auth_hdr, seq_no), /* to the SPI's end */
+	.spi_off	= offsetof(struct ip_auth_hdr, spi),
+	.spi_mask	= U32_MAX,
 	.name		= "AH",
 	.resolve	= ah_resolve,
 	.init		= ah_init,

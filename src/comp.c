@@ -330,6 +330,9 @@ static void comp_destroy(struct klips_sa *sa)
 const struct klips_xform_type klips_comp_type = {
 	.proto		= IPPROTO_COMP,
 	.flags		= KLIPS_XFORM_COMPRESS,
+	.hdr_len	= sizeof(struct ip_comp_hdr),
+	.spi_off	= 0,
+	.spi_mask	= 0xffff,
 	.name		= "COMP",
 	.resolve	= comp_resolve,
 	.init		= comp_init,

@@ -18,8 +18,6 @@
 #include <linux/tcp.h>
 #include <net/checksum.h>
 #include <linux/rhashtable.h>
-#include <net/esp.h>
-#include <net/ipcomp.h>
 #include <net/gro_cells.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
@@ -149,16 +147,15 @@ static void natt_mapping(struct sk_buff *skb, struct klips_sa *sa,
 	klips_nl_mapping_notify(kn, sa, &from, sport);
 }
 
-/* The SPI of the ESP or AH header at skb->data, or 0 if truncated. */
-static u32 header_spi(struct sk_buff *skb, u8 proto)
+/* The SPI (IPComp: the CPI) of the @type header at @off, or 0 if truncated. */
+static u32 header_spi(struct sk_buff *skb, unsigned int off,
+		      const struct klips_xform_type *type)
 {
-	unsigned int off = proto == IPPROTO_AH ?
-			   offsetof(struct ip_auth_hdr, spi) : 0;
 	__be32 spi;
 
-	if (skb_copy_bits(skb, off, &spi, sizeof(spi)))
+	if (skb_copy_bits(skb, off + type->spi_off, &spi, sizeof(spi)))
 		return 0;
-	return ntohl(spi);
+	return ntohl(spi) & type->spi_mask;
 }
 
 /*
@@ -173,7 +170,7 @@ static struct klips_sa *next_inner(struct sk_buff *skb, struct klips_sa *sa,
 	u8 state;
 
 	if (!inner || inner->said.proto != nexthdr ||
-	    header_spi(skb, nexthdr) != inner->said.spi) {
+	    header_spi(skb, 0, inner->type) != inner->said.spi) {
 		*stat = KLIPS_STAT_IN_POLICY_ERROR;
 		return NULL;
 	}
@@ -234,10 +231,10 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 		natt_mapping(skb, sa, kn);
 	rcu_read_lock();
 	inner = rcu_dereference(sa->inner);
-	if (inner && inner->said.proto == IPPROTO_COMP) {
+	if (inner && (inner->type->flags & KLIPS_XFORM_COMPRESS)) {
 		/* IPComp: undone if the sender compressed, else skipped. */
-		if (nexthdr == IPPROTO_COMP) {
-			nexthdr = klips_comp_input(skb, inner);
+		if (nexthdr == inner->said.proto) {
+			nexthdr = inner->type->input(skb, inner);
 			if (nexthdr < 0) {
 				kfree_skb(skb);
 				goto out_unlock;
@@ -246,7 +243,7 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 		inner = rcu_dereference(inner->inner);
 	}
 	if (nexthdr == IPPROTO_IPIP || nexthdr == IPPROTO_IPV6) {
-		if (inner && inner->said.proto == IPPROTO_IPIP)
+		if (inner && (inner->type->flags & KLIPS_XFORM_TUNNEL))
 			stat = klips_ipip_input(skb, inner, nexthdr, kn);
 		else
 			stat = KLIPS_STAT_IN_POLICY_ERROR;
@@ -311,6 +308,7 @@ static int natt_strip(struct sk_buff *skb, u8 family, u16 nhoff,
  */
 static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap)
 {
+	const struct klips_xform_type *type = klips_xform_type_get(proto);
 	__be16 natt_sport = 0;
 	struct net *net = dev_net(skb->dev);
 	struct klips_net *kn = klips_net(net);
@@ -323,19 +321,14 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap)
 	/* A namespace on its way out: its tables go after an RCU grace period. */
 	if (!check_net(net))
 		return -EINVAL;
-	if (!pskb_may_pull(skb, proto == IPPROTO_COMP ?
-				sizeof(struct ip_comp_hdr) :
-				sizeof(struct ip_esp_hdr))) {
+	if (!pskb_may_pull(skb, type->hdr_len)) {
 		in_drop(skb, kn, KLIPS_STAT_IN_HDR_ERROR);
 		return 0;
 	}
 	memset(&said, 0, sizeof(said));
 	said.proto = proto;
 	said.family = family;
-	/* (AH's SPI, like ESP's, is within the 8 bytes pulled.) */
-	said.spi = proto == IPPROTO_COMP ?
-		   ntohs(((struct ip_comp_hdr *)skb->data)->cpi) :
-		   header_spi(skb, proto);
+	said.spi = header_spi(skb, 0, type);
 	if (family == AF_INET) {
 		said.dst.ip4 = ip_hdr(skb)->daddr;
 		tos = ipv4_get_dsfield(ip_hdr(skb));
@@ -434,17 +427,13 @@ static struct klips_sa *err_sa(struct sk_buff *skb, u8 family, u8 proto,
 			       unsigned int off)
 {
 	struct klips_said said;
-	__be32 hdr;
 
-	/* The SPI (AH's after 4 bytes), or the IPComp header ending in the CPI. */
-	if (proto == IPPROTO_AH)
-		off += offsetof(struct ip_auth_hdr, spi);
-	if (skb_copy_bits(skb, off, &hdr, sizeof(hdr)))
-		return NULL;
 	memset(&said, 0, sizeof(said));
 	said.proto = proto;
 	said.family = family;
-	said.spi = proto == IPPROTO_COMP ? ntohl(hdr) & 0xffff : ntohl(hdr);
+	said.spi = header_spi(skb, off, klips_xform_type_get(proto));
+	if (!said.spi)		/* truncated */
+		return NULL;
 	said.dst = *daddr;
 	return klips_sadb_lookup_rcu(klips_net(dev_net(skb->dev)), &said);
 }
@@ -584,7 +573,7 @@ static bool tun_key_of(struct klips_tun_key *key, const struct sk_buff *skb,
 static bool outer_skippable(struct klips_sa *sa)
 {
 	while ((sa = rcu_dereference(sa->outer)))
-		if (sa->said.proto != IPPROTO_COMP)
+		if (!(sa->type->flags & KLIPS_XFORM_COMPRESS))
 			return false;
 	return true;
 }

@@ -83,7 +83,10 @@ enum {
 	 * would not shrink goes uncompressed); ratio= in /proc.
 	 */
 	KLIPS_XFORM_COMPRESS	= BIT(1),
-	/* IPIP: the outer header of a tunnel, from the SA's addresses. */
+	/*
+	 * IPIP: the outer header of a tunnel, whose addresses are the SA's;
+	 * undone by klips_ipip_input().
+	 */
 	KLIPS_XFORM_TUNNEL	= BIT(2),
 };
 
@@ -91,6 +94,11 @@ enum {
  * struct klips_xform_type - one protocol's transform, to the SA and packet paths
  * @proto: the protocol of the SAIDs it serves: IPPROTO_ESP, _AH, _COMP, _IPIP
  * @flags: KLIPS_XFORM_* (above)
+ * @hdr_len: receive: the bytes of its header that must be there before
+ *	the SPI is read, else the packet is dropped (InHdrError)
+ * @spi_off: the offset in its header of the 32-bit word that ends with the
+ *	SPI
+ * @spi_mask: the SPI's bits in that word (IPComp's CPI has 16)
  * @name: the transform's name in /proc before it is keyed (a larval SA)
  * @resolve: check an add's request for an SA of this protocol (algorithm,
  *	keys, addresses) and resolve its algorithm into sa->xform; the extack
@@ -119,6 +127,9 @@ enum {
 struct klips_xform_type {
 	u8 proto;
 	u8 flags;
+	u8 hdr_len;
+	u8 spi_off;
+	u32 spi_mask;
 	const char *name;
 	int (*resolve)(struct klips_sa *sa, const struct klips_sa_config *cfg,
 		       struct netlink_ext_ack *extack);
