@@ -91,7 +91,7 @@ enum {
 };
 
 /**
- * struct klips_xform_type - one protocol's transform, to the SA and packet paths
+ * struct klips_xform_type - a protocol's transform, as SAs and packets use it
  * @proto: the protocol of the SAIDs it serves: IPPROTO_ESP, _AH, _COMP, _IPIP
  * @flags: KLIPS_XFORM_* (above)
  * @hdr_len: receive: the bytes of its header that must be there before
