@@ -464,3 +464,68 @@ hdr_error:
 	return -EINVAL;
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_ah_input);
+
+static int ah_resolve(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		      struct netlink_ext_ack *extack)
+{
+	if (!cfg->alg || cfg->enckey_len) {
+		NL_SET_ERR_MSG(extack,
+			       "an ah SA needs --ah and --authkey, and no --enckey");
+		return -EINVAL;
+	}
+	return klips_alg_resolve_ah(cfg->alg, cfg->authkey_len, &sa->xform,
+				    extack);
+}
+
+static int ah_init(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		   struct netlink_ext_ack *extack)
+{
+	const struct klips_integ *a = sa->xform.integ;
+	int err;
+
+	sa->ahash = crypto_alloc_ahash(a->crypto, 0, 0);
+	if (IS_ERR(sa->ahash)) {
+		err = PTR_ERR(sa->ahash);
+		sa->ahash = NULL;
+		NL_SET_ERR_MSG(extack,
+			       "--ah: the kernel has no such algorithm (crypto module missing?)");
+		return err;
+	}
+	if (crypto_ahash_digestsize(sa->ahash) * 8 < a->icv_bits)
+		return -EINVAL;
+	err = crypto_ahash_setkey(sa->ahash, cfg->authkey, cfg->authkey_len);
+	if (err)
+		NL_SET_ERR_MSG(extack, "--authkey: the kernel refused the key");
+	return err;
+}
+
+static void ah_destroy(struct klips_sa *sa)
+{
+	if (sa->ahash)
+		crypto_free_ahash(sa->ahash);
+}
+
+/*
+ * Padded as the header before it: the SA's family. A larval SA (getspi)
+ * has no transform yet: it adds nothing.
+ */
+static unsigned int ah_overhead(const struct klips_sa *sa, unsigned int len,
+				unsigned int *hlen)
+{
+	return sa->xform.integ ? klips_ah_len(sa, sa->said.family) : 0;
+}
+
+const struct klips_xform_type klips_ah_type = {
+	.proto		= IPPROTO_AH,
+	.flags		= KLIPS_XFORM_IPSEC,
+	.hdr_len	= offsetof(struct ip_auth_hdr, seq_no), /* to the SPI's end */
+	.spi_off	= offsetof(struct ip_auth_hdr, spi),
+	.spi_mask	= U32_MAX,
+	.name		= "AH",
+	.resolve	= ah_resolve,
+	.init		= ah_init,
+	.destroy	= ah_destroy,
+	.output		= klips_ah_output,
+	.input		= klips_ah_input,
+	.overhead	= ah_overhead,
+};

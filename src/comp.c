@@ -71,7 +71,7 @@ static void engine_free(void)
  * Context: process context (an SA being created).
  * Return: 0, or a negative errno if the kernel has no such algorithm.
  */
-int klips_comp_get(const char *crypto)
+static int klips_comp_get(const char *crypto)
 {
 	int cpu, err = 0;
 
@@ -107,7 +107,7 @@ out:
 }
 
 /* Context: process context (an SA being freed). */
-void klips_comp_put(void)
+static void klips_comp_put(void)
 {
 	mutex_lock(&comp_mutex);
 	if (!WARN_ON_ONCE(!comp_users) && !--comp_users)
@@ -294,3 +294,49 @@ int klips_comp_input(struct sk_buff *skb, struct klips_sa *sa)
 	return ipch.nexthdr;
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_comp_input);
+
+static int comp_resolve(struct klips_sa *sa,
+			const struct klips_sa_config *cfg,
+			struct netlink_ext_ack *extack)
+{
+	if (!cfg->alg || cfg->enckey_len || cfg->authkey_len) {
+		NL_SET_ERR_MSG(extack,
+			       "a comp SA needs --comp and takes no keys");
+		return -EINVAL;
+	}
+	return klips_alg_resolve_comp(cfg->alg, &sa->xform, extack);
+}
+
+static int comp_init(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		     struct netlink_ext_ack *extack)
+{
+	int err = klips_comp_get(sa->xform.comp->crypto);
+
+	if (err) {
+		NL_SET_ERR_MSG(extack,
+			       "--comp: the kernel has no such algorithm (crypto module missing?)");
+		return err;
+	}
+	sa->comp_ref = true;	/* dropped when the SA is freed */
+	return 0;
+}
+
+static void comp_destroy(struct klips_sa *sa)
+{
+	if (sa->comp_ref)
+		klips_comp_put();
+}
+
+const struct klips_xform_type klips_comp_type = {
+	.proto		= IPPROTO_COMP,
+	.flags		= KLIPS_XFORM_COMPRESS,
+	.hdr_len	= sizeof(struct ip_comp_hdr),
+	.spi_off	= 0,
+	.spi_mask	= 0xffff,
+	.name		= "COMP",
+	.resolve	= comp_resolve,
+	.init		= comp_init,
+	.destroy	= comp_destroy,
+	.output		= klips_comp_output,
+	.input		= klips_comp_input,
+};

@@ -11,7 +11,9 @@
  * alike: in a tunnel group the IPIP SA has already added the outer header.
  */
 #include <linux/scatterlist.h>
+#include <linux/udp.h>
 #include <crypto/aead.h>
+#include <crypto/authenc.h>
 #include <net/esp.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
@@ -361,3 +363,112 @@ int klips_esp_input(struct sk_buff *skb, struct klips_sa *sa)
 	return esp_input_finish(skb, sa, err);
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_esp_input);
+
+static int esp_resolve(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		       struct netlink_ext_ack *extack)
+{
+	if (!cfg->alg) {
+		NL_SET_ERR_MSG(extack, "an esp SA needs --esp");
+		return -EINVAL;
+	}
+	return klips_alg_resolve_esp(cfg->alg, cfg->enckey_len,
+				     cfg->authkey_len, &sa->xform, extack);
+}
+
+/* An authenc() key: the rtattr parameter block, the MAC key, the cipher key. */
+static int setkey_authenc(struct crypto_aead *aead,
+			  const struct klips_sa_config *cfg)
+{
+	struct crypto_authenc_key_param *param;
+	unsigned int len;
+	struct rtattr *rta;
+	u8 *key, *p;
+	int err;
+
+	len = RTA_SPACE(sizeof(*param)) + cfg->authkey_len + cfg->enckey_len;
+	key = kmalloc(len, GFP_KERNEL);
+	if (!key)
+		return -ENOMEM;
+	rta = (struct rtattr *)key;
+	rta->rta_type = CRYPTO_AUTHENC_KEYA_PARAM;
+	rta->rta_len = RTA_LENGTH(sizeof(*param));
+	param = RTA_DATA(rta);
+	param->enckeylen = cpu_to_be32(cfg->enckey_len);
+	p = key + RTA_SPACE(sizeof(*param));
+	memcpy(p, cfg->authkey, cfg->authkey_len);
+	memcpy(p + cfg->authkey_len, cfg->enckey, cfg->enckey_len);
+	err = crypto_aead_setkey(aead, key, len);
+	kfree_sensitive(key);
+	return err;
+}
+
+static int esp_init(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		    struct netlink_ext_ack *extack)
+{
+	const struct klips_xform *x = &sa->xform;
+	char name[CRYPTO_MAX_ALG_NAME];
+	unsigned int icv;
+	int err;
+
+	err = klips_alg_crypto_name(x, sa->flags & KLIPS_SA_FLAGS_ESN, name,
+				    sizeof(name));
+	if (err)
+		return err;
+	sa->aead = crypto_alloc_aead(name, 0, 0);
+	if (IS_ERR(sa->aead)) {
+		err = PTR_ERR(sa->aead);
+		sa->aead = NULL;
+		NL_SET_ERR_MSG(extack,
+			       "--esp: the kernel has no such algorithm (crypto module missing?)");
+		return err;
+	}
+	icv = x->cipher->aead ? x->cipher->icv_bits / 8 :
+	      x->integ ? x->integ->icv_bits / 8 : 0;
+	err = crypto_aead_setauthsize(sa->aead, icv);
+	if (!err)
+		err = x->cipher->aead ?
+		      crypto_aead_setkey(sa->aead, cfg->enckey, cfg->enckey_len) :
+		      setkey_authenc(sa->aead, cfg);
+	if (err)
+		NL_SET_ERR_MSG(extack, "--enckey: the kernel refused the key");
+	return err;
+}
+
+static void esp_destroy(struct klips_sa *sa)
+{
+	if (sa->aead)
+		crypto_free_aead(sa->aead);
+}
+
+/* A larval SA (getspi) has no transform yet: it adds nothing. */
+static unsigned int esp_overhead(const struct klips_sa *sa, unsigned int len,
+				 unsigned int *hlen)
+{
+	struct crypto_aead *aead = sa->aead;
+	unsigned int plen = len - *hlen, total;
+
+	if (!aead)
+		return 0;
+	total = *hlen + sizeof(struct ip_esp_hdr) +
+		crypto_aead_ivsize(aead) +
+		ALIGN(plen + 2, ALIGN(crypto_aead_blocksize(aead), 4)) +
+		crypto_aead_authsize(aead);
+	if (sa->natt_type)
+		total += sizeof(struct udphdr);
+	return total - len;
+}
+
+const struct klips_xform_type klips_esp_type = {
+	.proto		= IPPROTO_ESP,
+	.flags		= KLIPS_XFORM_IPSEC,
+	.hdr_len	= sizeof(struct ip_esp_hdr),
+	.spi_off	= offsetof(struct ip_esp_hdr, spi),
+	.spi_mask	= U32_MAX,
+	.name		= "ESP",
+	.resolve	= esp_resolve,
+	.init		= esp_init,
+	.destroy	= esp_destroy,
+	.output		= klips_esp_output,
+	.input		= klips_esp_input,
+	.overhead	= esp_overhead,
+};

@@ -12,15 +12,12 @@
  */
 #include <linux/module.h>
 #include <linux/icmp.h>
-#include <linux/inetdevice.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/udp.h>
 #include <linux/tcp.h>
 #include <net/checksum.h>
 #include <linux/rhashtable.h>
-#include <net/esp.h>
-#include <net/ipcomp.h>
 #include <net/gro_cells.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
@@ -40,111 +37,6 @@ static void in_drop(struct sk_buff *skb, struct klips_net *kn,
 {
 	klips_stat_inc(kn, stat);
 	kfree_skb(skb);
-}
-
-static bool prefix_match(u8 family, const union klips_addr *a,
-			 const struct klips_prefix *p)
-{
-	if (family == AF_INET)
-		return !((a->ip4 ^ p->addr.ip4) & inet_make_mask(p->len));
-	return ipv6_prefix_equal(&a->ip6, &p->addr.ip6, p->len);
-}
-
-/* The inner addresses are within @tun's inbound policy, if it has one. */
-static bool policy_allows(struct klips_sa *tun, u8 family,
-			  const union klips_addr *saddr,
-			  const union klips_addr *daddr)
-{
-	const struct klips_policy *pol;
-	bool ok;
-
-	rcu_read_lock();
-	pol = rcu_dereference(tun->policy);
-	ok = !pol || (pol->family == family &&
-		      prefix_match(family, saddr, &pol->src) &&
-		      prefix_match(family, daddr, &pol->dst));
-	rcu_read_unlock();
-	return ok;
-}
-
-/* The outer header the packet came with matches the tun SA's addresses. */
-static bool outer_matches(struct sk_buff *skb, const struct klips_sa *tun)
-{
-	if (skb->protocol == htons(ETH_P_IP))
-		return tun->tun_family == AF_INET &&
-		       ip_hdr(skb)->saddr == tun->src.ip4 &&
-		       ip_hdr(skb)->daddr == tun->tun_dst.ip4;
-	return tun->tun_family == AF_INET6 &&
-	       ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &tun->src.ip6) &&
-	       ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &tun->tun_dst.ip6);
-}
-
-/*
- * Undo the tun SA: skb->data is at the inner header. Validate it before
- * anything walks it, check the inbound policy, apply RFC 6040 to ECN.
- */
-static int ipip_input(struct sk_buff *skb, struct klips_sa *tun, int nexthdr,
-		      struct klips_net *kn)
-{
-	u8 outer_tos = klips_cb(skb)->outer_tos;
-	union klips_addr saddr = {}, daddr = {};
-	unsigned int len;
-	u8 family, state = READ_ONCE(tun->state);
-
-	if (state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING)
-		return KLIPS_STAT_IN_STATE_INVALID;
-	if (!outer_matches(skb, tun))
-		return KLIPS_STAT_IN_POLICY_ERROR;
-	if (nexthdr == IPPROTO_IPIP) {
-		const struct iphdr *iph;
-
-		if (!pskb_may_pull(skb, sizeof(*iph)))
-			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-		iph = (const struct iphdr *)skb->data;
-		if (iph->version != 4 || iph->ihl < 5 ||
-		    !pskb_may_pull(skb, iph->ihl * 4))
-			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-		iph = (const struct iphdr *)skb->data;
-		len = ntohs(iph->tot_len);
-		if (ip_fast_csum(iph, iph->ihl) || len < iph->ihl * 4 ||
-		    len > skb->len)
-			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-		family = AF_INET;
-		saddr.ip4 = iph->saddr;
-		daddr.ip4 = iph->daddr;
-		skb->protocol = htons(ETH_P_IP);
-	} else {
-		const struct ipv6hdr *ip6h;
-
-		if (!pskb_may_pull(skb, sizeof(*ip6h)))
-			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-		ip6h = (const struct ipv6hdr *)skb->data;
-		len = sizeof(*ip6h) + ntohs(ip6h->payload_len);
-		if (ip6h->version != 6 || !ip6h->payload_len || len > skb->len)
-			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-		family = AF_INET6;
-		saddr.ip6 = ip6h->saddr;
-		daddr.ip6 = ip6h->daddr;
-		skb->protocol = htons(ETH_P_IPV6);
-	}
-	if (pskb_trim(skb, len))
-		return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-	if (!policy_allows(tun, family, &saddr, &daddr))
-		return KLIPS_STAT_IN_POLICY_ERROR;
-	skb_reset_network_header(skb);
-	if (INET_ECN_is_ce(outer_tos)) {
-		/* A bare IPIP packet may share its data with a capture. */
-		if (skb_ensure_writable(skb, family == AF_INET ?
-					sizeof(struct iphdr) :
-					sizeof(struct ipv6hdr)))
-			return KLIPS_STAT_IN_HDR_ERROR;
-		/* RFC 6040: CE onto Not-ECT is dropped, onto ECT copied. */
-		if (family == AF_INET ? !IP_ECN_set_ce(ip_hdr(skb)) :
-					!IP6_ECN_set_ce(skb, ipv6_hdr(skb)))
-			return KLIPS_STAT_IN_INNER_HEADER_ERROR;
-	}
-	klips_sa_count(tun, skb->len);
-	return KLIPS_STAT_MAX;
 }
 
 /* Transport mode: close the gap ESP left behind the IP header(s). */
@@ -255,29 +147,15 @@ static void natt_mapping(struct sk_buff *skb, struct klips_sa *sa,
 	klips_nl_mapping_notify(kn, sa, &from, sport);
 }
 
-/* Undo @sa's transform, skb->data at its header: as klips_esp_input(). */
-static int xform_input(struct sk_buff *skb, struct klips_sa *sa)
+/* The SPI (IPComp: the CPI) of the @type header at @off, or 0 if truncated. */
+static u32 header_spi(struct sk_buff *skb, unsigned int off,
+		      const struct klips_xform_type *type)
 {
-	switch (sa->said.proto) {
-	case IPPROTO_AH:
-		return klips_ah_input(skb, sa);
-	case IPPROTO_COMP:
-		return klips_comp_input(skb, sa);
-	default:
-		return klips_esp_input(skb, sa);
-	}
-}
-
-/* The SPI of the ESP or AH header at skb->data, or 0 if truncated. */
-static u32 header_spi(struct sk_buff *skb, u8 proto)
-{
-	unsigned int off = proto == IPPROTO_AH ?
-			   offsetof(struct ip_auth_hdr, spi) : 0;
 	__be32 spi;
 
-	if (skb_copy_bits(skb, off, &spi, sizeof(spi)))
+	if (skb_copy_bits(skb, off + type->spi_off, &spi, sizeof(spi)))
 		return 0;
-	return ntohl(spi);
+	return ntohl(spi) & type->spi_mask;
 }
 
 /*
@@ -292,7 +170,7 @@ static struct klips_sa *next_inner(struct sk_buff *skb, struct klips_sa *sa,
 	u8 state;
 
 	if (!inner || inner->said.proto != nexthdr ||
-	    header_spi(skb, nexthdr) != inner->said.spi) {
+	    header_spi(skb, 0, inner->type) != inner->said.spi) {
 		*stat = KLIPS_STAT_IN_POLICY_ERROR;
 		return NULL;
 	}
@@ -336,7 +214,7 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 		klips_sa_put(sa);
 		sa = inner;
 		klips_cb(skb)->sa = sa;
-		nexthdr = xform_input(skb, sa);
+		nexthdr = sa->type->input(skb, sa);
 		/* The completion resumes here with the inner SA. */
 		if (nexthdr == -EINPROGRESS)
 			return;
@@ -353,10 +231,10 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 		natt_mapping(skb, sa, kn);
 	rcu_read_lock();
 	inner = rcu_dereference(sa->inner);
-	if (inner && inner->said.proto == IPPROTO_COMP) {
+	if (inner && (inner->type->flags & KLIPS_XFORM_COMPRESS)) {
 		/* IPComp: undone if the sender compressed, else skipped. */
-		if (nexthdr == IPPROTO_COMP) {
-			nexthdr = klips_comp_input(skb, inner);
+		if (nexthdr == inner->said.proto) {
+			nexthdr = inner->type->input(skb, inner);
 			if (nexthdr < 0) {
 				kfree_skb(skb);
 				goto out_unlock;
@@ -365,8 +243,8 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr)
 		inner = rcu_dereference(inner->inner);
 	}
 	if (nexthdr == IPPROTO_IPIP || nexthdr == IPPROTO_IPV6) {
-		if (inner && inner->said.proto == IPPROTO_IPIP)
-			stat = ipip_input(skb, inner, nexthdr, kn);
+		if (inner && (inner->type->flags & KLIPS_XFORM_TUNNEL))
+			stat = klips_ipip_input(skb, inner, nexthdr, kn);
 		else
 			stat = KLIPS_STAT_IN_POLICY_ERROR;
 	} else if (inner) {
@@ -430,6 +308,7 @@ static int natt_strip(struct sk_buff *skb, u8 family, u16 nhoff,
  */
 static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap)
 {
+	const struct klips_xform_type *type = klips_xform_type_get(proto);
 	__be16 natt_sport = 0;
 	struct net *net = dev_net(skb->dev);
 	struct klips_net *kn = klips_net(net);
@@ -442,19 +321,14 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap)
 	/* A namespace on its way out: its tables go after an RCU grace period. */
 	if (!check_net(net))
 		return -EINVAL;
-	if (!pskb_may_pull(skb, proto == IPPROTO_COMP ?
-				sizeof(struct ip_comp_hdr) :
-				sizeof(struct ip_esp_hdr))) {
+	if (!pskb_may_pull(skb, type->hdr_len)) {
 		in_drop(skb, kn, KLIPS_STAT_IN_HDR_ERROR);
 		return 0;
 	}
 	memset(&said, 0, sizeof(said));
 	said.proto = proto;
 	said.family = family;
-	/* (AH's SPI, like ESP's, is within the 8 bytes pulled.) */
-	said.spi = proto == IPPROTO_COMP ?
-		   ntohs(((struct ip_comp_hdr *)skb->data)->cpi) :
-		   header_spi(skb, proto);
+	said.spi = header_spi(skb, 0, type);
 	if (family == AF_INET) {
 		said.dst.ip4 = ip_hdr(skb)->daddr;
 		tos = ipv4_get_dsfield(ip_hdr(skb));
@@ -510,7 +384,7 @@ static int ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap)
 	klips_cb(skb)->outer_tos = tos;
 	klips_cb(skb)->natt_sport = natt_sport;
 	dev_hold(skb->dev);
-	ret = xform_input(skb, sa);
+	ret = sa->type->input(skb, sa);
 	if (ret != -EINPROGRESS)
 		klips_input_resume(skb, ret);
 	return 0;
@@ -553,17 +427,13 @@ static struct klips_sa *err_sa(struct sk_buff *skb, u8 family, u8 proto,
 			       unsigned int off)
 {
 	struct klips_said said;
-	__be32 hdr;
 
-	/* The SPI (AH's after 4 bytes), or the IPComp header ending in the CPI. */
-	if (proto == IPPROTO_AH)
-		off += offsetof(struct ip_auth_hdr, spi);
-	if (skb_copy_bits(skb, off, &hdr, sizeof(hdr)))
-		return NULL;
 	memset(&said, 0, sizeof(said));
 	said.proto = proto;
 	said.family = family;
-	said.spi = proto == IPPROTO_COMP ? ntohl(hdr) & 0xffff : ntohl(hdr);
+	said.spi = header_spi(skb, off, klips_xform_type_get(proto));
+	if (!said.spi)		/* truncated */
+		return NULL;
 	said.dst = *daddr;
 	return klips_sadb_lookup_rcu(klips_net(dev_net(skb->dev)), &said);
 }
@@ -703,7 +573,7 @@ static bool tun_key_of(struct klips_tun_key *key, const struct sk_buff *skb,
 static bool outer_skippable(struct klips_sa *sa)
 {
 	while ((sa = rcu_dereference(sa->outer)))
-		if (sa->said.proto != IPPROTO_COMP)
+		if (!(sa->type->flags & KLIPS_XFORM_COMPRESS))
 			return false;
 	return true;
 }
@@ -737,7 +607,7 @@ static int ipip_rcv(struct sk_buff *skb, u8 nexthdr)
 		klips_cb(skb)->outer_tos = key.family == AF_INET ?
 			ipv4_get_dsfield(ip_hdr(skb)) :
 			ipv6_get_dsfield(ipv6_hdr(skb));
-		stat = ipip_input(skb, tun, nexthdr, kn);
+		stat = klips_ipip_input(skb, tun, nexthdr, kn);
 	}
 	if (stat == KLIPS_STAT_MAX)
 		deliver(skb, kn);

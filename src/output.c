@@ -18,14 +18,11 @@
 #include <linux/udp.h>
 #include <net/ip6_checksum.h>
 #include <net/icmp.h>
-#include <net/inet_ecn.h>
 #include <net/ip.h>
 #include <net/ip6_route.h>
 #include <net/ipv6.h>
 #include <net/route.h>
 #include <net/addrconf.h>
-#include <net/esp.h>
-#include <crypto/aead.h>
 
 #include "xform.h"
 #include "eroute.h"
@@ -278,69 +275,6 @@ static void klips_send(struct sk_buff *skb, struct net_device *dev,
 		DEV_STATS_INC(dev, tx_errors);
 }
 
-/* Add the outer header of a tunnel SA (IPIP, or IPv6 for 41). */
-static int ipip_output(struct sk_buff *skb, struct klips_sa *sa)
-{
-	struct net *net = dev_net(skb->dev);
-	unsigned int inner_len = skb->len;
-	u8 dsfield, proto;
-	__be16 df = 0;
-	int err;
-
-	if (skb->protocol == htons(ETH_P_IP)) {
-		dsfield = ipv4_get_dsfield(ip_hdr(skb));
-		df = ip_hdr(skb)->frag_off & htons(IP_DF);
-		proto = IPPROTO_IPIP;
-	} else {
-		dsfield = ipv6_get_dsfield(ipv6_hdr(skb));
-		proto = IPPROTO_IPV6;
-	}
-	/* DSCP copied, ECN as RFC 6040's normal mode (design.md). */
-	dsfield = INET_ECN_encapsulate(dsfield, dsfield);
-
-	if (sa->tun_family == AF_INET) {
-		struct iphdr *iph;
-
-		err = skb_cow_head(skb, sizeof(*iph) + LL_MAX_HEADER + 32);
-		if (err)
-			return err;
-		skb_push(skb, sizeof(*iph));
-		skb_reset_network_header(skb);
-		iph = ip_hdr(skb);
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->tos = dsfield;
-		iph->tot_len = htons(skb->len);
-		iph->frag_off = df;
-		iph->ttl = klips_ttl;
-		iph->protocol = proto;
-		iph->saddr = sa->src.ip4;
-		iph->daddr = sa->tun_dst.ip4;
-		skb->protocol = htons(ETH_P_IP);
-		ip_select_ident(net, skb, NULL);
-		skb_set_transport_header(skb, sizeof(*iph));
-	} else {
-		struct ipv6hdr *ip6h;
-
-		err = skb_cow_head(skb, sizeof(*ip6h) + LL_MAX_HEADER + 32);
-		if (err)
-			return err;
-		skb_push(skb, sizeof(*ip6h));
-		skb_reset_network_header(skb);
-		ip6h = ipv6_hdr(skb);
-		ip6_flow_hdr(ip6h, dsfield, 0);
-		ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
-		ip6h->nexthdr = proto;
-		ip6h->hop_limit = klips_ttl;
-		ip6h->saddr = sa->src.ip6;
-		ip6h->daddr = sa->tun_dst.ip6;
-		skb->protocol = htons(ETH_P_IPV6);
-		skb_set_transport_header(skb, sizeof(*ip6h));
-	}
-	klips_sa_count(sa, inner_len);
-	return 0;
-}
-
 /*
  * The group's state was checked as the packet began (pin_group()); what
  * may stop it since is a hard limit of this SA, reached by other packets.
@@ -350,18 +284,7 @@ static int apply(struct sk_buff *skb, struct klips_sa *sa)
 {
 	if (test_bit(KLIPS_LIFE_HARD, &sa->life_flags))
 		return -EKEYEXPIRED;
-	switch (sa->said.proto) {
-	case IPPROTO_IPIP:
-		return ipip_output(skb, sa);
-	case IPPROTO_ESP:
-		return klips_esp_output(skb, sa);
-	case IPPROTO_AH:
-		return klips_ah_output(skb, sa);
-	case IPPROTO_COMP:
-		return klips_comp_output(skb, sa);
-	default:
-		return -EPROTONOSUPPORT;
-	}
+	return sa->type->output(skb, sa);
 }
 
 /*
@@ -556,27 +479,9 @@ static unsigned int group_overhead(struct klips_sa *sa, unsigned int len,
 	 * A larval SA (getspi) has no transform yet: it adds nothing here,
 	 * and carries nothing (pin_group()).
 	 */
-	for (; sa; sa = rcu_dereference(sa->outer)) {
-		if (sa->said.proto == IPPROTO_IPIP) {
-			hlen = sa->tun_family == AF_INET ?
-			       sizeof(struct iphdr) : sizeof(struct ipv6hdr);
-			total += hlen;
-		} else if (sa->said.proto == IPPROTO_ESP && sa->aead) {
-			struct crypto_aead *aead = sa->aead;
-			unsigned int plen = total - hlen;
-
-			total = hlen + sizeof(struct ip_esp_hdr) +
-				crypto_aead_ivsize(aead) +
-				ALIGN(plen + 2,
-				      ALIGN(crypto_aead_blocksize(aead), 4)) +
-				crypto_aead_authsize(aead);
-			if (sa->natt_type)
-				total += sizeof(struct udphdr);
-		} else if (sa->said.proto == IPPROTO_AH && sa->xform.integ) {
-			/* Padded as the header before it: the SA's family. */
-			total += klips_ah_len(sa, sa->said.family);
-		}
-	}
+	for (; sa; sa = rcu_dereference(sa->outer))
+		if (sa->type->overhead)
+			total += sa->type->overhead(sa, total, &hlen);
 	return total - len;
 }
 
@@ -658,18 +563,18 @@ static void refresh_pmtu(struct klips_sa *sa, struct net_device *phys,
 	 * source is the tun SA's, if the group has one.
 	 */
 	while ((outer = rcu_dereference(sa->outer))) {
-		if (sa->said.proto == IPPROTO_IPIP)
+		if (sa->type->flags & KLIPS_XFORM_TUNNEL)
 			src_sa = sa;
 		sa = outer;
 	}
-	if (sa->said.proto == IPPROTO_IPIP)
+	if (sa->type->flags & KLIPS_XFORM_TUNNEL)
 		src_sa = sa;
 	if (!READ_ONCE(sa->pmtu))
 		return;
 	proto = sa->said.proto;
 	family = sa->said.family;
 	daddr = sa->said.dst;
-	if (proto == IPPROTO_IPIP) {
+	if (sa->type->flags & KLIPS_XFORM_TUNNEL) {
 		family = sa->tun_family;
 		daddr = sa->tun_dst;
 		proto = inner_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IPIP;

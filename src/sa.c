@@ -9,9 +9,6 @@
 #include <linux/string.h>
 #include <linux/inetdevice.h>
 #include <linux/timekeeping.h>
-#include <crypto/aead.h>
-#include <crypto/authenc.h>
-#include <crypto/hash.h>
 #include <net/addrconf.h>
 #include <net/ip.h>
 #include <kunit/visibility.h>
@@ -23,12 +20,8 @@
 static void sa_free(struct klips_sa *sa)
 {
 	/* The tfms hold the expanded keys; freeing them wipes those. */
-	if (sa->aead)
-		crypto_free_aead(sa->aead);
-	if (sa->ahash)
-		crypto_free_ahash(sa->ahash);
-	if (sa->comp_ref)
-		klips_comp_put();
+	if (sa->type && sa->type->destroy)
+		sa->type->destroy(sa);
 	kfree(sa->replay);
 	/* After a grace period, and no reference left: no reader. */
 	kfree(rcu_dereference_protected(sa->policy, true));
@@ -73,6 +66,27 @@ void klips_sa_publish_policy(struct klips_sa *sa, struct klips_policy *pol)
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_sa_publish_policy);
 
+static const struct klips_xform_type *const xform_types[] = {
+	&klips_esp_type, &klips_ah_type, &klips_comp_type, &klips_ipip_type,
+};
+
+/**
+ * klips_xform_type_get() - the transform of a protocol
+ * @proto: a SAID's protocol
+ *
+ * Return: its type, or NULL if no SA has this protocol (shunts included).
+ */
+const struct klips_xform_type *klips_xform_type_get(u8 proto)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(xform_types); i++)
+		if (xform_types[i]->proto == proto)
+			return xform_types[i];
+	return NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(klips_xform_type_get);
+
 static struct klips_sa *sa_alloc(const struct klips_said *said)
 {
 	struct klips_sa *sa;
@@ -92,144 +106,19 @@ static struct klips_sa *sa_alloc(const struct klips_said *said)
 	INIT_LIST_HEAD(&sa->life_list);
 	INIT_LIST_HEAD(&sa->life_pending);
 	sa->said = *said;
+	sa->type = klips_xform_type_get(said->proto);
 	sa->add_time = ktime_get_seconds();
 	return sa;
-}
-
-/* An authenc() key: the rtattr parameter block, the MAC key, the cipher key. */
-static int setkey_authenc(struct crypto_aead *aead,
-			  const struct klips_sa_config *cfg)
-{
-	struct crypto_authenc_key_param *param;
-	unsigned int len;
-	struct rtattr *rta;
-	u8 *key, *p;
-	int err;
-
-	len = RTA_SPACE(sizeof(*param)) + cfg->authkey_len + cfg->enckey_len;
-	key = kmalloc(len, GFP_KERNEL);
-	if (!key)
-		return -ENOMEM;
-	rta = (struct rtattr *)key;
-	rta->rta_type = CRYPTO_AUTHENC_KEYA_PARAM;
-	rta->rta_len = RTA_LENGTH(sizeof(*param));
-	param = RTA_DATA(rta);
-	param->enckeylen = cpu_to_be32(cfg->enckey_len);
-	p = key + RTA_SPACE(sizeof(*param));
-	memcpy(p, cfg->authkey, cfg->authkey_len);
-	memcpy(p + cfg->authkey_len, cfg->enckey, cfg->enckey_len);
-	err = crypto_aead_setkey(aead, key, len);
-	kfree_sensitive(key);
-	return err;
-}
-
-static int init_esp(struct klips_sa *sa, const struct klips_sa_config *cfg,
-		    struct netlink_ext_ack *extack)
-{
-	const struct klips_xform *x = &sa->xform;
-	char name[CRYPTO_MAX_ALG_NAME];
-	unsigned int icv;
-	int err;
-
-	err = klips_alg_crypto_name(x, sa->flags & KLIPS_SA_FLAGS_ESN, name,
-				    sizeof(name));
-	if (err)
-		return err;
-	sa->aead = crypto_alloc_aead(name, 0, 0);
-	if (IS_ERR(sa->aead)) {
-		err = PTR_ERR(sa->aead);
-		sa->aead = NULL;
-		NL_SET_ERR_MSG(extack,
-			       "--esp: the kernel has no such algorithm (crypto module missing?)");
-		return err;
-	}
-	icv = x->cipher->aead ? x->cipher->icv_bits / 8 :
-	      x->integ ? x->integ->icv_bits / 8 : 0;
-	err = crypto_aead_setauthsize(sa->aead, icv);
-	if (!err)
-		err = x->cipher->aead ?
-		      crypto_aead_setkey(sa->aead, cfg->enckey, cfg->enckey_len) :
-		      setkey_authenc(sa->aead, cfg);
-	if (err)
-		NL_SET_ERR_MSG(extack, "--enckey: the kernel refused the key");
-	return err;
-}
-
-static int init_ah(struct klips_sa *sa, const struct klips_sa_config *cfg,
-		   struct netlink_ext_ack *extack)
-{
-	const struct klips_integ *a = sa->xform.integ;
-	int err;
-
-	sa->ahash = crypto_alloc_ahash(a->crypto, 0, 0);
-	if (IS_ERR(sa->ahash)) {
-		err = PTR_ERR(sa->ahash);
-		sa->ahash = NULL;
-		NL_SET_ERR_MSG(extack,
-			       "--ah: the kernel has no such algorithm (crypto module missing?)");
-		return err;
-	}
-	if (crypto_ahash_digestsize(sa->ahash) * 8 < a->icv_bits)
-		return -EINVAL;
-	err = crypto_ahash_setkey(sa->ahash, cfg->authkey, cfg->authkey_len);
-	if (err)
-		NL_SET_ERR_MSG(extack, "--authkey: the kernel refused the key");
-	return err;
-}
-
-static int init_comp(struct klips_sa *sa, struct netlink_ext_ack *extack)
-{
-	int err = klips_comp_get(sa->xform.comp->crypto);
-
-	if (err) {
-		NL_SET_ERR_MSG(extack,
-			       "--comp: the kernel has no such algorithm (crypto module missing?)");
-		return err;
-	}
-	sa->comp_ref = true;	/* dropped when the SA is freed */
-	return 0;
 }
 
 static int resolve(struct klips_sa *sa, const struct klips_sa_config *cfg,
 		   struct netlink_ext_ack *extack)
 {
-	struct klips_xform *x = &sa->xform;
-
-	switch (cfg->said.proto) {
-	case IPPROTO_ESP:
-		if (!cfg->alg) {
-			NL_SET_ERR_MSG(extack, "an esp SA needs --esp");
-			return -EINVAL;
-		}
-		return klips_alg_resolve_esp(cfg->alg, cfg->enckey_len,
-					     cfg->authkey_len, x, extack);
-	case IPPROTO_AH:
-		if (!cfg->alg || cfg->enckey_len) {
-			NL_SET_ERR_MSG(extack,
-				       "an ah SA needs --ah and --authkey, and no --enckey");
-			return -EINVAL;
-		}
-		return klips_alg_resolve_ah(cfg->alg, cfg->authkey_len, x,
-					    extack);
-	case IPPROTO_COMP:
-		if (!cfg->alg || cfg->enckey_len || cfg->authkey_len) {
-			NL_SET_ERR_MSG(extack,
-				       "a comp SA needs --comp and takes no keys");
-			return -EINVAL;
-		}
-		return klips_alg_resolve_comp(cfg->alg, x, extack);
-	case IPPROTO_IPIP:
-		if (cfg->alg || cfg->enckey_len || cfg->authkey_len ||
-		    !cfg->tun_family || !cfg->src_family) {
-			NL_SET_ERR_MSG(extack,
-				       "a tun SA takes --ip4|--ip6 --src --dst and no algorithm");
-			return -EINVAL;
-		}
-		return 0;
-	default:
+	if (!sa->type) {
 		NL_SET_ERR_MSG(extack, "SAID: only ah, esp, comp and tun SAs exist");
 		return -EINVAL;
 	}
+	return sa->type->resolve(sa, cfg, extack);
 }
 
 /* "in" when the destination is one of this namespace's addresses. */
@@ -249,8 +138,7 @@ static int check_replay(struct klips_sa *sa, const struct klips_sa_config *cfg,
 {
 	bool integrity = sa->xform.integ ||
 			 (sa->xform.cipher && sa->xform.cipher->aead);
-	bool has_window = sa->said.proto == IPPROTO_AH ||
-			  sa->said.proto == IPPROTO_ESP;
+	bool has_window = sa->type->flags & KLIPS_XFORM_IPSEC;
 	int err;
 
 	/* An outbound SA ignores a window: admins key both directions alike. */
@@ -330,13 +218,15 @@ struct klips_sa *klips_sa_create(struct klips_net *kn,
 				 const struct klips_sa_config *cfg,
 				 struct netlink_ext_ack *extack)
 {
+	const struct klips_xform_type *type;
 	struct klips_sa *sa;
 	int err;
 
 	if (!klips_said_spi_valid(&cfg->said)) {
+		type = klips_xform_type_get(cfg->said.proto);
 		if (cfg->said.proto == KLIPS_PROTO_INT)
 			NL_SET_ERR_MSG(extack, "SAID: a shunt is an eroute target, not an SA");
-		else if (cfg->said.proto == IPPROTO_COMP)
+		else if (type && (type->flags & KLIPS_XFORM_COMPRESS))
 			NL_SET_ERR_MSG(extack, "SAID: a CPI is 2 or 0x100..0xffff");
 		else
 			NL_SET_ERR_MSG(extack, "SAID: SPIs 0..0xff are reserved");
@@ -372,19 +262,11 @@ struct klips_sa *klips_sa_create(struct klips_net *kn,
 		err = check_replay(sa, cfg, extack);
 	if (err)
 		goto err_free;
-	switch (cfg->said.proto) {
-	case IPPROTO_ESP:
-		err = init_esp(sa, cfg, extack);
-		break;
-	case IPPROTO_AH:
-		err = init_ah(sa, cfg, extack);
-		break;
-	case IPPROTO_COMP:
-		err = init_comp(sa, extack);
-		break;
+	if (sa->type->init) {
+		err = sa->type->init(sa, cfg, extack);
+		if (err)
+			goto err_free;
 	}
-	if (err)
-		goto err_free;
 	klips_alg_xform_name(sa->said.proto, &sa->xform, sa->xform_name,
 			     sizeof(sa->xform_name));
 	return sa;
@@ -398,7 +280,7 @@ EXPORT_SYMBOL_IF_KUNIT(klips_sa_create);
 /**
  * klips_sa_create_larval() - an SA that reserves a SPI (getspi)
  * @kn: the namespace
- * @said: its SAID
+ * @said: its SAID, whose protocol is an SA's (getspi: ah, esp or comp)
  * @lifetime: seconds until it expires unless an add fills it in
  *
  * Return: the SA with one reference, or NULL.
@@ -416,9 +298,7 @@ struct klips_sa *klips_sa_create_larval(struct klips_net *kn,
 	sa->dir = local_dir(kn->net, said);
 	sa->larval_expires = sa->add_time + lifetime;
 	scnprintf(sa->xform_name, sizeof(sa->xform_name), "%s",
-		  said->proto == IPPROTO_AH ? "AH" :
-		  said->proto == IPPROTO_ESP ? "ESP" :
-		  said->proto == IPPROTO_COMP ? "COMP" : "IPIP");
+		  sa->type->name);
 	return sa;
 }
 
@@ -476,8 +356,7 @@ static int fmt_counters(const struct klips_sa *sa, char *buf, size_t size)
 	u64 auth = atomic64_read(&sa->auth_errs);
 	u64 esize = atomic64_read(&sa->encr_size_errs);
 	u64 epad = atomic64_read(&sa->encr_pad_errs);
-	bool ipsec = sa->said.proto == IPPROTO_AH ||
-		     sa->said.proto == IPPROTO_ESP;
+	bool ipsec = sa->type->flags & KLIPS_XFORM_IPSEC;
 	struct klips_replay_view v;
 	unsigned int alen = 0;
 	int len = 0;
@@ -593,7 +472,7 @@ int klips_sa_format(const struct klips_sa *sa, time64_t now, char *buf,
 				 sa->xform.cipher->iv_bits);
 	len += fmt_counters(sa, buf + len, size - len);
 	len += fmt_lifetimes(sa, now, buf + len, size - len);
-	if (sa->said.proto == IPPROTO_COMP &&
+	if ((sa->type->flags & KLIPS_XFORM_COMPRESS) &&
 	    (atomic64_read(&sa->ratio_in) || atomic64_read(&sa->ratio_out)))
 		len += scnprintf(buf + len, size - len, " ratio=%lld:%lld",
 				 atomic64_read(&sa->ratio_in),

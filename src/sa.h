@@ -21,6 +21,7 @@
 #include "replay.h"
 
 struct klips_net;
+struct klips_xform_type;
 
 struct klips_lifetime {
 	u64 bytes;
@@ -115,6 +116,8 @@ struct klips_sa {
 	struct rcu_work free_work;
 	refcount_t refcnt;
 	struct klips_said said;		/* the table key */
+	/* Its protocol's transform (xform.h); NULL: none, refused at add. */
+	const struct klips_xform_type *type;
 
 	u8 state;			/* enum klips_state */
 	u8 dir;				/* KLIPS_DIR_IN or KLIPS_DIR_OUT */

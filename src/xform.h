@@ -2,9 +2,10 @@
 /*
  * The packet path: transmit through ipsecN (output.c), receive from the
  * kernel's xfrm protocol chains (input.c), and the transforms they apply
- * (esp.c, ah.c). A transform either finishes at once or, with an asynchronous
- * crypto implementation, returns -EINPROGRESS and resumes the path from
- * its completion: the state it needs travels in skb->cb.
+ * (esp.c, ah.c, comp.c, ipip.c), each behind its struct klips_xform_type. A
+ * transform either finishes at once or, with an asynchronous crypto
+ * implementation, returns -EINPROGRESS and resumes the path from its
+ * completion: the state it needs travels in skb->cb.
  */
 #ifndef _KLIPS_XFORM_H
 #define _KLIPS_XFORM_H
@@ -70,6 +71,84 @@ static inline int klips_in_replay_advance(struct klips_sa *sa,
 	return -EINVAL;
 }
 
+/* struct klips_xform_type's flags: what sets a protocol apart. */
+enum {
+	/*
+	 * AH and ESP: sequence numbers (--esn, seq), a replay window on an
+	 * inbound SA with integrity, and /proc's replay and error fields.
+	 */
+	KLIPS_XFORM_IPSEC	= BIT(0),
+	/*
+	 * IPComp: a 16-bit CPI for a SPI; a layer a sender may skip (what
+	 * would not shrink goes uncompressed); ratio= in /proc.
+	 */
+	KLIPS_XFORM_COMPRESS	= BIT(1),
+	/*
+	 * IPIP: the outer header of a tunnel, whose addresses are the SA's;
+	 * undone by klips_ipip_input().
+	 */
+	KLIPS_XFORM_TUNNEL	= BIT(2),
+};
+
+/**
+ * struct klips_xform_type - a protocol's transform, as SAs and packets use it
+ * @proto: the protocol of the SAIDs it serves: IPPROTO_ESP, _AH, _COMP, _IPIP
+ * @flags: KLIPS_XFORM_* (above)
+ * @hdr_len: receive: the bytes of its header that must be there before
+ *	the SPI is read, else the packet is dropped (InHdrError)
+ * @spi_off: the offset in its header of the 32-bit word that ends with the
+ *	SPI
+ * @spi_mask: the SPI's bits in that word (IPComp's CPI has 16)
+ * @name: the transform's name in /proc before it is keyed (a larval SA)
+ * @resolve: check an add's request for an SA of this protocol (algorithm,
+ *	keys, addresses) and resolve its algorithm into sa->xform; the extack
+ *	says what is refused
+ * @init: allocate and key the SA's transform state, after @resolve and the
+ *	replay window's checks, so that nothing fails at packet time; NULL if
+ *	it has none
+ * @destroy: free that state, of an SA whose @init failed or never ran
+ *	(larval) too; NULL if it has none
+ * @output: apply the transform to an outbound packet: 0, -EINPROGRESS (its
+ *	completion calls klips_output_resume()), or an error (the skb is the
+ *	caller's to drop)
+ * @input: undo it, skb->data at its header: the next header, the payload
+ *	at skb->data; -EINPROGRESS (its completion calls klips_input_resume());
+ *	or an error, already counted (-ENODATA: a dummy packet, to be dropped
+ *	quietly). NULL for IPIP, which has no header of its own: the group's
+ *	innermost layer, undone by klips_ipip_input()
+ * @overhead: what it adds to a packet of @len bytes whose IP header is
+ *	*@hlen bytes long, for the group's MTU; an outer header it adds sets
+ *	*@hlen. NULL: nothing (IPComp sends what would not shrink as it is)
+ *
+ * One constant instance per protocol, in the file of its transform;
+ * klips_xform_type_get() finds it, and an SA keeps it in sa->type from its
+ * creation on.
+ */
+struct klips_xform_type {
+	u8 proto;
+	u8 flags;
+	u8 hdr_len;
+	u8 spi_off;
+	u32 spi_mask;
+	const char *name;
+	int (*resolve)(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		       struct netlink_ext_ack *extack);
+	int (*init)(struct klips_sa *sa, const struct klips_sa_config *cfg,
+		    struct netlink_ext_ack *extack);
+	void (*destroy)(struct klips_sa *sa);
+	int (*output)(struct sk_buff *skb, struct klips_sa *sa);
+	int (*input)(struct sk_buff *skb, struct klips_sa *sa);
+	unsigned int (*overhead)(const struct klips_sa *sa, unsigned int len,
+				 unsigned int *hlen);
+};
+
+extern const struct klips_xform_type klips_esp_type;
+extern const struct klips_xform_type klips_ah_type;
+extern const struct klips_xform_type klips_comp_type;
+extern const struct klips_xform_type klips_ipip_type;
+
+const struct klips_xform_type *klips_xform_type_get(u8 proto);
+
 /* Outer TTL / hop limit of tunnel packets (module parameter). */
 extern unsigned int klips_ttl;
 
@@ -98,8 +177,6 @@ int klips_ipsec_hdr_offset(struct sk_buff *skb, unsigned int *nh_off);
  * comp.c: synchronous. Output leaves small or incompressible packets as
  * they are; input returns the next header or an error, already counted.
  */
-int klips_comp_get(const char *crypto);
-void klips_comp_put(void);
 int klips_comp_output(struct sk_buff *skb, struct klips_sa *sa);
 int klips_comp_input(struct sk_buff *skb, struct klips_sa *sa);
 
@@ -107,6 +184,14 @@ int klips_comp_input(struct sk_buff *skb, struct klips_sa *sa);
 int klips_ah_output(struct sk_buff *skb, struct klips_sa *sa);
 int klips_ah_input(struct sk_buff *skb, struct klips_sa *sa);
 unsigned int klips_ah_len(const struct klips_sa *sa, u8 family);
+
+/*
+ * ipip.c. Input, skb->data at the inner header (IPv4 for @nexthdr 4, IPv6
+ * for 41) of a packet that came with @tun's outer header: KLIPS_STAT_MAX
+ * with the inner packet ready for delivery, else the counter of the drop.
+ */
+int klips_ipip_input(struct sk_buff *skb, struct klips_sa *tun, int nexthdr,
+		     struct klips_net *kn);
 
 /*
  * Asynchronous requests in flight (esp.c): a namespace's exit waits until

@@ -13,6 +13,7 @@
 
 #include "klips.h"
 #include "sa.h"
+#include "xform.h"
 
 struct esp_case {
 	const char *name;
@@ -311,6 +312,7 @@ static void build_sa(struct kunit *test, const struct fmt_sa *c,
 
 	KUNIT_ASSERT_EQ(test, klips_said_parse(c->said, strlen(c->said),
 					       &sa->said, NULL), 0);
+	sa->type = klips_xform_type_get(sa->said.proto);
 	switch (c->proto_alg) {
 	case IPPROTO_ESP:
 		err = klips_alg_resolve_esp(c->alg, c->enckey, c->authkey,
