@@ -189,6 +189,9 @@ fi
 # CPU busy) run at once. Their results are read afterwards, in the order
 # below, whichever finished first.
 jobs_max=${KLIPS_CHECK_JOBS:-$(nproc)}
+# A guest that shares the CPUs runs longer than one alone: a limit twice
+# uml-run.sh's own still stops a hung guest.
+export KLIPS_UML_TIMEOUT=${KLIPS_UML_TIMEOUT:-2400}
 start_guest() {	# start_guest <name> <command...>: in the background
 	local name=$1
 	shift
