@@ -241,11 +241,10 @@ int klips_comp_input(struct sk_buff *skb, struct klips_sa *sa)
 	struct klips_net *kn = klips_net(dev_net(skb->dev));
 	unsigned int hdrlen, slen, max, grow;
 	struct ip_comp_hdr ipch;
-	u8 state = READ_ONCE(sa->state);
 	u8 *out;
 	int dlen;
 
-	if (state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING) {
+	if (!klips_sa_live(sa)) {
 		klips_stat_inc(kn, KLIPS_STAT_IN_STATE_INVALID);
 		return -EINVAL;
 	}

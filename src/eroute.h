@@ -137,4 +137,21 @@ static inline void klips_eroute_count_packet(struct klips_eroute *e)
 	this_cpu_inc(*e->packets);
 }
 
+/* flow.c: what the eroute lookup (and the transmit path) needs from a packet. */
+struct klips_flow {
+	union klips_addr saddr;
+	union klips_addr daddr;
+	u8 family;
+	u8 proto;
+	__be16 sport;
+	__be16 dport;
+	bool df;		/* IPv4 DF, or IPv6: never fragmented en route */
+	bool frag;		/* a fragment: ports unknown */
+	bool portless;		/* a fragment looked up without ports */
+};
+
+int klips_flow_parse(struct sk_buff *skb, struct klips_flow *f);
+void klips_flow_selectors(const struct klips_flow *f,
+			  struct klips_eroute_key *sel);
+
 #endif /* _KLIPS_EROUTE_H */

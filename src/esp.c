@@ -26,42 +26,6 @@
 #define ESP_AAD_MAX	12
 #define ESP_IV_MAX	16
 
-static void async_release(struct percpu_ref *ref)
-{
-	struct klips_net *kn = container_of(ref, struct klips_net, async);
-
-	complete(&kn->async_done);
-}
-
-/*
- * Asynchronous requests in flight hold a reference on their namespace's
- * counter: per CPU, so that traffic in one namespace neither writes a
- * cache line shared with others nor keeps another namespace's teardown
- * waiting.
- */
-int klips_async_init(struct klips_net *kn)
-{
-	init_completion(&kn->async_done);
-	return percpu_ref_init(&kn->async, async_release, 0,
-			       GFP_KERNEL_ACCOUNT);
-}
-
-/*
- * Namespace exit, after its devices are gone and an RCU grace period: no
- * new request starts. Kill every namespace of a batch first, so that
- * their switches to atomic mode share grace periods; then wait for each.
- */
-void klips_async_kill(struct klips_net *kn)
-{
-	percpu_ref_kill(&kn->async);
-}
-
-void klips_async_wait(struct klips_net *kn)
-{
-	wait_for_completion(&kn->async_done);
-	percpu_ref_exit(&kn->async);
-}
-
 /*
  * One allocation per packet: the AAD, the IV (aligned as the transform
  * wants it), the request and the scatterlist.
@@ -155,31 +119,6 @@ static void esp_output_done(KLIPS_CRYPTO_CB_ARG areq, int err)
 	kfree(klips_cb(skb)->tmp);
 	klips_output_resume(skb, err);
 	klips_async_put(kn);
-}
-
-/**
- * klips_ipsec_hdr_offset() - where an IPsec header goes in a packet
- * @skb: the packet, network header set
- * @nh_off: set to the offset of the next-header byte that will name it
- *
- * After the IPv4 header, or the IPv6 headers that precede a fragment
- * header (hop-by-hop, routing, destination options).
- * Return: the offset from the network header, or a negative errno.
- */
-int klips_ipsec_hdr_offset(struct sk_buff *skb, unsigned int *nh_off)
-{
-	u8 *nexthdr;
-	int off;
-
-	if (skb->protocol == htons(ETH_P_IP)) {
-		*nh_off = offsetof(struct iphdr, protocol);
-		return ip_hdrlen(skb);
-	}
-	off = ip6_find_1stfragopt(skb, &nexthdr);
-	if (off < 0)
-		return off;
-	*nh_off = nexthdr - skb_network_header(skb);
-	return off;
 }
 
 int klips_esp_output(struct sk_buff *skb, struct klips_sa *sa)

@@ -5,11 +5,15 @@
  * on output and, on input, checked against them and taken off, the inner
  * header validated and held to the SA's inbound policy (eroute --addin).
  * DSCP and ECN follow RFC 6040 both ways (design.md, "Transmit routing").
- * Bare IPIP, which has no SPI, finds its tun SA in input.c.
+ * Bare IPIP, which has no SPI, is received here too: from the kernel's
+ * tunnel handler chains, which input.c registers for, its tun SA found by
+ * the outer addresses; and the ICMP errors about what a tun SA sent.
  */
+#include <linux/icmp.h>
 #include <linux/inetdevice.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/rhashtable.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
@@ -126,9 +130,9 @@ int klips_ipip_input(struct sk_buff *skb, struct klips_sa *tun, int nexthdr,
 	u8 outer_tos = klips_cb(skb)->outer_tos;
 	union klips_addr saddr = {}, daddr = {};
 	unsigned int len;
-	u8 family, state = READ_ONCE(tun->state);
+	u8 family;
 
-	if (state != KLIPS_STATE_MATURE && state != KLIPS_STATE_DYING)
+	if (!klips_sa_live(tun))
 		return KLIPS_STAT_IN_STATE_INVALID;
 	if (!outer_matches(skb, tun))
 		return KLIPS_STAT_IN_POLICY_ERROR;
@@ -214,3 +218,125 @@ const struct klips_xform_type klips_ipip_type = {
 	.output		= ipip_output,
 	.overhead	= ipip_overhead,
 };
+
+/*
+ * Bare IPIP (design.md): no SPI, so the tun SA is found by the outer
+ * (source, destination). Only a group's skippable layers (IPComp: a packet
+ * that did not compress goes as plain IPIP) may be missing in front of it;
+ * IPIP from the peer of an ESP or AH group is a skipped layer. Nonzero
+ * passes a packet that is not ours to the next handler (the kernel's ipip,
+ * sit, ip6_tunnel, xfrm4_tunnel, xfrm interfaces).
+ */
+static bool tun_key_of(struct klips_tun_key *key, const struct sk_buff *skb,
+		       const void *hdr)
+{
+	memset(key, 0, sizeof(*key));
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph = hdr;
+
+		key->family = AF_INET;
+		key->src.ip4 = iph->saddr;
+		key->dst.ip4 = iph->daddr;
+	} else if (skb->protocol == htons(ETH_P_IPV6)) {
+		const struct ipv6hdr *ip6h = hdr;
+
+		key->family = AF_INET6;
+		key->src.ip6 = ip6h->saddr;
+		key->dst.ip6 = ip6h->daddr;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Every layer outside @sa may be skipped (IPComp) or there is none. */
+static bool outer_skippable(struct klips_sa *sa)
+{
+	while ((sa = rcu_dereference(sa->outer)))
+		if (!(sa->type->flags & KLIPS_XFORM_COMPRESS))
+			return false;
+	return true;
+}
+
+static int ipip_rcv(struct sk_buff *skb, u8 nexthdr)
+{
+	struct net *net = dev_net(skb->dev);
+	struct klips_net *kn = klips_net(net);
+	struct klips_sa *sa, *tun = NULL;
+	struct klips_tun_key key;
+	struct rhlist_head *list, *pos;
+	int stat;
+
+	if (!check_net(net) ||
+	    !tun_key_of(&key, skb, skb_network_header(skb)))
+		return -EINVAL;
+	list = klips_sadb_tun_lookup_rcu(kn, &key);
+	if (!list) {
+		klips_stat_inc(kn, KLIPS_STAT_IN_NOT_OURS);
+		return -EINVAL;
+	}
+	stat = KLIPS_STAT_IN_POLICY_ERROR;
+	rhl_for_each_entry_rcu(sa, pos, list, tun_node) {
+		if (sa->dir != KLIPS_DIR_IN || !outer_skippable(sa))
+			continue;
+		tun = sa;
+		if (READ_ONCE(sa->state) == KLIPS_STATE_MATURE)
+			break;
+	}
+	if (tun) {
+		klips_cb(skb)->outer_tos = key.family == AF_INET ?
+			ipv4_get_dsfield(ip_hdr(skb)) :
+			ipv6_get_dsfield(ipv6_hdr(skb));
+		stat = klips_ipip_input(skb, tun, nexthdr, kn);
+	}
+	klips_input_deliver(skb, kn, stat);
+	return 0;
+}
+
+int klips_ipip4_rcv(struct sk_buff *skb)
+{
+	return ipip_rcv(skb, IPPROTO_IPIP);
+}
+
+int klips_ipip6_rcv(struct sk_buff *skb)
+{
+	return ipip_rcv(skb, IPPROTO_IPV6);
+}
+
+/* An ICMP error about a bare IPIP packet we sent: @hdr is its outer header. */
+static struct klips_sa *ipip_err_sa(struct sk_buff *skb, const void *hdr)
+{
+	struct klips_tun_key key;
+	struct rhlist_head *list, *pos;
+	struct klips_sa *sa;
+
+	if (!tun_key_of(&key, skb, hdr))
+		return NULL;
+	list = klips_sadb_tun_lookup_rcu(klips_net(dev_net(skb->dev)), &key);
+	rhl_for_each_entry_rcu(sa, pos, list, tun_node)
+		if (sa->dir == KLIPS_DIR_OUT && outer_skippable(sa))
+			return sa;
+	return NULL;
+}
+
+/* The error handlers of the IPIP registrations (input.c). */
+int klips_ipip4_err(struct sk_buff *skb, u32 info)
+{
+	struct klips_sa *sa = ipip_err_sa(skb, skb->data);
+
+	if (!sa)
+		return -ENOENT;
+	klips_pmtu_icmp4(skb, sa, info);
+	return 0;
+}
+
+int klips_ipip6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
+		    u8 type, u8 code, int offset, __be32 info)
+{
+	struct klips_sa *sa = ipip_err_sa(skb, skb->data);
+
+	if (!sa)
+		return -ENOENT;
+	klips_pmtu_icmp6(skb, sa, type, info);
+	return 0;
+}

@@ -212,7 +212,7 @@ int klips_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	struct klips_net *kn = klips_net(genl_info_net(info));
 	struct klips_policy *pol;
 	struct klips_eroute_key req, key;
-	struct klips_sa *sa, *inner;
+	struct klips_sa *sa;
 	int err;
 
 	err = parse_eroute_key(info, &req);
@@ -226,9 +226,7 @@ int klips_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	err = PTR_ERR_OR_ZERO(sa);
 	if (err)
 		goto out;
-	while ((inner = rcu_dereference_protected(sa->inner,
-						  lockdep_is_held(&kn->lock))))
-		sa = inner;
+	sa = klips_group_first(sa);
 	if (sa->said.proto != IPPROTO_IPIP || sa->dir != KLIPS_DIR_IN) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLIPS_A_EROUTE_SAID],
 				    "eroute --addin: the group has no inbound tun SA");

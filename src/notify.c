@@ -75,14 +75,10 @@ void klips_nl_sa_flush_notify(struct klips_net *kn)
  */
 void klips_nl_group_del_notify(struct klips_net *kn, struct klips_sa *sa)
 {
-	struct klips_sa *next;
+	struct klips_sa *pos;
 
-	while ((next = rcu_dereference_protected(sa->inner,
-						 lockdep_is_held(&kn->lock))))
-		sa = next;
-	for (; sa; sa = rcu_dereference_protected(sa->outer,
-						  lockdep_is_held(&kn->lock)))
-		klips_nl_sa_del_notify(kn, sa);
+	for (pos = klips_group_first(sa); pos; pos = klips_group_next(pos))
+		klips_nl_sa_del_notify(kn, pos);
 }
 
 /**

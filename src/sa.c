@@ -66,27 +66,6 @@ void klips_sa_publish_policy(struct klips_sa *sa, struct klips_policy *pol)
 }
 EXPORT_SYMBOL_IF_KUNIT(klips_sa_publish_policy);
 
-static const struct klips_xform_type *const xform_types[] = {
-	&klips_esp_type, &klips_ah_type, &klips_comp_type, &klips_ipip_type,
-};
-
-/**
- * klips_xform_type_get() - the transform of a protocol
- * @proto: a SAID's protocol
- *
- * Return: its type, or NULL if no SA has this protocol (shunts included).
- */
-const struct klips_xform_type *klips_xform_type_get(u8 proto)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(xform_types); i++)
-		if (xform_types[i]->proto == proto)
-			return xform_types[i];
-	return NULL;
-}
-EXPORT_SYMBOL_IF_KUNIT(klips_xform_type_get);
-
 static struct klips_sa *sa_alloc(const struct klips_said *said)
 {
 	struct klips_sa *sa;

@@ -182,6 +182,29 @@ struct klips_sa {
 	struct klips_sa __rcu *outer;
 };
 
+/* An SA that carries packets: mature, or dying (a soft limit reached). */
+static inline bool klips_sa_live(const struct klips_sa *sa)
+{
+	u8 state = READ_ONCE(sa->state);
+
+	return state == KLIPS_STATE_MATURE || state == KLIPS_STATE_DYING;
+}
+
+/*
+ * A group's walk goes from its innermost SA outwards, as packets are
+ * built: for (pos = klips_group_first(sa); pos; pos = klips_group_next(pos))
+ * in the tables, under the config mutex of the SAs' namespace (read the
+ * next one first to unlink or delete @pos); on the packet path, from the
+ * SA at hand with klips_group_next_rcu(), under rcu_read_lock().
+ */
+struct klips_sa *klips_group_first(struct klips_sa *sa);
+struct klips_sa *klips_group_next(struct klips_sa *sa);
+
+static inline struct klips_sa *klips_group_next_rcu(const struct klips_sa *sa)
+{
+	return rcu_dereference(sa->outer);
+}
+
 struct klips_sa *klips_sa_create(struct klips_net *kn,
 				 const struct klips_sa_config *cfg,
 				 struct netlink_ext_ack *extack);

@@ -168,13 +168,41 @@ static void unlink_group(struct klips_sa *sa)
 }
 
 /**
+ * klips_group_first() - the innermost SA of @sa's group
+ * @sa: an SA; its namespace's config mutex held
+ *
+ * Return: that SA, @sa itself if it is innermost or not grouped.
+ */
+struct klips_sa *klips_group_first(struct klips_sa *sa)
+{
+	struct klips_sa *inner;
+
+	while ((inner = rcu_dereference_protected(sa->inner,
+						  lockdep_is_held(&sa->kn->lock))))
+		sa = inner;
+	return sa;
+}
+
+/**
+ * klips_group_next() - the SA outside @sa in its group
+ * @sa: an SA; its namespace's config mutex held
+ *
+ * Return: that SA, NULL if @sa is the outermost.
+ */
+struct klips_sa *klips_group_next(struct klips_sa *sa)
+{
+	return rcu_dereference_protected(sa->outer,
+					 lockdep_is_held(&sa->kn->lock));
+}
+
+/**
  * klips_sadb_del() - take one SA out of the table and out of its group
  * @kn: the namespace, config mutex held
  * @sa: the SA; the table's reference is dropped
  */
 void klips_sadb_del(struct klips_net *kn, struct klips_sa *sa)
 {
-	struct klips_sa *g = sa, *next;
+	struct klips_sa *g;
 
 	lockdep_assert_held(&kn->lock);
 	/*
@@ -182,11 +210,7 @@ void klips_sadb_del(struct klips_net *kn, struct klips_sa *sa)
 	 * is unlinked, so the transmit path, finding no outer SA, can tell a
 	 * group being deleted from an outermost layer (pin_group(), output.c).
 	 */
-	while ((next = rcu_dereference_protected(g->inner,
-						 lockdep_is_held(&kn->lock))))
-		g = next;
-	for (; g; g = rcu_dereference_protected(g->outer,
-						lockdep_is_held(&kn->lock)))
+	for (g = klips_group_first(sa); g; g = klips_group_next(g))
 		WRITE_ONCE(g->state, KLIPS_STATE_DEAD);
 	/* The states before the links; pairs with pin_group() (output.c). */
 	smp_wmb();
@@ -210,15 +234,10 @@ void klips_sadb_del_group(struct klips_net *kn, struct klips_sa *sa)
 	struct klips_sa *next;
 
 	lockdep_assert_held(&kn->lock);
-	while ((next = rcu_dereference_protected(sa->inner,
-						 lockdep_is_held(&kn->lock))))
-		sa = next;
-	do {
-		next = rcu_dereference_protected(sa->outer,
-						 lockdep_is_held(&kn->lock));
+	for (sa = klips_group_first(sa); sa; sa = next) {
+		next = klips_group_next(sa);
 		klips_sadb_del(kn, sa);
-		sa = next;
-	} while (sa);
+	}
 }
 
 void klips_sadb_flush(struct klips_net *kn)
@@ -432,14 +451,9 @@ int klips_sadb_group(struct klips_net *kn, struct klips_sa **sas,
 	if (n == 1) {
 		struct klips_sa *sa = sas[0], *next;
 
-		while ((next = rcu_dereference_protected(sa->inner,
-							 lockdep_is_held(&kn->lock))))
-			sa = next;
-		while (sa) {
-			next = rcu_dereference_protected(sa->outer,
-							 lockdep_is_held(&kn->lock));
+		for (sa = klips_group_first(sa); sa; sa = next) {
+			next = klips_group_next(sa);
 			unlink_group(sa);
-			sa = next;
 		}
 		kn->sa_gen++;
 		return 0;

@@ -15,6 +15,9 @@
 #include "klips.h"
 #include "sa.h"
 
+struct dst_entry;
+struct inet6_skb_parm;
+
 struct klips_skb_cb {
 	struct klips_sa *sa;	/* the SA being applied; one reference */
 	void *tmp;		/* crypto request, IV, AAD or headers, scatterlist */
@@ -149,19 +152,32 @@ extern const struct klips_xform_type klips_ipip_type;
 
 const struct klips_xform_type *klips_xform_type_get(u8 proto);
 
+/* The SPI (IPComp: the CPI) of the @type header at @off, or 0 if truncated. */
+static inline u32 klips_header_spi(struct sk_buff *skb, unsigned int off,
+				   const struct klips_xform_type *type)
+{
+	__be32 spi;
+
+	if (skb_copy_bits(skb, off + type->spi_off, &spi, sizeof(spi)))
+		return 0;
+	return ntohl(spi) & type->spi_mask;
+}
+
 /* Outer TTL / hop limit of tunnel packets (module parameter). */
 extern unsigned int klips_ttl;
 
 /* output.c */
 netdev_tx_t klips_xmit(struct sk_buff *skb, struct net_device *dev);
 void klips_output_resume(struct sk_buff *skb, int err);
-unsigned int klips_group_mtu(struct klips_sa *sa, unsigned int mtu,
-			     unsigned int hlen);
 
-/* input.c */
+/* input_reg.c */
 int klips_input_init(void);
 void klips_input_exit(void);
+
+/* input.c */
+int klips_ipsec_rcv(struct sk_buff *skb, u8 family, u8 proto, int encap);
 void klips_input_resume(struct sk_buff *skb, int nexthdr);
+void klips_input_deliver(struct sk_buff *skb, struct klips_net *kn, int stat);
 
 /*
  * esp.c. Output: 0, -EINPROGRESS, or an error (the skb is the caller's to
@@ -171,6 +187,8 @@ void klips_input_resume(struct sk_buff *skb, int nexthdr);
  */
 int klips_esp_output(struct sk_buff *skb, struct klips_sa *sa);
 int klips_esp_input(struct sk_buff *skb, struct klips_sa *sa);
+
+/* xform.c: where ESP, AH or IPComp goes in an outbound packet. */
 int klips_ipsec_hdr_offset(struct sk_buff *skb, unsigned int *nh_off);
 
 /*
@@ -193,8 +211,44 @@ unsigned int klips_ah_len(const struct klips_sa *sa, u8 family);
 int klips_ipip_input(struct sk_buff *skb, struct klips_sa *tun, int nexthdr,
 		     struct klips_net *kn);
 
+/* ipip.c: bare IPIP off the wire, and ICMP errors about what we sent. */
+int klips_ipip4_rcv(struct sk_buff *skb);
+int klips_ipip6_rcv(struct sk_buff *skb);
+int klips_ipip4_err(struct sk_buff *skb, u32 info);
+int klips_ipip6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
+		    u8 type, u8 code, int offset, __be32 info);
+
 /*
- * Asynchronous requests in flight (esp.c): a namespace's exit waits until
+ * pmtu.c: the effective MTU of a group and its outer path; a packet that
+ * does not fit and may not be fragmented (@df) gets its ICMP and true.
+ */
+unsigned int klips_group_mtu(struct klips_sa *sa, unsigned int mtu,
+			     unsigned int hlen);
+bool klips_pmtu_too_big(struct sk_buff *skb, struct net_device *dev,
+			struct klips_sa *sa, u8 family, bool df);
+void klips_pmtu_track(struct klips_sa *sa, struct dst_entry *dst,
+		      const struct net_device *phys);
+void klips_pmtu_icmp4(struct sk_buff *skb, struct klips_sa *sa, u32 info);
+void klips_pmtu_icmp6(struct sk_buff *skb, struct klips_sa *sa, u8 type,
+		      __be32 info);
+int klips_ipsec4_err(struct sk_buff *skb, u32 info, u8 proto);
+int klips_ipsec6_err(struct sk_buff *skb, u8 type, int offset, __be32 info,
+		     u8 proto);
+
+/*
+ * natt.c: ESP in UDP (RFC 3948). Encap after ESP on output; strip before
+ * the SA lookup on input (@sport: the UDP source port), then the mapping
+ * check on a verified packet and transport mode's checksum fix.
+ */
+int klips_natt_encap(struct sk_buff *skb, struct klips_sa *sa);
+int klips_natt_strip(struct sk_buff *skb, u8 family, u16 nhoff, __be16 *sport);
+void klips_natt_mapping(struct sk_buff *skb, struct klips_sa *sa,
+			struct klips_net *kn);
+void klips_natt_transport_csum(struct sk_buff *skb, struct klips_sa *sa,
+			       int proto);
+
+/*
+ * Asynchronous requests in flight (xform.c): a namespace's exit waits until
  * it has none. The completion puts after it resumed the packet's path.
  */
 int klips_async_init(struct klips_net *kn);
