@@ -182,6 +182,12 @@ else
 	grep -E 'ERROR|WARNING|CHECK' "$log/checkpatch.log" | head -20
 	record "checkpatch --strict: src/ include/ tests/kunit/" 1
 fi
+if scripts/cite-check.sh > "$log/cite.log" 2>&1; then
+	record "citations in src/ tests/ tools/ point into Documentation/klips/" 0
+else
+	head -20 "$log/cite.log"
+	record "citations in src/ tests/ tools/ point into Documentation/klips/" 1
+fi
 
 # The guests: every stage boots its own (UML, or Debian's kernel under
 # qemu) and writes its results to its own run directory, so up to

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * IPComp (RFC 3173) with DEFLATE (RFC 2394), as KLIPS did it: payloads
- * under 90 bytes are not compressed, nor those that would not shrink; after
- * repeated failures the SA stops trying for a while (adaptive skipping,
- * KLIPS's constants). A packet not compressed goes without an IPComp header,
- * which the receiver accepts (design.md: only comp may be skipped).
+ * IPComp (RFC 3173) with DEFLATE (RFC 2394), as KLIPS did it: payloads under 90
+ * bytes are not compressed, nor those that would not shrink; after repeated
+ * failures the SA stops trying for a while (adaptive skipping, KLIPS's
+ * constants). A packet not compressed goes without an IPComp header, which the
+ * receiver accepts (Documentation/klips/design.md: only comp may be skipped).
  * Decompression is capped at what one IP packet can hold.
  *
  * DEFLATE keeps a large workspace per transform, so one transform and one

@@ -76,7 +76,10 @@ int klips_flow_parse(struct sk_buff *skb, struct klips_flow *f)
 	} else {
 		return -EPROTONOSUPPORT;
 	}
-	/* A non-first fragment has no ports (design.md: see xmit_flow()). */
+	/*
+	 * A non-first fragment has no ports (Documentation/klips/design.md: see
+	 * xmit_flow()).
+	 */
 	f->frag = frag;
 	if (!frag && proto_has_ports(f->proto) &&
 	    !skb_copy_bits(skb, thoff, ports, sizeof(ports))) {

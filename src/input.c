@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Receive: ESP, AH and IPComp from the kernel's xfrm4/xfrm6 protocol
- * chains (design.md, "Receive registration and coexistence with XFRM"). A
- * packet whose SAID is not one of this namespace's SAs is left untouched
- * for the next handler (the kernel's ESP and AH, ip_vti, xfrm interfaces)
- * and counted InNotOurs. Ours is checked against its SA, authenticated and
- * decrypted (ah.c, esp.c), undone layer by layer as its group says (AH,
- * ESP, IPComp, then the IPIP SA's outer header), checked against the
- * inbound policy and delivered as received on the ipsecN attached to the
- * device it arrived on.
+ * Receive: ESP, AH and IPComp from the kernel's xfrm4/xfrm6 protocol chains
+ * (Documentation/klips/design.md, "Receive registration and coexistence with
+ * XFRM"). A packet whose SAID is not one of this namespace's SAs is left
+ * untouched for the next handler (the kernel's ESP and AH, ip_vti, xfrm
+ * interfaces) and counted InNotOurs. Ours is checked against its SA,
+ * authenticated and decrypted (ah.c, esp.c), undone layer by layer as its group
+ * says (AH, ESP, IPComp, then the IPIP SA's outer header), checked against the
+ * inbound policy and delivered as received on the ipsecN attached to the device
+ * it arrived on.
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -120,12 +120,12 @@ static struct klips_sa *next_inner(struct sk_buff *skb, struct klips_sa *sa,
 }
 
 /*
- * After AH, ESP or IPComp: @nexthdr is what it carried, or a negative
- * errno when the packet is to be dropped (counted already). An ESP layer
- * of the group inside AH is undone next (design.md: outer to inner, none
- * skipped), then IPComp if the sender compressed, then the IPIP SA's or
- * the transport header's. Consumes the skb, the SA reference and the hold
- * on skb->dev.
+ * After AH, ESP or IPComp: @nexthdr is what it carried, or a negative errno
+ * when the packet is to be dropped (counted already). An ESP layer of the group
+ * inside AH is undone next (Documentation/klips/design.md: outer to inner, none
+ * skipped), then IPComp if the sender compressed, then the IPIP SA's or the
+ * transport header's. Consumes the skb, the SA reference and the hold on
+ * skb->dev.
  */
 void klips_input_resume(struct sk_buff *skb, int nexthdr)
 {
@@ -210,8 +210,9 @@ static int rcv_check(struct sk_buff *skb, struct klips_sa *sa, u8 family,
 	if (!klips_sa_live(sa))
 		return KLIPS_STAT_IN_STATE_INVALID;
 	/*
-	 * An outbound SA has no replay window and never receives, even when
-	 * its destination became local after it was added (design.md).
+	 * An outbound SA has no replay window and never receives, even when its
+	 * destination became local after it was added
+	 * (Documentation/klips/design.md).
 	 */
 	if (sa->dir != KLIPS_DIR_IN)
 		return KLIPS_STAT_IN_WRONG_DIR;
@@ -223,8 +224,9 @@ static int rcv_check(struct sk_buff *skb, struct klips_sa *sa, u8 family,
 	    (encap && klips_natt_strip(skb, family, nhoff, natt_sport)))
 		return KLIPS_STAT_IN_POLICY_ERROR;
 	/*
-	 * The outer source must be the SA's peer (design.md); behind a NAT it
-	 * may change, which a verified packet then reports (mapping event).
+	 * The outer source must be the SA's peer
+	 * (Documentation/klips/design.md); behind a NAT it may change, which a
+	 * verified packet then reports (mapping event).
 	 */
 	if (sa->src_family && !sa->natt_type &&
 	    (family != sa->src_family ||

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Receive registration (design.md, "Receive registration and coexistence
- * with XFRM"): klips's handlers in the kernel's chains. ESP, AH and IPComp
- * in the xfrm4/xfrm6 protocol chains, above the kernel's own and ip_vti's
- * handlers; IPIP (4 and 41, IPv4 and IPv6 outside) in the tunnel chains,
- * before xfrm4_tunnel and xfrm interfaces. A packet that is not ours goes
- * on to the next handler. Also the ICMP error handlers of each.
+ * Receive registration (Documentation/klips/design.md, "Receive registration
+ * and coexistence with XFRM"): klips's handlers in the kernel's chains. ESP, AH
+ * and IPComp in the xfrm4/xfrm6 protocol chains, above the kernel's own and
+ * ip_vti's handlers; IPIP (4 and 41, IPv4 and IPv6 outside) in the tunnel
+ * chains, before xfrm4_tunnel and xfrm interfaces. A packet that is not ours
+ * goes on to the next handler. Also the ICMP error handlers of each.
  */
 #include <linux/module.h>
 #include <linux/ip.h>

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * IPIP, the tun SA of a group: the outer IPv4 or IPv6 header of a tunnel
- * (protocol 4 for IPv4 inside, 41 for IPv6), added from the SA's addresses
- * on output and, on input, checked against them and taken off, the inner
- * header validated and held to the SA's inbound policy (eroute --addin).
- * DSCP and ECN follow RFC 6040 both ways (design.md, "Transmit routing").
- * Bare IPIP, which has no SPI, is received here too: from the kernel's
- * tunnel handler chains, which input.c registers for, its tun SA found by
- * the outer addresses; and the ICMP errors about what a tun SA sent.
+ * (protocol 4 for IPv4 inside, 41 for IPv6), added from the SA's addresses on
+ * output and, on input, checked against them and taken off, the inner header
+ * validated and held to the SA's inbound policy (eroute --addin). DSCP and ECN
+ * follow RFC 6040 both ways (Documentation/klips/design.md, "Transmit
+ * routing"). Bare IPIP, which has no SPI, is received here too: from the
+ * kernel's tunnel handler chains, which input.c registers for, its tun SA found
+ * by the outer addresses; and the ICMP errors about what a tun SA sent.
  */
 #include <linux/icmp.h>
 #include <linux/inetdevice.h>
@@ -37,7 +37,10 @@ static int ipip_output(struct sk_buff *skb, struct klips_sa *sa)
 		dsfield = ipv6_get_dsfield(ipv6_hdr(skb));
 		proto = IPPROTO_IPV6;
 	}
-	/* DSCP copied, ECN as RFC 6040's normal mode (design.md). */
+	/*
+	 * DSCP copied, ECN as RFC 6040's normal mode
+	 * (Documentation/klips/design.md).
+	 */
 	dsfield = INET_ECN_encapsulate(dsfield, dsfield);
 
 	if (sa->tun_family == AF_INET) {
@@ -220,12 +223,12 @@ const struct klips_xform_type klips_ipip_type = {
 };
 
 /*
- * Bare IPIP (design.md): no SPI, so the tun SA is found by the outer
- * (source, destination). Only a group's skippable layers (IPComp: a packet
- * that did not compress goes as plain IPIP) may be missing in front of it;
- * IPIP from the peer of an ESP or AH group is a skipped layer. Nonzero
- * passes a packet that is not ours to the next handler (the kernel's ipip,
- * sit, ip6_tunnel, xfrm4_tunnel, xfrm interfaces).
+ * Bare IPIP (Documentation/klips/design.md): no SPI, so the tun SA is found by
+ * the outer (source, destination). Only a group's skippable layers (IPComp: a
+ * packet that did not compress goes as plain IPIP) may be missing in front of
+ * it; IPIP from the peer of an ESP or AH group is a skipped layer. Nonzero
+ * passes a packet that is not ours to the next handler (the kernel's ipip, sit,
+ * ip6_tunnel, xfrm4_tunnel, xfrm interfaces).
  */
 static bool tun_key_of(struct klips_tun_key *key, const struct sk_buff *skb,
 		       const void *hdr)

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Transmit: what routing sends into ipsecN. The eroute table decides (most
- * specific first) between a shunt and an SA group; the group is applied
- * inner to outer (IPIP, ESP, then AH), and the result, like a %pass packet, is
- * routed out of the attached physical device, pinned to it and never back
- * into an ipsecN device (design.md, "Transmit routing").
+ * specific first) between a shunt and an SA group; the group is applied inner
+ * to outer (IPIP, ESP, then AH), and the result, like a %pass packet, is routed
+ * out of the attached physical device, pinned to it and never back into an
+ * ipsecN device (Documentation/klips/design.md, "Transmit routing").
  *
  * ipsecN advertises no offloads but scatter-gather and checksumming: the
  * core segments GSO packets before they get here, and a partial checksum
@@ -51,7 +51,10 @@ static bool is_local(struct net *net, const struct klips_flow *f)
 	return ipv6_chk_addr(net, &f->saddr.ip6, NULL, 0);
 }
 
-/* Without an eroute only the host's own IKE and ESP/AH pass (cli.md). */
+/*
+ * Without an eroute only the host's own IKE and ESP/AH pass
+ * (Documentation/klips/cli.md).
+ */
 static bool own_keying(struct net *net, const struct klips_flow *f)
 {
 	bool ike = f->proto == IPPROTO_UDP &&
@@ -124,9 +127,10 @@ static struct dst_entry *route_out(struct net *net, struct sk_buff *skb,
 
 /*
  * Route the finished packet out of the attached device. The FIB lookup is
- * pinned to that device and skips XFRM policy: klips's own packets are
- * never captured by an XFRM policy of the same namespace (design.md).
- * @sa is the group's outermost SA, NULL for a shunt's packet.
+ * pinned to that device and skips XFRM policy: klips's own packets are never
+ * captured by an XFRM policy of the same namespace
+ * (Documentation/klips/design.md). @sa is the group's outermost SA, NULL for a
+ * shunt's packet.
  */
 static void klips_send(struct sk_buff *skb, struct net_device *dev,
 		       struct klips_sa *sa)
@@ -338,11 +342,10 @@ static bool ports_matter(struct klips_net *kn, const struct klips_flow *f)
 
 /*
  * The packet's flow, for the eroute lookup. IPv4 fragments are reassembled
- * first: non-first fragments carry no ports (design.md), and ESP in
- * transport mode protects a whole datagram, not a fragment. IPv6
- * fragments (ESP goes before their fragment header) are looked up without
- * ports when any eroute has them, alike, and never leave in clear by a
- * %pass.
+ * first: non-first fragments carry no ports (Documentation/klips/design.md),
+ * and ESP in transport mode protects a whole datagram, not a fragment. IPv6
+ * fragments (ESP goes before their fragment header) are looked up without ports
+ * when any eroute has them, alike, and never leave in clear by a %pass.
  *
  * Return: 0; -EINPROGRESS if the reassembly queue took the packet; or an
  * error, the packet to be dropped.

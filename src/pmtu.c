@@ -57,8 +57,8 @@ static unsigned int path_mtu(struct klips_sa *sa, unsigned int mtu)
  * @mtu: the attached device's MTU
  * @hlen: the IP header length of the packets entering the group
  *
- * An MTU learned from ICMP for the outer path lowers @mtu (design.md).
- * Context: rcu_read_lock().
+ * An MTU learned from ICMP for the outer path lowers @mtu
+ * (Documentation/klips/design.md). Context: rcu_read_lock().
  *
  * Return: the effective MTU, 0 if nothing fits.
  */

@@ -416,7 +416,8 @@ static int fmt_lifetimes(const struct klips_sa *sa, time64_t now, char *buf,
  * @buf: where to print, without a newline
  * @size: its size; 512 always suffices
  *
- * The fields and their conditions are spec/proc.md's, in its order.
+ * The fields and their conditions are Documentation/klips/proc.md's, in its
+ * order.
  *
  * Return: the length, as scnprintf().
  */
