@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AH (RFC 4302), both directions, through one keyed ahash per SA (sa.c).
+ * AH (RFC 4302), both directions, through one keyed ahash per SA (ah_init()).
  *
  * The ICV covers the IP header(s) with their mutable fields zeroed (and a
  * routing header at the values it will have at the final destination),

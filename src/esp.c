@@ -2,8 +2,8 @@
 /*
  * ESP (RFC 4303), both directions, through one AEAD transform per SA: the
  * kernel's AEADs wrapped in their IV generators, or authenc() /
- * authencesn() around a cipher and an HMAC (sa.c allocates them as XFRM
- * does). The associated data, SPI and sequence number (and the high half of
+ * authencesn() around a cipher and an HMAC (esp_init() allocates them as
+ * XFRM does). The associated data, SPI and sequence number (and the high half of
  * an extended one, RFC 4303 Appendix A), is built in a buffer of its own
  * rather than over the packet, so that nothing in the skb is borrowed.
  *

@@ -6,8 +6,8 @@
  * validated and held to the SA's inbound policy (eroute --addin). DSCP and ECN
  * follow RFC 6040 both ways (Documentation/klips/design.md, "Transmit
  * routing"). Bare IPIP, which has no SPI, is received here too: from the
- * kernel's tunnel handler chains, which input.c registers for, its tun SA found
- * by the outer addresses; and the ICMP errors about what a tun SA sent.
+ * kernel's tunnel handler chains, which input_reg.c registers for, its tun SA
+ * found by the outer addresses; and the ICMP errors about what a tun SA sent.
  */
 #include <linux/icmp.h>
 #include <linux/inetdevice.h>
@@ -322,7 +322,7 @@ static struct klips_sa *ipip_err_sa(struct sk_buff *skb, const void *hdr)
 	return NULL;
 }
 
-/* The error handlers of the IPIP registrations (input.c). */
+/* The error handlers of the IPIP registrations (input_reg.c). */
 int klips_ipip4_err(struct sk_buff *skb, u32 info)
 {
 	struct klips_sa *sa = ipip_err_sa(skb, skb->data);

@@ -293,7 +293,7 @@ void klips_pmtu_icmp6(struct sk_buff *skb, struct klips_sa *sa, u8 type,
 }
 
 /*
- * The error handlers of the ESP, AH and IPComp registrations (input.c):
+ * The error handlers of the ESP, AH and IPComp registrations (input_reg.c):
  * about a packet of @proto we sent, skb->data at its IP header, its IPsec
  * header @offset bytes on (IPv6).
  */
