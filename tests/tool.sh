@@ -24,19 +24,25 @@ tmp=$(mktemp -d)
 
 # A fresh random key of $1 bytes, in hex (Documentation/klips/design.md: every test run uses
 # fresh keys, counter modes above all).
-key() { echo "0x$(od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n')"; }
+key() {
+	local k=""
+	[ "$1" -eq 0 ] || k=$(od -An -tx1 -v -w"$1" -N"$1" /dev/urandom)
+	k=${k//[$' \n']/}
+	echo "0x$k"
+}
 b64key() { echo "0s$(head -c "$1" /dev/urandom | base64 -w0)"; }
 
 clock() { sed -E 's/(add|use)\([0-9]+,/\1(T,/g; s/idle=[0-9]+/idle=T/'; }
 spi_now() { clock < /proc/net/ipsec_spi | sort; }
 
-# Every table, normalized: what "nothing changed" compares.
+# Every table with its name, in its /proc order, clocks normalized: what
+# "nothing changed" compares. One sed for all five files (-s: each file's
+# own line 1 prints its name): a refusal check takes two snapshots, and
+# under UML each process costs tens of milliseconds.
 snapshot() {
-	local f
-	for f in ipsec_spi ipsec_eroute ipsec_spigrp ipsec_tncfg ipsec_klipsdebug; do
-		echo "== $f"
-		clock 2>/dev/null < "/proc/net/$f" | sort
-	done
+	sed -s -E '1F; s/(add|use)\([0-9]+,/\1(T,/g; s/idle=[0-9]+/idle=T/' \
+		/proc/net/ipsec_spi /proc/net/ipsec_eroute /proc/net/ipsec_spigrp \
+		/proc/net/ipsec_tncfg /proc/net/ipsec_klipsdebug 2>/dev/null
 }
 
 # $1 as an extended regular expression that matches exactly that text.
@@ -62,7 +68,7 @@ fails() {
 	before=$(snapshot)
 	"$I" "$@" > "$tmp/out" 2> "$tmp/err"
 	rc=$?
-	out=$(cat "$tmp/out") err=$(cat "$tmp/err")
+	out=$(< "$tmp/out") err=$(< "$tmp/err")
 	[ -z "$out" ] || err+=$'\n'"(on stdout: $out)"
 	[ "$(snapshot)" = "$before" ] || err+=$'\n(a table changed)'
 	check_eq "$what" "exit $status: ipsec $1: $msg" "exit $rc: $err"
@@ -79,7 +85,7 @@ refused() {
 	before=$(snapshot)
 	"$I" "$@" > "$tmp/out" 2> "$tmp/err"
 	rc=$?
-	out=$(cat "$tmp/out") err=$(grep -v ': warning: ' "$tmp/err")
+	out=$(< "$tmp/out") err=$(grep -v ': warning: ' "$tmp/err")
 	[ -z "$out" ] || err+=$'\n'"(on stdout: $out)"
 	[ "$(snapshot)" = "$before" ] || err+=$'\n(a table changed)'
 	check_match "$what" \
