@@ -98,6 +98,7 @@ int klips_eroute_format(const struct klips_eroute *e, char *buf, size_t size);
 /* eroute.c: the table */
 struct klips_eroute_table;
 struct mutex;
+struct sk_buff;
 
 struct klips_eroute_table *klips_eroute_table_new(struct mutex *lock,
 						  unsigned int max_entries);

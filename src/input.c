@@ -73,6 +73,7 @@ static struct net_device *klips_dev_of(struct klips_net *kn,
  *
  * It is delivered as received on the ipsecN attached to the device it
  * arrived on; with none, it is dropped (InNoDevice).
+ * Context: rcu_read_lock() (softirq, from the receive handlers).
  */
 void klips_input_deliver(struct sk_buff *skb, struct klips_net *kn, int stat)
 {

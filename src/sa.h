@@ -15,6 +15,7 @@
 #include <linux/workqueue.h>
 #include <linux/timekeeping.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 
 #include "said.h"
 #include "alg.h"
